@@ -1,0 +1,220 @@
+//! `Event`: the one normalized record that every reader produces and every consumer reads.
+//!
+//! The same log exported as `.evtx`, as XML (`wevtutil qe /f:xml`, Event Viewer "Save as XML")
+//! or as `evtx_dump` JSON must normalize to equal `Event`s (apart from `origin`), so every
+//! reader renders values the way the Windows XML rendering does: numbers in decimal, GUIDs
+//! upper-case in braces, binary as upper-case hex, times as UTC.
+//!
+//! Field lookup is case-insensitive, as in Sigma, and the System fields answer under their
+//! Sigma names (`EventID`, `Provider_Name`, `Channel`, `Computer`, ...), see [`Event::get`].
+
+use std::borrow::Cow;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+/// A normalized Windows event record.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Event {
+    /// `System/TimeCreated/@SystemTime`, always UTC. `None` when the record carries no time.
+    pub time: Option<Timestamp>,
+    /// `System/Computer`, as the host wrote it (often an FQDN).
+    pub computer: String,
+    /// `System/Channel`, e.g. `System` or `Microsoft-Windows-TerminalServices-RDPClient/Operational`.
+    pub channel: String,
+    pub provider: Provider,
+    /// The numeric event id (the low 16 bits for classic events; `qualifiers` holds the rest).
+    pub event_id: u32,
+    /// `System/EventID/@Qualifiers` of classic (message-table) events, e.g. 49152.
+    pub qualifiers: Option<u32>,
+    pub version: Option<u32>,
+    pub level: Option<u32>,
+    pub task: Option<u32>,
+    pub opcode: Option<u32>,
+    /// `System/Keywords` as a number (rendered `0x...` in XML).
+    pub keywords: Option<u64>,
+    /// `System/EventRecordID`.
+    pub record_id: Option<u64>,
+    /// `System/Correlation/@ActivityID`, normalized with [`normalize_guid`].
+    pub activity_id: Option<String>,
+    /// `System/Correlation/@RelatedActivityID`, normalized with [`normalize_guid`].
+    pub related_activity_id: Option<String>,
+    pub process_id: Option<u32>,
+    pub thread_id: Option<u32>,
+    /// `System/Security/@UserID`.
+    pub user_sid: Option<String>,
+    /// EventData and UserData, in document order; see [`Field`] for the naming.
+    pub fields: Vec<Field>,
+    /// `RenderingInfo/Message` when the input carries one (rendered, possibly localized).
+    pub message: Option<String>,
+    /// Where the record came from. Not part of a record's identity across forms.
+    pub origin: Origin,
+}
+
+/// `System/Provider`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Provider {
+    /// `@Name`, e.g. `Schannel`, `Microsoft-Windows-Security-Auditing`.
+    pub name: String,
+    /// `@Guid`, normalized with [`normalize_guid`].
+    pub guid: Option<String>,
+    /// `@EventSourceName` of classic events, e.g. `TermService`.
+    pub event_source_name: Option<String>,
+}
+
+/// One data item of a record.
+///
+/// Naming: EventData `<Data Name="X">` gives `X`; unnamed `<Data>` gives `Data1`, `Data2`, ...
+/// by position; `<Binary>` gives `Binary` (upper-case hex); UserData child elements are
+/// flattened to their element names (LocalSessionManager 40 gives `Session` and `Reason`;
+/// nested elements are joined with `.` below the first level, e.g. `Parent.Child`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Field {
+    pub name: String,
+    pub value: String,
+}
+
+impl Field {
+    pub fn new(name: impl Into<String>, value: impl Into<String>) -> Self {
+        Field {
+            name: name.into(),
+            value: value.into(),
+        }
+    }
+}
+
+/// Where a record came from: enough to find it again and to report an error against it.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Origin {
+    /// The file as the user named it (or as found while walking a folder).
+    pub file: String,
+    /// The member's name inside a `.zip`, when the file is an archive. Never used as a path.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub member: Option<String>,
+    /// The EVTX chunk number (0-based), for `.evtx` input.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chunk: Option<u64>,
+    /// The record's position: EVTX record id, or the 1-based record number in XML/JSON input.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record: Option<u64>,
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.file)?;
+        if let Some(member) = &self.member {
+            write!(f, "!{member}")?;
+        }
+        if let Some(chunk) = self.chunk {
+            write!(f, " chunk {chunk}")?;
+        }
+        if let Some(record) = self.record {
+            write!(f, " record {record}")?;
+        }
+        Ok(())
+    }
+}
+
+impl Event {
+    /// Looks a field up by name, case-insensitively, as a Sigma rule names it.
+    ///
+    /// Data fields (EventData, UserData, positional `DataN`, `Binary`) are tried first, then
+    /// the System fields under their Sigma names: `EventID`, `Provider_Name` (also `Provider`),
+    /// `Provider_Guid`, `EventSourceName`, `Channel`, `Computer`, `Level`, `Task`, `Opcode`,
+    /// `Keywords`, `Version`, `Qualifiers`, `EventRecordID`, `ActivityID`,
+    /// `RelatedActivityID`, `ProcessID`, `ThreadID`, `UserID` (also `SecurityUserID`),
+    /// `TimeCreated` (RFC 3339), `Message`.
+    pub fn get(&self, name: &str) -> Option<Cow<'_, str>> {
+        if let Some(field) = self.fields.iter().find(|f| f.name.eq_ignore_ascii_case(name)) {
+            return Some(Cow::Borrowed(field.value.as_str()));
+        }
+        self.system_field(name)
+    }
+
+    /// The System part of [`Event::get`], without the data fields.
+    #[allow(clippy::needless_lifetimes)]
+    pub fn system_field(&self, name: &str) -> Option<Cow<'_, str>> {
+        let owned = |v: Option<String>| v.map(Cow::Owned);
+        match name.to_ascii_lowercase().as_str() {
+            "eventid" => Some(Cow::Owned(self.event_id.to_string())),
+            "provider_name" | "provider" | "providername" => {
+                Some(Cow::Borrowed(self.provider.name.as_str()))
+            }
+            "provider_guid" => self.provider.guid.as_deref().map(Cow::Borrowed),
+            "eventsourcename" => self.provider.event_source_name.as_deref().map(Cow::Borrowed),
+            "channel" => Some(Cow::Borrowed(self.channel.as_str())),
+            "computer" => Some(Cow::Borrowed(self.computer.as_str())),
+            "level" => owned(self.level.map(|v| v.to_string())),
+            "task" => owned(self.task.map(|v| v.to_string())),
+            "opcode" => owned(self.opcode.map(|v| v.to_string())),
+            "keywords" => owned(self.keywords.map(|v| format!("0x{v:x}"))),
+            "version" => owned(self.version.map(|v| v.to_string())),
+            "qualifiers" => owned(self.qualifiers.map(|v| v.to_string())),
+            "eventrecordid" => owned(self.record_id.map(|v| v.to_string())),
+            "activityid" => self.activity_id.as_deref().map(Cow::Borrowed),
+            "relatedactivityid" => self.related_activity_id.as_deref().map(Cow::Borrowed),
+            "processid" => owned(self.process_id.map(|v| v.to_string())),
+            "threadid" => owned(self.thread_id.map(|v| v.to_string())),
+            "userid" | "securityuserid" => self.user_sid.as_deref().map(Cow::Borrowed),
+            "timecreated" | "systemtime" => owned(self.time.map(|t| t.to_string())),
+            "message" => self.message.as_deref().map(Cow::Borrowed),
+            _ => None,
+        }
+    }
+}
+
+/// Normalizes a GUID as Windows renders it: upper-case hex in braces, `{XXXXXXXX-...}`.
+/// Input with or without braces, in any case, is accepted; anything else is returned as given.
+pub fn normalize_guid(raw: &str) -> String {
+    let inner = raw.trim().trim_start_matches('{').trim_end_matches('}');
+    let is_guid = inner.len() == 36
+        && inner.char_indices().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => c == '-',
+            _ => c.is_ascii_hexdigit(),
+        });
+    if is_guid {
+        format!("{{{}}}", inner.to_ascii_uppercase())
+    } else {
+        raw.trim().to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Event {
+        Event {
+            computer: "SRV01.corp.example".into(),
+            channel: "System".into(),
+            provider: Provider {
+                name: "Schannel".into(),
+                ..Provider::default()
+            },
+            event_id: 36874,
+            level: Some(2),
+            fields: vec![Field::new("Protocol", "TLS 1.0")],
+            ..Event::default()
+        }
+    }
+
+    #[test]
+    fn lookup_is_case_insensitive_and_prefers_data_fields() {
+        let e = sample();
+        assert_eq!(e.get("protocol").as_deref(), Some("TLS 1.0"));
+        assert_eq!(e.get("EVENTID").as_deref(), Some("36874"));
+        assert_eq!(e.get("Provider_Name").as_deref(), Some("Schannel"));
+        assert_eq!(e.get("Level").as_deref(), Some("2"));
+        assert_eq!(e.get("Task"), None);
+        assert_eq!(e.get("NoSuchField"), None);
+    }
+
+    #[test]
+    fn guids_normalize_to_upper_case_in_braces() {
+        assert_eq!(
+            normalize_guid("ca46d06d-896c-4336-bd77-36a105f90000"),
+            "{CA46D06D-896C-4336-BD77-36A105F90000}"
+        );
+        assert_eq!(normalize_guid("not a guid"), "not a guid");
+    }
+}

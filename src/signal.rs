@@ -1,0 +1,63 @@
+//! `Signal`: the seam between collecting evidence and diagnosing it.
+//!
+//! `scan` is two functions with this plain, serializable value between them: the heavy,
+//! parallel half reads every record and emits a `Signal` for each record that a rule's signal
+//! matches; the small half (`diagnose`) groups signals per host and incident and ranks causes.
+//! A later cluster run writes signals as versioned JSON lines in the map stage, so diagnosis
+//! must be able to give the same answer from those lines alone: everything it needs is here.
+
+use serde::{Deserialize, Serialize};
+
+use crate::event::Event;
+
+/// Version of the serialized `Signal` shape (JSON lines between the two halves of `scan`).
+pub const SIGNAL_FORMAT_VERSION: u32 = 1;
+
+/// Which machine of an RDP connection a piece of evidence comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Side {
+    /// The connecting machine (mstsc, RDPClient log, LsaSrv 6041 ...).
+    Client,
+    /// The RD Session Host / target PC.
+    Server,
+    /// An RD Gateway.
+    Gateway,
+    /// An RD Connection Broker.
+    Broker,
+    /// A domain controller.
+    Dc,
+}
+
+impl std::fmt::Display for Side {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Side::Client => "client",
+            Side::Server => "server",
+            Side::Gateway => "gateway",
+            Side::Broker => "broker",
+            Side::Dc => "dc",
+        })
+    }
+}
+
+/// One record matched by one signal of one rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Signal {
+    /// The rule's `id`, e.g. `tls-mismatch`.
+    pub rule_id: String,
+    /// The signal's name inside the rule, e.g. `no_common_cipher`.
+    pub signal_id: String,
+    /// The side the rule says this signal is observed on.
+    pub side: Side,
+    /// The matching record. Its `fields` are cut down to those the rule names as evidence or
+    /// uses for correlation, so that a flood of matches stays small in memory.
+    pub event: Event,
+}
+
+impl Signal {
+    /// The host that logged the evidence (`System/Computer`).
+    pub fn host(&self) -> &str {
+        &self.event.computer
+    }
+}

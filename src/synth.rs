@@ -1,0 +1,1 @@
+//! The scale generator for large realistic files. STATUS: being built.
