@@ -25,7 +25,11 @@ fn source_files() -> Vec<PathBuf> {
         }
     }
     files.sort();
-    assert!(!files.is_empty(), "no fixture XML under {}", fixtures().display());
+    assert!(
+        !files.is_empty(),
+        "no fixture XML under {}",
+        fixtures().display()
+    );
     files
 }
 
@@ -55,7 +59,10 @@ fn parse_events(xml: &str) -> Vec<Element> {
 /// The comparable form of an event: indentation and RenderingInfo gone (a real .evtx has no
 /// rendered message), GUIDs in one case (Windows renders them lower-case).
 fn normalize(element: &Element, root: bool) -> Element {
-    let has_elements = element.children.iter().any(|c| matches!(c, Node::Element(_)));
+    let has_elements = element
+        .children
+        .iter()
+        .any(|c| matches!(c, Node::Element(_)));
     let children = element
         .children
         .iter()
@@ -149,7 +156,10 @@ fn many_events_fill_many_chunks_without_straddling() {
     let last = parse_events(&records[2999].1);
     assert_eq!(
         normalize(&last[0], true),
-        normalize(&parse_events(&event(3000, 3000 * 7919 % 101, &payload))[0], true)
+        normalize(
+            &parse_events(&event(3000, 3000 * 7919 % 101, &payload))[0],
+            true
+        )
     );
 }
 
@@ -166,7 +176,11 @@ fn an_event_too_large_for_a_chunk_is_refused_and_the_rest_is_written() {
     let summary = evident::evtx_write::convert_xml(xml.as_bytes(), &mut out).unwrap();
     assert_eq!(summary.records, 2);
     assert_eq!(summary.skipped.len(), 1, "{:?}", summary.skipped);
-    assert!(summary.skipped[0].contains("event 2"), "{}", summary.skipped[0]);
+    assert!(
+        summary.skipped[0].contains("event 2"),
+        "{}",
+        summary.skipped[0]
+    );
     let ids: Vec<u64> = read_back(out.into_inner()).iter().map(|r| r.0).collect();
     assert_eq!(ids, [1, 3]);
 }
