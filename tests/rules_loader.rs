@@ -206,3 +206,62 @@ fn a_folder_with_broken_rules_loads_the_rest() {
     }
     assert!(lines[5].contains("already used"), "{}", lines[5]);
 }
+
+const SCHANNEL_TLS10: &str = "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider Name='Schannel' Guid='{1f678132-5938-4686-9fdc-c8ff68f15c85}'/><EventID>36874</EventID><Version>0</Version><Level>2</Level><Task>0</Task><Opcode>0</Opcode><Keywords>0x8000000000000000</Keywords><TimeCreated SystemTime='2026-03-10T07:53:00.7330005Z'/><EventRecordID>103273</EventRecordID><Correlation/><Execution ProcessID='812' ThreadID='5728'/><Channel>System</Channel><Computer>RDS-ENG01.corp.fabrikam.com</Computer><Security UserID='S-1-5-18'/></System><EventData><Data Name='Protocol'>TLS 1.0</Data></EventData></Event>";
+const SCM_7036: &str = "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider Name='Service Control Manager' EventSourceName='Service Control Manager'/><EventID Qualifiers='16384'>7036</EventID><Level>4</Level><TimeCreated SystemTime='2026-03-10T03:01:16.1452544Z'/><EventRecordID>103244</EventRecordID><Channel>System</Channel><Computer>RDS-ENG01</Computer></System><EventData><Data Name='param1'>Remote Desktop Services</Data><Data Name='param2'>stopped</Data></EventData></Event>";
+
+fn with_examples(matching: &str, not_matching: &str) -> String {
+    format!(
+        "{GOOD}examples:\n  match:\n    - signal: no_common_cipher\n      event: \"{matching}\"\n  no_match:\n    - event: \"{not_matching}\"\n"
+    )
+}
+
+#[test]
+fn examples_run_and_failures_point_at_the_example() {
+    use evident::rules::examples::{read_example_event, run_examples};
+    let rule = load_str("ex.yaml", &with_examples(SCHANNEL_TLS10, SCM_7036)).unwrap();
+    let outcome = run_examples(&rule, &read_example_event);
+    assert_eq!(outcome.run, 2);
+    assert!(outcome.failures.is_empty(), "{:?}", outcome.failures);
+
+    // Swapped: the match example does not match, the no_match example does.
+    let rule = load_str("ex.yaml", &with_examples(SCM_7036, SCHANNEL_TLS10)).unwrap();
+    let outcome = run_examples(&rule, &read_example_event);
+    let lines: Vec<String> = outcome.failures.iter().map(|f| f.to_string()).collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(
+        lines[0].starts_with(
+            "ex.yaml:47:14: example should match signal `no_common_cipher` but its provider"
+        ),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[1].starts_with(
+            "ex.yaml:49:14: example should match no signal but matches `no_common_cipher`"
+        ),
+        "{}",
+        lines[1]
+    );
+
+    // TLS 1.2 is filtered out by the detection.
+    let tls12 = SCHANNEL_TLS10.replace("TLS 1.0", "TLS 1.2");
+    let rule = load_str("ex.yaml", &with_examples(&tls12, SCM_7036)).unwrap();
+    let outcome = run_examples(&rule, &read_example_event);
+    assert_eq!(outcome.failures.len(), 1);
+    assert!(outcome.failures[0]
+        .message
+        .contains("the detection does not hold"));
+
+    // An example that is not XML is a failure, not a panic.
+    let rule = load_str("ex.yaml", &with_examples("<Event><System>", SCM_7036)).unwrap();
+    assert_eq!(run_examples(&rule, &read_example_event).failures.len(), 1);
+}
+
+#[test]
+fn an_example_naming_an_unknown_signal_is_a_load_error() {
+    let text = with_examples(SCHANNEL_TLS10, SCM_7036)
+        .replace("- signal: no_common_cipher", "- signal: nope");
+    let (line, col, msg) = one_error(&text);
+    assert_eq!((line, col), (46, 15), "{msg}");
+}

@@ -131,8 +131,16 @@ fn describe_miss(rule: &Rule, signal: &str, event: &Event, hits: &[&str]) -> Str
 /// Reads one example's event text into an `Event`.
 pub type EventReader = fn(&str) -> Result<Event, String>;
 
-/// Reads one example event (a Windows `<Event>` XML element) with the XML reader, when
-/// this build has one.
+/// Reads one example event (a Windows `<Event>` XML element) with the XML reader.
+pub fn read_example_event(text: &str) -> Result<Event, String> {
+    let origin = crate::event::Origin {
+        file: "example".into(),
+        ..Default::default()
+    };
+    crate::source::xml::parse_event(text, &origin).map_err(|e| format!("{}: {}", e.kind, e.message))
+}
+
+/// The reader `rules check` runs examples with.
 pub fn xml_event_reader() -> Option<EventReader> {
-    None
+    Some(read_example_event)
 }
