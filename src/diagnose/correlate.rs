@@ -20,7 +20,7 @@ use jiff::{SignedDuration, Timestamp};
 
 use super::attempts::{build_attempts, Attempt};
 use super::coverage::CoverageIndex;
-use super::expr::Truth;
+use super::expr::{self, Truth};
 use super::hosts::{self, host_key, resolve_target, ServerIdentity, TargetMatch};
 use super::model::{
     reserved_side, ConfidenceView, Correlate, Level, RuleBook, RuleKind, RuleView, CLIENT_ATTEMPT,
@@ -512,7 +512,7 @@ impl<'a> World<'a> {
             by_name: BTreeMap::new(),
             server_checked: false,
         };
-        let truth = entry.when.eval(&mut |name| {
+        let truth = expr::eval(&entry.when, &mut |name| {
             let Some(spec) = self.book.signal_for(rule, name) else {
                 return Truth::False;
             };
@@ -633,7 +633,7 @@ impl<'a> World<'a> {
             by_name: BTreeMap::new(),
             server_checked: false,
         };
-        let truth = entry.when.eval(&mut |name| {
+        let truth = expr::eval(&entry.when, &mut |name| {
             let Some(spec) = self.book.signal_for(rule, name) else {
                 return Truth::False;
             };
@@ -672,7 +672,7 @@ impl<'a> World<'a> {
         if truth != Truth::True {
             return None;
         }
-        let positive = entry.when.positive_names();
+        let positive = expr::positive_names(&entry.when);
         let own: Vec<usize> = cluster
             .iter()
             .copied()
