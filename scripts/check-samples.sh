@@ -126,6 +126,11 @@ def via_evtxexport(path):
     errors = [l for l in err.splitlines() if l.strip()]
     if rc != 0:
         errors.append("exit %d" % rc)
+    # Its text mode reports records it cannot export ("Unable to export record") on stdout.
+    rc_text, text, err_text = run([os.environ["EVTXEXPORT"], "-f", "text", path])
+    errors += [l for l in (text + err_text).splitlines() if l.startswith("Unable to") or "rror" in l.split(":")[0]]
+    if rc_text != 0:
+        errors.append("text mode exit %d" % rc_text)
     return EVENT.findall(out), errors
 
 def via_python_evtx(path):
