@@ -259,7 +259,6 @@ diagnosis:
         sink.accept(event("stopped"));
         sink.accept(event("running"));
         let stats = sink.stats();
-        drop(sink);
         let signals = found.into_inner().unwrap();
         let names: Vec<&str> = signals.iter().map(|s| s.signal_id.as_str()).collect();
         assert_eq!(names, ["stopped", "any_7036", "any_7036"]);
