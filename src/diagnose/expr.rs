@@ -84,14 +84,23 @@ mod tests {
     #[test]
     fn unknown_propagates_through_not() {
         use Truth::*;
-        assert_eq!(truth_of("a and not b", &[("a", True), ("b", Unknown)]), Unknown);
+        assert_eq!(
+            truth_of("a and not b", &[("a", True), ("b", Unknown)]),
+            Unknown
+        );
         assert_eq!(truth_of("a or not b", &[("a", True), ("b", Unknown)]), True);
-        assert_eq!(truth_of("a and not b", &[("a", False), ("b", Unknown)]), False);
+        assert_eq!(
+            truth_of("a and not b", &[("a", False), ("b", Unknown)]),
+            False
+        );
     }
 
     #[test]
     fn positive_names_skip_negated_ones() {
         let e = parse("a and not (b or not c)").unwrap();
-        assert_eq!(positive_names(&e).into_iter().collect::<Vec<_>>(), ["a", "c"]);
+        assert_eq!(
+            positive_names(&e).into_iter().collect::<Vec<_>>(),
+            ["a", "c"]
+        );
     }
 }

@@ -138,8 +138,7 @@ impl RuleBook {
                     .collect();
                 let (window, top, confidence) = match &def.diagnosis {
                     Some(d) => (
-                        SignedDuration::try_from(d.window)
-                            .unwrap_or(SignedDuration::from_mins(2)),
+                        SignedDuration::try_from(d.window).unwrap_or(SignedDuration::from_mins(2)),
                         d.top.clone(),
                         d.confidence
                             .iter()

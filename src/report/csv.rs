@@ -91,7 +91,8 @@ pub fn write(diagnosis: &Diagnosis, out: &mut dyn Write) -> io::Result<()> {
             evidence.join("\n"),
             fix.join("\n"),
         ];
-        w.write_record(row.iter().map(|c| guard(c))).map_err(to_io)?;
+        w.write_record(row.iter().map(|c| guard(c)))
+            .map_err(to_io)?;
     }
     w.flush()
 }
@@ -102,7 +103,10 @@ mod tests {
 
     #[test]
     fn formula_cells_are_neutralized() {
-        assert_eq!(guard("=HYPERLINK(\"http://x\")"), "'=HYPERLINK(\"http://x\")");
+        assert_eq!(
+            guard("=HYPERLINK(\"http://x\")"),
+            "'=HYPERLINK(\"http://x\")"
+        );
         assert_eq!(guard("+1"), "'+1");
         assert_eq!(guard("-2+3"), "'-2+3");
         assert_eq!(guard("@SUM(A1)"), "'@SUM(A1)");

@@ -146,7 +146,11 @@ fn finding(f: &Finding, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "**Why:** {}", escape(&f.why))?;
     writeln!(out)?;
     if !f.client_errors.is_empty() {
-        writeln!(out, "**Client error:** {}", escape(&f.client_errors.join("; ")))?;
+        writeln!(
+            out,
+            "**Client error:** {}",
+            escape(&f.client_errors.join("; "))
+        )?;
         writeln!(out)?;
     }
     writeln!(
@@ -176,7 +180,9 @@ fn finding(f: &Finding, out: &mut dyn Write) -> io::Result<()> {
             escape(&e.host),
             escape(&e.provider),
             e.event_id,
-            e.record_id.map(|r| r.to_string()).unwrap_or_else(|| "-".into()),
+            e.record_id
+                .map(|r| r.to_string())
+                .unwrap_or_else(|| "-".into()),
             escape(&fields_line(&e.fields, 300)),
             escape(&e.file)
         )?;

@@ -29,7 +29,11 @@ pub enum ScanFormat {
 }
 
 /// Writes `diagnosis` to `out` in `format`.
-pub fn write_scan(format: ScanFormat, diagnosis: &Diagnosis, out: &mut dyn Write) -> io::Result<()> {
+pub fn write_scan(
+    format: ScanFormat,
+    diagnosis: &Diagnosis,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     match format {
         ScanFormat::Table => table::write(diagnosis, out),
         ScanFormat::Json => json::write_document(diagnosis, out),

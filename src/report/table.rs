@@ -24,13 +24,23 @@ fn new_table(header: &[&str]) -> Table {
 /// Strips control characters (escape sequences included) from text that came from a log.
 fn clean(text: &str) -> String {
     text.chars()
-        .map(|c| if c == '\n' || c == '\r' || c == '\t' { ' ' } else { c })
+        .map(|c| {
+            if c == '\n' || c == '\r' || c == '\t' {
+                ' '
+            } else {
+                c
+            }
+        })
         .filter(|c| !c.is_control())
         .collect()
 }
 
 pub fn write(d: &Diagnosis, out: &mut dyn Write) -> io::Result<()> {
-    let causes = d.findings.iter().filter(|f| f.kind == RuleKind::Cause).count();
+    let causes = d
+        .findings
+        .iter()
+        .filter(|f| f.kind == RuleKind::Cause)
+        .count();
     let background = d.findings.len() - causes;
     writeln!(
         out,
@@ -65,7 +75,14 @@ pub fn write(d: &Diagnosis, out: &mut dyn Write) -> io::Result<()> {
             writeln!(out, "  no findings")?;
             continue;
         }
-        let mut t = new_table(&["#", "Cause", "Confidence", "Evidence", "First seen", "Last seen"]);
+        let mut t = new_table(&[
+            "#",
+            "Cause",
+            "Confidence",
+            "Evidence",
+            "First seen",
+            "Last seen",
+        ]);
         for f in mine {
             let title = if f.kind == RuleKind::Background {
                 format!("{} (background)", f.title)
@@ -94,7 +111,11 @@ pub fn write(d: &Diagnosis, out: &mut dyn Write) -> io::Result<()> {
             writeln!(out, "  {}", clean(&e.to_string()))?;
         }
         if d.errors.len() > 50 {
-            writeln!(out, "  ... and {} more (see --format json)", d.errors.len() - 50)?;
+            writeln!(
+                out,
+                "  ... and {} more (see --format json)",
+                d.errors.len() - 50
+            )?;
         }
     }
     Ok(())
@@ -149,7 +170,9 @@ fn finding(f: &Finding, out: &mut dyn Write) -> io::Result<()> {
             clean(&e.host),
             clean(&e.provider),
             e.event_id,
-            e.record_id.map(|r| r.to_string()).unwrap_or_else(|| "-".into()),
+            e.record_id
+                .map(|r| r.to_string())
+                .unwrap_or_else(|| "-".into()),
             clean(&fields_line(&e.fields, 160))
         )?;
         writeln!(out, "        in {}", clean(&e.file))?;
