@@ -125,7 +125,11 @@ impl Event {
     /// `RelatedActivityID`, `ProcessID`, `ThreadID`, `UserID` (also `SecurityUserID`),
     /// `TimeCreated` (RFC 3339), `Message`.
     pub fn get(&self, name: &str) -> Option<Cow<'_, str>> {
-        if let Some(field) = self.fields.iter().find(|f| f.name.eq_ignore_ascii_case(name)) {
+        if let Some(field) = self
+            .fields
+            .iter()
+            .find(|f| f.name.eq_ignore_ascii_case(name))
+        {
             return Some(Cow::Borrowed(field.value.as_str()));
         }
         self.system_field(name)
@@ -141,7 +145,11 @@ impl Event {
                 Some(Cow::Borrowed(self.provider.name.as_str()))
             }
             "provider_guid" => self.provider.guid.as_deref().map(Cow::Borrowed),
-            "eventsourcename" => self.provider.event_source_name.as_deref().map(Cow::Borrowed),
+            "eventsourcename" => self
+                .provider
+                .event_source_name
+                .as_deref()
+                .map(Cow::Borrowed),
             "channel" => Some(Cow::Borrowed(self.channel.as_str())),
             "computer" => Some(Cow::Borrowed(self.computer.as_str())),
             "level" => owned(self.level.map(|v| v.to_string())),

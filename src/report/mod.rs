@@ -1,1 +1,3 @@
 //! STATUS: being built.
+
+pub mod events;

@@ -6,11 +6,22 @@
 //! the rest of the record is rendered), and receives each wanted `Event` on the thread that
 //! parsed it.
 //!
-//! STATUS: interface fixed; the readers are being built (issue: foundation).
+//! Layout: `walk` expands paths and spreads files over threads; [`detect`] names a source's
+//! kind from its first bytes; one reader per format (`evtx`, `xml`, `json`, `archive`);
+//! `assemble` is the one place where the parts of a record become an [`Event`].
 
 use serde::{Deserialize, Serialize};
 
-use crate::event::Event;
+use crate::event::{Event, Origin};
+
+pub mod archive;
+mod assemble;
+pub mod evtx;
+pub mod json;
+pub mod walk;
+pub mod xml;
+
+pub use xml::{parse_event, parse_events};
 
 /// The System fields a reader can produce cheaply, before the record is rendered.
 ///
@@ -126,6 +137,15 @@ pub struct SourceReport {
     /// True when the sink declined the file by its channel after the first record.
     pub skipped: bool,
     pub errors: Vec<InputError>,
+    /// `Computer` of the first record, when known: which host's log this is (coverage).
+    #[serde(default)]
+    pub computer: Option<String>,
+    /// Earliest and latest `TimeCreated` among the records read, when known: the time the log
+    /// covers, so that "no such event" can be told apart from "no log for that time".
+    #[serde(default)]
+    pub first_time: Option<jiff::Timestamp>,
+    #[serde(default)]
+    pub last_time: Option<jiff::Timestamp>,
 }
 
 /// The accounting of a whole read.
@@ -172,6 +192,174 @@ pub fn read_inputs(
     plan: &ReadPlan,
     sink: &dyn EventSink,
 ) -> ReadSummary {
-    let _ = (paths, plan, sink);
-    unimplemented!("foundation issue: readers")
+    walk::read_all(paths, plan, sink)
+}
+
+/// Names the kind of a source from its first bytes (up to 64 KiB), never from its name.
+///
+/// `LfLe` legacy `.evt` files, and anything that is neither EVTX, zip, XML holding `<Event>`
+/// nor JSON, are [`SourceKind::Unknown`]; [`unknown_reason`] says why, for the error line.
+pub fn detect(head: &[u8]) -> SourceKind {
+    if head.starts_with(b"ElfFile\0") {
+        return SourceKind::Evtx;
+    }
+    if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
+        return SourceKind::Zip;
+    }
+    if is_legacy_evt(head) {
+        return SourceKind::Unknown;
+    }
+    let text = skip_preamble(head);
+    match text.first() {
+        Some(b'<') => return SourceKind::Xml,
+        Some(b'{') | Some(b'[') => return SourceKind::Json,
+        _ => {}
+    }
+    // Any text with an <Event> element in it (a log pasted into a note, a mail, ...).
+    if contains(head, b"<Event ") || contains(head, b"<Event>") {
+        return SourceKind::Xml;
+    }
+    SourceKind::Unknown
+}
+
+/// Why [`detect`] refused a source, in words for the error line.
+pub fn unknown_reason(head: &[u8]) -> String {
+    if head.is_empty() {
+        "zero bytes".into()
+    } else if is_legacy_evt(head) {
+        "a legacy Windows NT/2003 .evt log (LfLe); convert it with wevtutil epl /lf or save it as .evtx".into()
+    } else if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) {
+        "UTF-16 text; save it as UTF-8".into()
+    } else {
+        "not an event log (neither EVTX, XML with <Event> elements, evtx_dump JSON, nor zip)".into()
+    }
+}
+
+/// Legacy `.evt`: a 0x30-byte header whose signature `LfLe` follows the size field.
+fn is_legacy_evt(head: &[u8]) -> bool {
+    head.len() >= 8 && &head[4..8] == b"LfLe"
+}
+
+/// Skips a UTF-8 BOM, white space and `evtx_dump`'s `Record N` lines.
+fn skip_preamble(mut text: &[u8]) -> &[u8] {
+    text = text.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(text);
+    loop {
+        let trimmed = text.trim_ascii_start();
+        if let Some(rest) = trimmed.strip_prefix(b"Record ") {
+            let end = rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
+            if rest[..end].trim_ascii().iter().all(u8::is_ascii_digit) {
+                text = &rest[end..];
+                continue;
+            }
+        }
+        return trimmed;
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Which source an error or event belongs to: the file as named, and the zip member.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct SourceCtx {
+    pub file: String,
+    pub member: Option<String>,
+}
+
+impl SourceCtx {
+    pub(crate) fn from_origin(origin: &Origin) -> Self {
+        SourceCtx {
+            file: origin.file.clone(),
+            member: origin.member.clone(),
+        }
+    }
+
+    pub(crate) fn error(
+        &self,
+        offset: Option<u64>,
+        kind: InputErrorKind,
+        message: String,
+    ) -> InputError {
+        InputError {
+            file: self.file.clone(),
+            member: self.member.clone(),
+            offset,
+            kind,
+            message,
+        }
+    }
+
+    pub(crate) fn origin(&self, chunk: Option<u64>, record: Option<u64>) -> Origin {
+        Origin {
+            file: self.file.clone(),
+            member: self.member.clone(),
+            chunk,
+            record,
+        }
+    }
+
+    pub(crate) fn report(&self, kind: Option<SourceKind>) -> SourceReport {
+        SourceReport {
+            file: self.file.clone(),
+            member: self.member.clone(),
+            kind,
+            ..SourceReport::default()
+        }
+    }
+}
+
+/// Hands the records of one sequentially read source (XML, JSON) to the sink, with the
+/// accounting: counts records, asks `wants_channel` once, applies the `wants` pre-filter.
+pub(crate) struct Feed<'s> {
+    sink: &'s dyn EventSink,
+    pub(crate) report: SourceReport,
+    channel_asked: bool,
+}
+
+impl<'s> Feed<'s> {
+    pub(crate) fn new(sink: &'s dyn EventSink, report: SourceReport) -> Self {
+        Feed {
+            sink,
+            report,
+            channel_asked: false,
+        }
+    }
+
+    /// Offers one parsed record; returns whether to go on reading this source.
+    pub(crate) fn offer(&mut self, event: Event) -> bool {
+        self.report.records += 1;
+        if !self.channel_asked {
+            self.channel_asked = true;
+            self.report.channel = Some(event.channel.clone());
+            if !self.sink.wants_channel(&event.channel) {
+                self.report.skipped = true;
+                return false;
+            }
+        }
+        let head = RecordHead {
+            provider: &event.provider.name,
+            event_id: event.event_id,
+            channel: &event.channel,
+        };
+        if self.sink.wants(&head) {
+            self.sink.accept(event);
+        }
+        true
+    }
+
+    pub(crate) fn error(&mut self, error: InputError) {
+        self.report.errors.push(error);
+    }
+
+    /// Takes one reader result: an event is offered, an error recorded.
+    pub(crate) fn take(&mut self, item: Result<Event, InputError>) -> bool {
+        match item {
+            Ok(event) => self.offer(event),
+            Err(error) => {
+                self.error(error);
+                true
+            }
+        }
+    }
 }

@@ -1,0 +1,222 @@
+//! Building an [`Event`] from the parts of a record, whatever form it came in.
+//!
+//! The XML reader, the JSON reader and the EVTX reader all describe a record as the same
+//! calls (a System element's text or attribute, a data item, a UserData leaf, the message), and
+//! this one place turns those strings into the normalized `Event`. So the value rendering rules
+//! that make the three forms of one log compare equal live here and nowhere else:
+//!
+//! * numbers are parsed from decimal or `0x` hex (`Keywords` is written `0x...`);
+//! * GUIDs are upper-case in braces, wherever they appear ([`normalize_guid`]);
+//! * booleans are `true` / `false` (JSON `true`, XML `true`);
+//! * an absent or `null` value is the empty string;
+//! * `Binary` is upper-case hex;
+//! * times are parsed into UTC [`Timestamp`]s, at any sub-second precision.
+
+use std::borrow::Cow;
+
+use jiff::Timestamp;
+
+use crate::event::{normalize_guid, Event, Field};
+
+/// Parses a decimal or `0x`-prefixed hexadecimal unsigned number, as Windows renders them.
+pub(crate) fn parse_number(text: &str) -> Option<u64> {
+    let text = text.trim();
+    if let Some(hex) = text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
+        u64::from_str_radix(hex, 16).ok()
+    } else {
+        text.parse::<u64>().ok()
+    }
+}
+
+fn parse_u32(text: &str) -> Option<u32> {
+    parse_number(text).and_then(|n| u32::try_from(n).ok())
+}
+
+/// Parses a record time (`2023-10-18T05:43:49.8327406Z`, any precision, any offset) as UTC.
+pub(crate) fn parse_time(text: &str) -> Option<Timestamp> {
+    let text = text.trim();
+    if let Ok(ts) = text.parse::<Timestamp>() {
+        return Some(ts);
+    }
+    // Some exports omit the zone designator; Windows event times are UTC.
+    format!("{text}Z").parse::<Timestamp>().ok()
+}
+
+/// Normalizes one data value so that the forms of a log agree: GUIDs upper-case in braces,
+/// everything else as given.
+pub(crate) fn normalize_value(value: &str) -> Cow<'_, str> {
+    let trimmed = value.trim();
+    let len = trimmed.len();
+    if (len == 36 || len == 38) && trimmed.contains('-') {
+        let guid = normalize_guid(trimmed);
+        if guid.len() == 38 && guid != value {
+            return Cow::Owned(guid);
+        }
+    }
+    Cow::Borrowed(value)
+}
+
+/// Accumulates the parts of one record into an [`Event`].
+#[derive(Debug, Default)]
+pub(crate) struct EventBuilder {
+    event: Event,
+    unnamed_data: u32,
+}
+
+impl EventBuilder {
+    pub(crate) fn new() -> Self {
+        EventBuilder::default()
+    }
+
+    /// The text content of a `System` child element (`EventID`, `Level`, `Channel`, ...).
+    pub(crate) fn system_text(&mut self, element: &str, text: &str) {
+        let e = &mut self.event;
+        match element {
+            "EventID" => {
+                if let Some(id) = parse_number(text) {
+                    // Classic events may carry the full 32-bit id: the low 16 bits are the id,
+                    // the high 16 bits the qualifiers.
+                    if id > 0xFFFF {
+                        e.event_id = (id & 0xFFFF) as u32;
+                        if e.qualifiers.is_none() {
+                            e.qualifiers = Some(((id >> 16) & 0xFFFF) as u32);
+                        }
+                    } else {
+                        e.event_id = id as u32;
+                    }
+                }
+            }
+            "Version" => e.version = parse_u32(text),
+            "Level" => e.level = parse_u32(text),
+            "Task" => e.task = parse_u32(text),
+            "Opcode" => e.opcode = parse_u32(text),
+            "Keywords" => e.keywords = parse_number(text),
+            "EventRecordID" => e.record_id = parse_number(text),
+            "Channel" => e.channel = text.trim().to_string(),
+            "Computer" => e.computer = text.trim().to_string(),
+            _ => {}
+        }
+    }
+
+    /// An attribute of a `System` child element (`Provider/@Name`, `TimeCreated/@SystemTime`, ...).
+    pub(crate) fn system_attr(&mut self, element: &str, attr: &str, value: &str) {
+        let e = &mut self.event;
+        let non_empty = || {
+            let v = value.trim();
+            (!v.is_empty()).then(|| v.to_string())
+        };
+        match (element, attr) {
+            ("Provider", "Name") => e.provider.name = value.trim().to_string(),
+            ("Provider", "Guid") => e.provider.guid = non_empty().map(|g| normalize_guid(&g)),
+            ("Provider", "EventSourceName") => e.provider.event_source_name = non_empty(),
+            ("EventID", "Qualifiers") => e.qualifiers = parse_u32(value),
+            ("TimeCreated", "SystemTime") => e.time = parse_time(value),
+            ("Correlation", "ActivityID") => {
+                e.activity_id = non_empty().map(|g| normalize_guid(&g))
+            }
+            ("Correlation", "RelatedActivityID") => {
+                e.related_activity_id = non_empty().map(|g| normalize_guid(&g))
+            }
+            ("Execution", "ProcessID") => e.process_id = parse_u32(value),
+            ("Execution", "ThreadID") => e.thread_id = parse_u32(value),
+            ("Security", "UserID") => e.user_sid = non_empty(),
+            _ => {}
+        }
+    }
+
+    /// One EventData `<Data>` item: named, or unnamed (then `Data1`, `Data2`, ... by position).
+    pub(crate) fn data(&mut self, name: Option<&str>, value: &str) {
+        let name = match name.map(str::trim).filter(|n| !n.is_empty()) {
+            Some(name) => name.to_string(),
+            None => {
+                self.unnamed_data += 1;
+                format!("Data{}", self.unnamed_data)
+            }
+        };
+        self.field(name, value);
+    }
+
+    /// EventData `<Binary>`: hex, upper-cased.
+    pub(crate) fn binary(&mut self, hex: &str) {
+        let hex = hex.trim().to_ascii_uppercase();
+        self.event.fields.push(Field::new("Binary", hex));
+    }
+
+    /// A field under its final name (UserData leaves, other payload sections).
+    pub(crate) fn field(&mut self, name: String, value: &str) {
+        let value = normalize_value(value).into_owned();
+        self.event.fields.push(Field { name, value });
+    }
+
+    /// `RenderingInfo/Message`.
+    pub(crate) fn message(&mut self, text: &str) {
+        self.event.message = Some(text.to_string());
+    }
+
+    /// Whether a System head (provider or event id) has been seen; a document without one is
+    /// not an event record.
+    pub(crate) fn looks_like_event(&self) -> bool {
+        !self.event.provider.name.is_empty()
+            || self.event.event_id != 0
+            || !self.event.channel.is_empty()
+            || self.event.time.is_some()
+    }
+
+    pub(crate) fn event(&self) -> &Event {
+        &self.event
+    }
+
+    pub(crate) fn finish(self) -> Event {
+        self.event
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_parse_in_decimal_and_hex() {
+        assert_eq!(parse_number("0x80000000000000"), Some(0x80000000000000));
+        assert_eq!(parse_number(" 4624 "), Some(4624));
+        assert_eq!(parse_number("abc"), None);
+    }
+
+    #[test]
+    fn times_parse_at_any_precision() {
+        let a = parse_time("2023-10-18T05:43:49.8327406Z").unwrap();
+        let b = parse_time("2023-10-18T05:43:49.832740600Z").unwrap();
+        assert_eq!(a, b);
+        assert!(parse_time("2023-10-18T05:43:49.8327406").is_some());
+        assert!(parse_time("yesterday").is_none());
+    }
+
+    #[test]
+    fn guid_values_are_upper_cased_in_braces() {
+        assert_eq!(
+            normalize_value("{a68ca8b7-004f-d7b6-a698-07e2de0f1f5d}"),
+            "{A68CA8B7-004F-D7B6-A698-07E2DE0F1F5D}"
+        );
+        assert_eq!(normalize_value("plain text"), "plain text");
+    }
+
+    #[test]
+    fn classic_full_ids_split_into_id_and_qualifiers() {
+        let mut b = EventBuilder::new();
+        b.system_text("EventID", "3221232498");
+        let e = b.finish();
+        assert_eq!(e.event_id, 7026);
+        assert_eq!(e.qualifiers, Some(0xC000));
+    }
+
+    #[test]
+    fn unnamed_data_get_positional_names() {
+        let mut b = EventBuilder::new();
+        b.data(None, "a");
+        b.data(Some("Named"), "b");
+        b.data(None, "c");
+        let e = b.finish();
+        let names: Vec<_> = e.fields.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["Data1", "Named", "Data2"]);
+    }
+}

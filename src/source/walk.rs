@@ -1,0 +1,219 @@
+//! The inputs as the user named them: files, folders (recursively) and archives; and how the
+//! threads are spent on them.
+//!
+//! Two ways to use cores, never nested (DESIGN.md, "Parallelism"):
+//! * many files: files in parallel on a rayon pool, each read by one thread;
+//! * a few files: one file at a time, its EVTX chunks spread over the pool.
+//!
+//! The choice is made once per run from the number of files; `ReadPlan::threads` caps both.
+
+use std::fs::{self, File};
+use std::io::{BufReader, Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use super::archive::{read_zip, ZipLimits};
+use super::{
+    detect, unknown_reason, EventSink, Feed, InputErrorKind, ReadPlan, ReadSummary, SourceCtx,
+    SourceKind, SourceReport,
+};
+
+/// How deep folders are followed.
+const MAX_FOLDER_DEPTH: usize = 32;
+/// How many bytes of a file are looked at to recognize its format.
+const HEAD_BYTES: usize = 64 * 1024;
+
+/// One file to read.
+#[derive(Debug, Clone)]
+pub(crate) struct Input {
+    pub path: PathBuf,
+    /// The name used in reports and origins.
+    pub display: String,
+    pub size: u64,
+    /// Named on the command line (an unrecognized one is an error) rather than found in a
+    /// folder (where only files with a log's extension are expected to be logs).
+    pub explicit: bool,
+}
+
+/// Whether a name looks like a log a user meant to give (used only to decide whether an
+/// unrecognized file found in a folder is worth an error line; formats are recognized by
+/// content).
+pub(crate) fn is_log_name(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    [".evtx", ".evt", ".xml", ".json", ".jsonl", ".zip"]
+        .iter()
+        .any(|ext| lower.ends_with(ext))
+}
+
+/// Expands the paths into files, in a stable order; unreadable paths become reports with an
+/// error.
+pub(crate) fn collect(paths: &[PathBuf]) -> (Vec<Input>, Vec<SourceReport>) {
+    let mut inputs = Vec::new();
+    let mut errors = Vec::new();
+    for path in paths {
+        let display = path.display().to_string();
+        match fs::metadata(path) {
+            Ok(meta) if meta.is_dir() => walk_dir(path, 0, &mut inputs, &mut errors),
+            Ok(meta) => inputs.push(Input {
+                path: path.clone(),
+                display,
+                size: meta.len(),
+                explicit: true,
+            }),
+            Err(err) => errors.push(io_report(&display, &err)),
+        }
+    }
+    (inputs, errors)
+}
+
+fn io_report(display: &str, err: &std::io::Error) -> SourceReport {
+    let ctx = SourceCtx {
+        file: display.to_string(),
+        member: None,
+    };
+    let mut report = ctx.report(None);
+    report
+        .errors
+        .push(ctx.error(None, InputErrorKind::Io, err.to_string()));
+    report
+}
+
+fn walk_dir(dir: &Path, depth: usize, inputs: &mut Vec<Input>, errors: &mut Vec<SourceReport>) {
+    let display = dir.display().to_string();
+    if depth > MAX_FOLDER_DEPTH {
+        let ctx = SourceCtx {
+            file: display,
+            member: None,
+        };
+        let mut report = ctx.report(None);
+        report.errors.push(ctx.error(
+            None,
+            InputErrorKind::LimitExceeded,
+            format!("folders nested deeper than {MAX_FOLDER_DEPTH}; not followed"),
+        ));
+        errors.push(report);
+        return;
+    }
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(err) => {
+            errors.push(io_report(&display, &err));
+            return;
+        }
+    };
+    let mut entries: Vec<_> = entries.filter_map(Result::ok).collect();
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let path = entry.path();
+        let Ok(file_type) = entry.file_type() else {
+            continue;
+        };
+        if file_type.is_dir() {
+            walk_dir(&path, depth + 1, inputs, errors);
+        } else if file_type.is_file() || file_type.is_symlink() {
+            // A symlink is read when it points at a file; symlinked folders are not followed,
+            // so a link loop cannot trap the walk.
+            match fs::metadata(&path) {
+                Ok(meta) if meta.is_file() => inputs.push(Input {
+                    display: path.display().to_string(),
+                    path,
+                    size: meta.len(),
+                    explicit: false,
+                }),
+                _ => {}
+            }
+        }
+    }
+}
+
+/// Reads everything under `paths` (see [`super::read_inputs`]).
+pub(crate) fn read_all(paths: &[PathBuf], plan: &ReadPlan, sink: &dyn EventSink) -> ReadSummary {
+    let (inputs, mut sources) = collect(paths);
+    let threads = plan.threads.max(1);
+    let pool = if threads > 1 {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .thread_name(|i| format!("evident-read-{i}"))
+            .build()
+            .ok()
+    } else {
+        None
+    };
+    let limits = ZipLimits::default();
+    match &pool {
+        Some(pool) if inputs.len() >= 2 * threads => {
+            // Many files: one thread per file; no chunk-level parallelism inside.
+            let per_file: Vec<Vec<SourceReport>> = pool.install(|| {
+                inputs
+                    .par_iter()
+                    .map(|input| read_file(input, &limits, None, sink))
+                    .collect()
+            });
+            sources.extend(per_file.into_iter().flatten());
+        }
+        _ => {
+            for input in &inputs {
+                sources.extend(read_file(input, &limits, pool.as_ref(), sink));
+            }
+        }
+    }
+    ReadSummary { sources }
+}
+
+/// Reads one file of any kind. `pool` is for its EVTX chunks (`None`: this thread only).
+pub(crate) fn read_file(
+    input: &Input,
+    limits: &ZipLimits,
+    pool: Option<&rayon::ThreadPool>,
+    sink: &dyn EventSink,
+) -> Vec<SourceReport> {
+    let ctx = SourceCtx {
+        file: input.display.clone(),
+        member: None,
+    };
+    let mut file = match File::open(&input.path) {
+        Ok(file) => file,
+        Err(err) => return vec![io_report(&input.display, &err)],
+    };
+    let mut head = Vec::with_capacity(HEAD_BYTES.min(input.size as usize));
+    if let Err(err) = (&mut file).take(HEAD_BYTES as u64).read_to_end(&mut head) {
+        return vec![io_report(&input.display, &err)];
+    }
+    if let Err(err) = file.seek(SeekFrom::Start(0)) {
+        return vec![io_report(&input.display, &err)];
+    }
+    let kind = detect(&head);
+    match kind {
+        SourceKind::Evtx => vec![super::evtx::read_evtx(file, &ctx, pool, sink)],
+        SourceKind::Xml => {
+            let mut feed = Feed::new(sink, ctx.report(Some(kind)));
+            let reader = BufReader::with_capacity(256 * 1024, file);
+            super::xml::read_xml(reader, &ctx, &mut |item| feed.take(item));
+            vec![feed.report]
+        }
+        SourceKind::Json => {
+            let mut feed = Feed::new(sink, ctx.report(Some(kind)));
+            let reader = BufReader::with_capacity(256 * 1024, file);
+            super::json::read_json(reader, &ctx, &mut |item| feed.take(item));
+            vec![feed.report]
+        }
+        SourceKind::Zip => read_zip(file, &input.display, limits, false, pool, sink),
+        SourceKind::Unknown => {
+            if !input.explicit && !is_log_name(&input.display) {
+                // Not a log, found in a folder next to logs (a README, a manifest): skipped.
+                return Vec::new();
+            }
+            let mut report = ctx.report(None);
+            let kind = if head.is_empty() {
+                InputErrorKind::Empty
+            } else {
+                InputErrorKind::UnsupportedFormat
+            };
+            report
+                .errors
+                .push(ctx.error(None, kind, unknown_reason(&head)));
+            vec![report]
+        }
+    }
+}
