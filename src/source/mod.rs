@@ -137,6 +137,15 @@ pub struct SourceReport {
     /// True when the sink declined the file by its channel after the first record.
     pub skipped: bool,
     pub errors: Vec<InputError>,
+    /// `Computer` of the first record, when known: which host's log this is (coverage).
+    #[serde(default)]
+    pub computer: Option<String>,
+    /// Earliest and latest `TimeCreated` among the records read, when known: the time the log
+    /// covers, so that "no such event" can be told apart from "no log for that time".
+    #[serde(default)]
+    pub first_time: Option<jiff::Timestamp>,
+    #[serde(default)]
+    pub last_time: Option<jiff::Timestamp>,
 }
 
 /// The accounting of a whole read.

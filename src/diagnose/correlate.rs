@@ -1,0 +1,792 @@
+//! Incidents and the confidence ladder.
+//!
+//! For every cause and background rule, two passes (docs/RULES.md, "Diagnosis"):
+//!
+//! 1. **Attempt incidents.** Each client attempt, tied to the server its target names, is an
+//!    incident for the rule's `client_server` rungs. The server's RdpCoreTS 131 closest to the
+//!    attempt (within the skew tolerance) anchors the server clock: server evidence counts
+//!    when it lies within `window` of the attempt as seen from the server (domain reference
+//!    §4, the 0x904/0x7 skeleton: 1024 → 131 → cause → 1026).
+//! 2. **Host incidents.** The rule's remaining matches, per host, split where they are more
+//!    than `window` apart, are incidents for the `same_host` rungs.
+//!
+//! A rung holds only when its `when` is definitely true ([`Truth::True`]); a `not X` whose
+//! logs were not given, or do not cover the time, is unknown and the rung does not hold.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::net::IpAddr;
+
+use jiff::{SignedDuration, Timestamp};
+
+use super::attempts::{build_attempts, Attempt};
+use super::coverage::CoverageIndex;
+use super::expr::Truth;
+use super::hosts::{self, host_key, resolve_target, ServerIdentity, TargetMatch};
+use super::model::{
+    reserved_side, ConfidenceView, Correlate, Level, RuleBook, RuleKind, RuleView, CLIENT_ATTEMPT,
+    CLIENT_DISCONNECT, SERVER_CONNECTION,
+};
+use crate::signal::{Side, Signal};
+
+/// One incident that reached a rung of its rule's ladder, before folding.
+#[derive(Debug, Clone)]
+pub struct Part {
+    pub rule: usize,
+    /// Host key of the host whose logs hold the deciding evidence.
+    pub host: String,
+    pub level: Level,
+    pub why: String,
+    pub attempt: Option<usize>,
+    /// True when tied to a client's attempt through the server's logs.
+    pub correlated: bool,
+    /// The deciding records (own matches, then the attempt's and the anchor's events).
+    pub evidence: Vec<usize>,
+    /// Every own match folded into this incident.
+    pub members: Vec<usize>,
+}
+
+/// Everything correlation knows: signals by rule and host, attempts, server identities.
+pub struct World<'a> {
+    pub signals: &'a [Signal],
+    pub book: &'a RuleBook,
+    pub cover: &'a CoverageIndex,
+    pub skew: SignedDuration,
+    pub attempts: Vec<Attempt>,
+    /// Server host key → addresses tied to it.
+    pub addresses: BTreeMap<String, BTreeSet<IpAddr>>,
+    /// (rule index, host key) → own matches, in time order.
+    own: HashMap<(usize, String), Vec<usize>>,
+    /// Host key → RdpCoreTS 131 (`server_connection`) signals, in time order.
+    server_connections: HashMap<String, Vec<usize>>,
+    /// Host key → the context rule's client signals, in time order.
+    client_context: HashMap<String, Vec<usize>>,
+    /// Per attempt: the server connection (131) that anchors it.
+    anchors: Vec<Option<usize>>,
+}
+
+/// `t + d`, saturating at the ends of the time range (input times can be anything).
+pub fn plus(t: Timestamp, d: SignedDuration) -> Timestamp {
+    t.saturating_add(d).unwrap_or(t)
+}
+
+/// `t - d`, saturating.
+pub fn minus(t: Timestamp, d: SignedDuration) -> Timestamp {
+    t.saturating_sub(d).unwrap_or(t)
+}
+
+fn time_of(s: &Signal) -> Timestamp {
+    s.event.time.unwrap_or(Timestamp::UNIX_EPOCH)
+}
+
+/// The indexes in `list` (time-ordered) whose time lies in `[from, to]`.
+fn in_range<'l>(
+    signals: &[Signal],
+    list: &'l [usize],
+    from: Timestamp,
+    to: Timestamp,
+) -> &'l [usize] {
+    let lo = list.partition_point(|&i| time_of(&signals[i]) < from);
+    let hi = list.partition_point(|&i| time_of(&signals[i]) <= to);
+    &list[lo..hi.max(lo)]
+}
+
+/// `decode`-style text for a client disconnect reason (1026 `Value`).
+pub fn explain_reason(code: u32) -> String {
+    let meaning = match code {
+        1 => "local disconnection, not an error",
+        2 => "remote disconnection by user, not an error",
+        3 => "remote disconnection by server, not an error",
+        260 | 1288 => "DNS name lookup failure",
+        264 => "connection timed out",
+        516 => "socket connect failed: nothing accepted the TCP connection",
+        520 => "host not found",
+        2056 => "license negotiation failed",
+        2308 => "socket closed by the peer or the network (FD_CLOSE)",
+        2312 => "licensing time-out",
+        _ => "",
+    };
+    if meaning.is_empty() {
+        format!("{code} (0x{code:X})")
+    } else {
+        format!("{code} (0x{code:X}): {meaning}")
+    }
+}
+
+/// Formats a signed duration for a `why`: `2 s`, `-3 s`, `4 min 5 s`, `2 h 10 min`.
+pub fn format_delta(d: SignedDuration) -> String {
+    let secs = d.as_secs();
+    let sign = if secs < 0 { "-" } else { "" };
+    let s = secs.unsigned_abs();
+    if s < 60 {
+        format!("{sign}{s} s")
+    } else if s < 3600 {
+        let rest = s % 60;
+        if rest == 0 {
+            format!("{sign}{} min", s / 60)
+        } else {
+            format!("{sign}{} min {rest} s", s / 60)
+        }
+    } else if s < 86_400 {
+        format!("{sign}{} h {} min", s / 3600, (s % 3600) / 60)
+    } else {
+        format!("{sign}{} d {} h", s / 86_400, (s % 86_400) / 3600)
+    }
+}
+
+/// Formats a time for a `why`.
+pub fn format_time(t: Timestamp) -> String {
+    t.strftime("%Y-%m-%d %H:%M:%S UTC").to_string()
+}
+
+/// The outcome of evaluating one rung on one incident.
+struct Bound {
+    /// signal name → the matches that made it true.
+    by_name: BTreeMap<String, Vec<usize>>,
+    /// True when some server-side atom was decided from the server's logs.
+    server_checked: bool,
+}
+
+impl<'a> World<'a> {
+    pub fn build(
+        signals: &'a [Signal],
+        book: &'a RuleBook,
+        cover: &'a CoverageIndex,
+        skew: SignedDuration,
+    ) -> World<'a> {
+        let mut own: HashMap<(usize, String), Vec<usize>> = HashMap::new();
+        let mut server_connections: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut client_context: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut client_indexes = Vec::new();
+        let rule_index: HashMap<&str, usize> = book
+            .rules
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.id.as_str(), i))
+            .collect();
+        for (i, s) in signals.iter().enumerate() {
+            let Some(&ri) = rule_index.get(s.rule_id.as_str()) else {
+                continue;
+            };
+            let host = host_key(s.host());
+            if book.rules[ri].kind == RuleKind::Context {
+                match reserved_side(&s.signal_id) {
+                    Some(Side::Client) => {
+                        client_indexes.push(i);
+                        client_context.entry(host).or_default().push(i);
+                    }
+                    Some(_) if s.signal_id == SERVER_CONNECTION => {
+                        server_connections.entry(host).or_default().push(i)
+                    }
+                    _ => {}
+                }
+            } else {
+                own.entry((ri, host)).or_default().push(i);
+            }
+        }
+        let attempts = build_attempts(signals, &client_indexes);
+        let mut world = World {
+            signals,
+            book,
+            cover,
+            skew,
+            anchors: vec![None; attempts.len()],
+            attempts,
+            addresses: BTreeMap::new(),
+            own,
+            server_connections,
+            client_context,
+        };
+        world.resolve_targets();
+        world.anchor_attempts();
+        world
+    }
+
+    fn server_identities(&self) -> Vec<ServerIdentity> {
+        self.cover
+            .hosts_with_role(Side::Server)
+            .into_iter()
+            .map(|key| ServerIdentity {
+                names: vec![self.cover.name_of(&key)],
+                addresses: self
+                    .addresses
+                    .get(&key)
+                    .map(|a| a.iter().copied().collect())
+                    .unwrap_or_default(),
+                key,
+            })
+            .collect()
+    }
+
+    /// Ties each attempt's target to a server: by name first, learning the addresses that
+    /// name-matched attempts reached (1024 as an address, 1102), then by those addresses.
+    fn resolve_targets(&mut self) {
+        let servers = self.server_identities();
+        for a in &self.attempts {
+            if let Some((key, TargetMatch::Name)) =
+                resolve_target(a.target.as_deref(), None, &servers)
+            {
+                let learnt = a
+                    .transport_ip
+                    .iter()
+                    .chain(a.target.iter())
+                    .filter_map(|v| hosts::parse_ip(v));
+                self.addresses.entry(key).or_default().extend(learnt);
+            }
+        }
+        let servers = self.server_identities();
+        for a in &mut self.attempts {
+            a.server = resolve_target(a.target.as_deref(), a.transport_ip.as_deref(), &servers);
+        }
+    }
+
+    /// Picks, per attempt, the server's 131 closest to the attempt's start within the skew.
+    fn anchor_attempts(&mut self) {
+        for (ai, a) in self.attempts.iter().enumerate() {
+            let Some((server, _)) = &a.server else {
+                continue;
+            };
+            let Some(list) = self.server_connections.get(server) else {
+                continue;
+            };
+            let candidates = in_range(
+                self.signals,
+                list,
+                minus(a.start, self.skew),
+                plus(a.end, self.skew),
+            );
+            self.anchors[ai] = candidates
+                .iter()
+                .copied()
+                .min_by_key(|&i| time_of(&self.signals[i]).duration_since(a.start).abs());
+        }
+    }
+
+    /// The RdpCoreTS 131 tied to attempt `ai`, if any.
+    pub fn server_connection_of(&self, ai: usize) -> Option<usize> {
+        self.anchors.get(ai).copied().flatten()
+    }
+
+    /// Runs every cause and background rule; returns the incidents that reached a rung.
+    pub fn run(&mut self) -> Vec<Part> {
+        let mut parts = Vec::new();
+        for (ri, rule) in self.book.rules.iter().enumerate() {
+            if rule.kind == RuleKind::Context || rule.confidence.is_empty() {
+                continue;
+            }
+            let mut consumed: HashSet<usize> = HashSet::new();
+            let has_client_server = rule
+                .confidence
+                .iter()
+                .any(|c| c.correlate == Correlate::ClientServer);
+            if has_client_server {
+                for ai in 0..self.attempts.len() {
+                    if let Some(part) = self.attempt_incident(ri, rule, ai) {
+                        consumed.extend(part.members.iter().copied());
+                        parts.push(part);
+                    }
+                }
+            }
+            let mut hosts: Vec<&String> = self
+                .own
+                .keys()
+                .filter(|(r, _)| *r == ri)
+                .map(|(_, h)| h)
+                .collect();
+            hosts.sort();
+            for host in hosts {
+                let list = &self.own[&(ri, host.clone())];
+                let mut cluster: Vec<usize> = Vec::new();
+                let mut clusters = Vec::new();
+                for &i in list.iter().filter(|i| !consumed.contains(i)) {
+                    if let Some(&last) = cluster.last() {
+                        if time_of(&self.signals[i]).duration_since(time_of(&self.signals[last]))
+                            > rule.window
+                        {
+                            clusters.push(std::mem::take(&mut cluster));
+                        }
+                    }
+                    cluster.push(i);
+                }
+                if !cluster.is_empty() {
+                    clusters.push(cluster);
+                }
+                for c in clusters {
+                    if let Some(part) = self.host_incident(ri, rule, host, c) {
+                        parts.push(part);
+                    }
+                }
+            }
+        }
+        parts
+    }
+
+    /// The client's attempt `ai` as an incident of rule `rule`.
+    fn attempt_incident(&self, ri: usize, rule: &RuleView, ai: usize) -> Option<Part> {
+        let a = &self.attempts[ai];
+        for entry in &rule.confidence {
+            match entry.correlate {
+                Correlate::SameHost => {
+                    // A same-host rung above would claim these signals in the host pass.
+                    let attached = self.attached(ri, rule, ai);
+                    if attached.is_empty() {
+                        continue;
+                    }
+                    let host = host_key(self.signals[attached[0]].host());
+                    let on_host: Vec<usize> = attached
+                        .into_iter()
+                        .filter(|&i| host_key(self.signals[i].host()) == host)
+                        .collect();
+                    if self
+                        .eval_same_host(ri, rule, entry, &host, &on_host)
+                        .is_some()
+                    {
+                        return None;
+                    }
+                }
+                Correlate::ClientServer => {
+                    let Some(bound) = self.eval_attempt(ri, rule, entry, ai) else {
+                        continue;
+                    };
+                    let own: Vec<usize> = bound
+                        .by_name
+                        .iter()
+                        .filter(|(n, _)| rule.signal(n).is_some())
+                        .flat_map(|(_, v)| v.iter().copied())
+                        .collect::<BTreeSet<_>>()
+                        .into_iter()
+                        .collect();
+                    if !thresholds_hold(self.signals, entry, &own) {
+                        continue;
+                    }
+                    let server_side = bound
+                        .by_name
+                        .values()
+                        .flatten()
+                        .any(|&i| self.signals[i].side != Side::Client);
+                    let host = match (&a.server, server_side) {
+                        (Some((s, _)), true) => s.clone(),
+                        _ => a.client.clone(),
+                    };
+                    let correlated = server_side || bound.server_checked;
+                    let mut level = entry.level;
+                    if !correlated {
+                        level = level.min(Level::Medium);
+                    }
+                    let mut why = self.render_why(entry, &bound, Some(ai), &host, &own);
+                    if let Some((s, TargetMatch::OnlyServer)) = &a.server {
+                        if correlated {
+                            why.push_str(&format!(
+                                " ({} taken as the target `{}`: the only server whose logs were given)",
+                                self.cover.name_of(s),
+                                a.target.as_deref().unwrap_or("?")
+                            ));
+                        }
+                    }
+                    let mut evidence = own.clone();
+                    for (name, list) in &bound.by_name {
+                        if rule.signal(name).is_none() {
+                            evidence.extend(list.iter().copied());
+                        }
+                    }
+                    for name in [CLIENT_ATTEMPT, CLIENT_DISCONNECT] {
+                        evidence.extend(
+                            a.signals
+                                .iter()
+                                .copied()
+                                .filter(|&i| self.signals[i].signal_id == name),
+                        );
+                    }
+                    if let Some(anchor) = self.server_connection_of(ai) {
+                        evidence.push(anchor);
+                    }
+                    dedup_keep_order(&mut evidence);
+                    return Some(Part {
+                        rule: ri,
+                        host,
+                        level,
+                        why,
+                        attempt: Some(ai),
+                        correlated,
+                        evidence,
+                        members: own,
+                    });
+                }
+            }
+        }
+        None
+    }
+
+    /// The rule's own matches that fall into attempt `ai` (client side) or into its server's
+    /// window (other sides).
+    fn attached(&self, ri: usize, rule: &RuleView, ai: usize) -> Vec<usize> {
+        let mut out = Vec::new();
+        for s in &rule.signals {
+            out.extend(self.own_for_attempt(ri, rule, &s.name, s.side, ai));
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// The server-clock range of attempt `ai`: the attempt's span shifted by the anchor's
+    /// offset, widened by `window` (or, without an anchor, by `window` and the skew).
+    fn server_range(&self, ai: usize, window: SignedDuration) -> (Timestamp, Timestamp) {
+        let a = &self.attempts[ai];
+        match self.server_connection_of(ai) {
+            Some(anchor) => {
+                let offset = time_of(&self.signals[anchor]).duration_since(a.start);
+                (
+                    minus(plus(a.start, offset), window),
+                    plus(plus(a.end, offset), window),
+                )
+            }
+            None => (
+                minus(minus(a.start, window), self.skew),
+                plus(plus(a.end, window), self.skew),
+            ),
+        }
+    }
+
+    fn own_for_attempt(
+        &self,
+        ri: usize,
+        rule: &RuleView,
+        name: &str,
+        side: Side,
+        ai: usize,
+    ) -> Vec<usize> {
+        let a = &self.attempts[ai];
+        if side == Side::Client {
+            let Some(list) = self.own.get(&(ri, a.client.clone())) else {
+                return Vec::new();
+            };
+            let wide = in_range(
+                self.signals,
+                list,
+                minus(minus(a.start, rule.window), self.skew),
+                plus(plus(a.end, rule.window), self.skew),
+            );
+            wide.iter()
+                .copied()
+                .filter(|&i| {
+                    let s = &self.signals[i];
+                    if s.signal_id != name {
+                        return false;
+                    }
+                    match (&s.event.activity_id, &a.activity_id) {
+                        (Some(x), Some(y)) if x == y => true,
+                        (Some(_), Some(_)) => false,
+                        _ => {
+                            let t = time_of(s);
+                            t >= minus(a.start, rule.window) && t <= plus(a.end, rule.window)
+                        }
+                    }
+                })
+                .collect()
+        } else {
+            let Some((server, _)) = &a.server else {
+                return Vec::new();
+            };
+            let Some(list) = self.own.get(&(ri, server.clone())) else {
+                return Vec::new();
+            };
+            let (from, to) = self.server_range(ai, rule.window);
+            in_range(self.signals, list, from, to)
+                .iter()
+                .copied()
+                .filter(|&i| self.signals[i].signal_id == name)
+                .collect()
+        }
+    }
+
+    /// Evaluates a `client_server` rung on attempt `ai`.
+    fn eval_attempt(
+        &self,
+        ri: usize,
+        rule: &RuleView,
+        entry: &ConfidenceView,
+        ai: usize,
+    ) -> Option<Bound> {
+        let a = &self.attempts[ai];
+        let mut bound = Bound {
+            by_name: BTreeMap::new(),
+            server_checked: false,
+        };
+        let truth = entry.when.eval(&mut |name| {
+            let Some(spec) = self.book.signal_for(rule, name) else {
+                return Truth::False;
+            };
+            let is_reserved = rule.signal(name).is_none();
+            let found: Vec<usize> = if is_reserved {
+                if spec.side == Side::Client {
+                    a.signals
+                        .iter()
+                        .copied()
+                        .filter(|&i| self.signals[i].signal_id == name)
+                        .collect()
+                } else if name == SERVER_CONNECTION {
+                    self.server_connection_of(ai).into_iter().collect()
+                } else {
+                    Vec::new()
+                }
+            } else {
+                self.own_for_attempt(ri, rule, name, spec.side, ai)
+            };
+            if !found.is_empty() {
+                if spec.side != Side::Client {
+                    bound.server_checked = true;
+                }
+                bound.by_name.insert(name.to_string(), found);
+                return Truth::True;
+            }
+            // Absent: false only where the logs that would hold it were given for that time.
+            let host = if spec.side == Side::Client {
+                Some(a.client.as_str())
+            } else {
+                a.server.as_ref().map(|(s, _)| s.as_str())
+            };
+            match host {
+                Some(h) if self.cover.covers(h, &spec.channels, a.start) => {
+                    if spec.side != Side::Client {
+                        bound.server_checked = true;
+                    }
+                    Truth::False
+                }
+                Some(h)
+                    if spec.side == Side::Client && h == a.client && spec.channels.is_empty() =>
+                {
+                    Truth::False
+                }
+                _ => Truth::Unknown,
+            }
+        });
+        (truth == Truth::True).then_some(bound)
+    }
+
+    /// The rule's remaining matches on `host`, close in time, as an incident.
+    fn host_incident(
+        &self,
+        ri: usize,
+        rule: &RuleView,
+        host: &str,
+        cluster: Vec<usize>,
+    ) -> Option<Part> {
+        for entry in &rule.confidence {
+            if entry.correlate != Correlate::SameHost {
+                continue;
+            }
+            let Some(bound) = self.eval_same_host(ri, rule, entry, host, &cluster) else {
+                continue;
+            };
+            let own: Vec<usize> = bound
+                .by_name
+                .iter()
+                .filter(|(n, _)| rule.signal(n).is_some())
+                .flat_map(|(_, v)| v.iter().copied())
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            let mut level = entry.level;
+            let client_only = cluster
+                .iter()
+                .all(|&i| self.signals[i].side == Side::Client);
+            if client_only {
+                // Client evidence says that and when, not why (domain reference §1.1).
+                level = level.min(Level::Medium);
+            }
+            if rule.kind == RuleKind::Background {
+                level = Level::Info;
+            }
+            let why = self.render_why(entry, &bound, None, host, &own);
+            let mut evidence = own.clone();
+            for list in bound.by_name.values() {
+                evidence.extend(list.iter().copied());
+            }
+            dedup_keep_order(&mut evidence);
+            return Some(Part {
+                rule: ri,
+                host: host.to_string(),
+                level,
+                why,
+                attempt: None,
+                correlated: false,
+                evidence,
+                members: cluster,
+            });
+        }
+        None
+    }
+
+    /// Evaluates a `same_host` rung on the matches `cluster` on `host`.
+    fn eval_same_host(
+        &self,
+        _ri: usize,
+        rule: &RuleView,
+        entry: &ConfidenceView,
+        host: &str,
+        cluster: &[usize],
+    ) -> Option<Bound> {
+        let first = cluster.iter().map(|&i| time_of(&self.signals[i])).min()?;
+        let last = cluster.iter().map(|&i| time_of(&self.signals[i])).max()?;
+        let (from, to) = (minus(first, rule.window), plus(last, rule.window));
+        let mut bound = Bound {
+            by_name: BTreeMap::new(),
+            server_checked: false,
+        };
+        let truth = entry.when.eval(&mut |name| {
+            let Some(spec) = self.book.signal_for(rule, name) else {
+                return Truth::False;
+            };
+            let found: Vec<usize> = if rule.signal(name).is_some() {
+                cluster
+                    .iter()
+                    .copied()
+                    .filter(|&i| self.signals[i].signal_id == name)
+                    .collect()
+            } else {
+                let list = if name == SERVER_CONNECTION {
+                    self.server_connections.get(host)
+                } else {
+                    self.client_context.get(host)
+                };
+                list.map(|l| {
+                    in_range(self.signals, l, from, to)
+                        .iter()
+                        .copied()
+                        .filter(|&i| self.signals[i].signal_id == name)
+                        .collect()
+                })
+                .unwrap_or_default()
+            };
+            if !found.is_empty() {
+                bound.by_name.insert(name.to_string(), found);
+                Truth::True
+            } else if self.cover.covers(host, &spec.channels, first)
+                || (rule.signal(name).is_some() && spec.channels.is_empty())
+            {
+                Truth::False
+            } else {
+                Truth::Unknown
+            }
+        });
+        if truth != Truth::True {
+            return None;
+        }
+        let positive = entry.when.positive_names();
+        let own: Vec<usize> = cluster
+            .iter()
+            .copied()
+            .filter(|&i| positive.contains(&self.signals[i].signal_id))
+            .collect();
+        thresholds_hold(self.signals, entry, &own).then_some(bound)
+    }
+
+    /// Fills a rung's `why` template (docs/RULES.md, "Confidence").
+    fn render_why(
+        &self,
+        entry: &ConfidenceView,
+        bound: &Bound,
+        attempt: Option<usize>,
+        host: &str,
+        own: &[usize],
+    ) -> String {
+        let a = attempt.map(|ai| &self.attempts[ai]);
+        let server = a
+            .and_then(|a| a.server.as_ref().map(|(s, _)| self.cover.name_of(s)))
+            .unwrap_or_else(|| {
+                if a.is_none() {
+                    self.cover.name_of(host)
+                } else {
+                    "the server".into()
+                }
+            });
+        let times: Vec<Timestamp> = own.iter().map(|&i| time_of(&self.signals[i])).collect();
+        let first = times.iter().min().copied();
+        let last = times.iter().max().copied();
+        let delta = a.and_then(|a| {
+            let server_time = bound
+                .by_name
+                .values()
+                .flatten()
+                .filter(|&&i| self.signals[i].side != Side::Client)
+                .map(|&i| time_of(&self.signals[i]))
+                .min()?;
+            Some(format_delta(server_time.duration_since(a.start)))
+        });
+        render_template(&entry.why, &mut |key| {
+            Some(match key {
+                "host" => self.cover.name_of(host),
+                "server" => server.clone(),
+                "client" => self.cover.name_of(&a?.client),
+                "target" => a?.target.clone()?,
+                "delta" => delta.clone()?,
+                "count" => own.len().to_string(),
+                "first" => format_time(first?),
+                "last" => format_time(last?),
+                other => {
+                    let (sig, field) = other.split_once('.')?;
+                    let i = *bound.by_name.get(sig)?.first().or_else(|| {
+                        a.and_then(|a| {
+                            a.signals
+                                .iter()
+                                .find(|&&i| self.signals[i].signal_id == sig)
+                        })
+                    })?;
+                    self.signals[i].event.get(field)?.into_owned()
+                }
+            })
+        })
+    }
+}
+
+/// `min_count` and `min_distinct` of a rung over the matches of its positively named signals.
+fn thresholds_hold(signals: &[Signal], entry: &ConfidenceView, own: &[usize]) -> bool {
+    if let Some(min) = entry.min_count {
+        if (own.len() as u64) < min {
+            return false;
+        }
+    }
+    if let Some((field, min)) = &entry.min_distinct {
+        let distinct: HashSet<String> = own
+            .iter()
+            .filter_map(|&i| signals[i].event.get(field))
+            .map(|v| {
+                hosts::parse_ip(&v)
+                    .map(|ip| ip.to_string())
+                    .unwrap_or_else(|| v.to_ascii_lowercase())
+            })
+            .collect();
+        if (distinct.len() as u64) < *min {
+            return false;
+        }
+    }
+    true
+}
+
+fn dedup_keep_order(v: &mut Vec<usize>) {
+    let mut seen = HashSet::new();
+    v.retain(|i| seen.insert(*i));
+}
+
+/// Replaces `{key}` in `template`; a key with no value renders as `?`.
+pub fn render_template(template: &str, value: &mut dyn FnMut(&str) -> Option<String>) -> String {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        match after.find('}') {
+            Some(close) => {
+                let key = &after[..close];
+                out.push_str(&value(key.trim()).unwrap_or_else(|| "?".into()));
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push_str(&rest[open..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}

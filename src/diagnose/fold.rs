@@ -1,0 +1,130 @@
+//! Folding: every incident of one rule on one host at one confidence becomes one finding, with
+//! a count, first and last seen, the top values of the rule's `top` fields, and a few evidence
+//! records (29,000 identical Schannel events are one finding, not 29,000).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use super::correlate::{explain_reason, Part, World};
+use super::model::{Level, RuleBook};
+use super::{Evidence, Finding, TopField, TopValue};
+use crate::signal::Signal;
+
+/// Evidence records kept per finding.
+pub const MAX_EVIDENCE: usize = 8;
+/// Values listed per `top` field.
+pub const MAX_TOP_VALUES: usize = 5;
+
+/// Folds incidents into findings (unranked).
+pub fn fold(parts: Vec<Part>, signals: &[Signal], book: &RuleBook, world: &World) -> Vec<Finding> {
+    let mut groups: BTreeMap<(usize, String, Level), Vec<Part>> = BTreeMap::new();
+    for p in parts {
+        groups
+            .entry((p.rule, p.host.clone(), p.level))
+            .or_default()
+            .push(p);
+    }
+    let mut out = Vec::new();
+    for ((ri, host, level), mut parts) in groups {
+        let rule = &book.rules[ri];
+        // Correlated incidents first, then in time order: the first one speaks for the finding.
+        parts.sort_by_key(|p| {
+            (
+                !p.correlated,
+                p.evidence.first().and_then(|&i| signals[i].event.time),
+            )
+        });
+        let members: BTreeSet<usize> = parts
+            .iter()
+            .flat_map(|p| p.members.iter().chain(p.evidence.iter()).copied())
+            .filter(|&i| signals[i].rule_id == rule.id)
+            .collect();
+        let times = members.iter().filter_map(|&i| signals[i].event.time);
+        let first_seen = times.clone().min();
+        let last_seen = times.max();
+
+        let mut evidence_idx: Vec<usize> = Vec::new();
+        let mut seen_names = BTreeSet::new();
+        let all: Vec<usize> = parts
+            .iter()
+            .flat_map(|p| p.evidence.iter().copied())
+            .collect();
+        for &i in &all {
+            let key = (
+                &signals[i].rule_id,
+                &signals[i].signal_id,
+                &signals[i].event.computer,
+            );
+            if seen_names.insert(key) && evidence_idx.len() < MAX_EVIDENCE {
+                evidence_idx.push(i);
+            }
+        }
+        for &i in &all {
+            if evidence_idx.len() >= MAX_EVIDENCE {
+                break;
+            }
+            if !evidence_idx.contains(&i) {
+                evidence_idx.push(i);
+            }
+        }
+        let mut clients = BTreeSet::new();
+        let mut reasons = BTreeSet::new();
+        for p in &parts {
+            if let Some(ai) = p.attempt {
+                let a = &world.attempts[ai];
+                clients.insert(world.cover.name_of(&a.client));
+                if let Some(r) = a.disconnect_reason {
+                    reasons.insert(r);
+                }
+            }
+        }
+        let mut top = Vec::new();
+        for field in &rule.top {
+            let mut counts: HashMap<String, u64> = HashMap::new();
+            for &i in &members {
+                if let Some(v) = signals[i].event.get(field) {
+                    let v = v.trim();
+                    if !v.is_empty() && v != "-" {
+                        *counts.entry(v.to_string()).or_default() += 1;
+                    }
+                }
+            }
+            let mut values: Vec<TopValue> = counts
+                .into_iter()
+                .map(|(value, count)| TopValue { value, count })
+                .collect();
+            values.sort_by(|a, b| b.count.cmp(&a.count).then(a.value.cmp(&b.value)));
+            values.truncate(MAX_TOP_VALUES);
+            if !values.is_empty() {
+                top.push(TopField {
+                    field: field.clone(),
+                    values,
+                });
+            }
+        }
+        out.push(Finding {
+            rank: 0,
+            rule_id: rule.id.clone(),
+            title: rule.title.clone(),
+            kind: rule.kind,
+            severity: rule.severity,
+            host: world.cover.name_of(&host),
+            confidence: level,
+            why: parts.first().map(|p| p.why.clone()).unwrap_or_default(),
+            correlated: parts.iter().any(|p| p.correlated),
+            clients: clients.into_iter().collect(),
+            client_errors: reasons.into_iter().map(explain_reason).collect(),
+            first_seen,
+            last_seen,
+            evidence_count: members.len() as u64,
+            incidents: parts.len() as u64,
+            top,
+            evidence: evidence_idx
+                .iter()
+                .map(|&i| Evidence::of(&signals[i]))
+                .collect(),
+            fix: rule.fix.clone(),
+            unconfirmed: rule.unconfirmed.clone(),
+        });
+    }
+    out
+}

@@ -1,0 +1,482 @@
+//! Diagnosis scenarios built from hand-made signals and rules.
+
+use super::model::*;
+use super::testutil::*;
+use super::*;
+use crate::signal::Side;
+
+const TLS: &str = "tls-mismatch";
+
+fn tls_rule() -> RuleView {
+    rule(
+        TLS,
+        RuleKind::Cause,
+        &[("no_common_cipher", Side::Server), ("client_failure", Side::Client)],
+        vec![
+            rung(
+                "no_common_cipher and client_failure and not client_connected",
+                Correlate::ClientServer,
+                Level::High,
+                "Schannel 36874 on {server} {delta} after the client's {client_failure.Value} attempt",
+            ),
+            rung(
+                "no_common_cipher",
+                Correlate::SameHost,
+                Level::Medium,
+                "Schannel 36874 on {host}, {count} times; nothing ties it to a client's attempt",
+            ),
+        ],
+    )
+}
+
+fn blocked_rule() -> RuleView {
+    rule(
+        "network-blocked",
+        RuleKind::Cause,
+        &[("client_failure", Side::Client)],
+        vec![
+            rung(
+                "client_failure and not server_connection",
+                Correlate::ClientServer,
+                Level::High,
+                "{client}'s attempt to {target} failed and {server} logged no connection",
+            ),
+            rung(
+                "client_failure",
+                Correlate::SameHost,
+                Level::High,
+                "client failed on {host}",
+            ),
+        ],
+    )
+}
+
+fn scanner_rule() -> RuleView {
+    rule(
+        "internet-exposure",
+        RuleKind::Background,
+        &[("probe", Side::Server)],
+        vec![rung(
+            "probe",
+            Correlate::SameHost,
+            Level::Medium,
+            "{count} probes on {host}",
+        )],
+    )
+}
+
+fn book(rules: Vec<RuleView>) -> RuleBook {
+    let mut all = vec![context_rule()];
+    all.extend(rules);
+    RuleBook { rules: all }
+}
+
+/// A failed attempt from WS042 to `srv01` at t=0 (activity A) whose server clock runs 30 s
+/// ahead: the server accepts at its t=31 and refuses TLS at t=32.
+fn tls_incident() -> Vec<Signal> {
+    vec![
+        sig(
+            "rdp-connection",
+            CLIENT_ATTEMPT,
+            "WS042",
+            0,
+            &[("Value", "srv01")],
+        )
+        .act("A"),
+        sig(
+            "rdp-connection",
+            CLIENT_DISCONNECT,
+            "WS042",
+            3,
+            &[("Value", "2308")],
+        )
+        .act("A"),
+        sig(TLS, "client_failure", "WS042", 3, &[("Value", "2308")]).act("A"),
+        sig(
+            "rdp-connection",
+            SERVER_CONNECTION,
+            "SRV01.corp.example",
+            31,
+            &[("ClientIP", "10.0.0.42:50123")],
+        ),
+        sig(
+            TLS,
+            "no_common_cipher",
+            "SRV01.corp.example",
+            32,
+            &[("Protocol", "TLS 1.0")],
+        ),
+    ]
+}
+
+fn run(signals: Vec<Signal>, book: &RuleBook) -> Diagnosis {
+    let summary = summary_for(&signals, &[]);
+    diagnose(signals, book, &summary, &DiagnoseOptions::default())
+}
+
+#[test]
+fn correlated_server_evidence_ranks_first_with_high_confidence() {
+    let b = book(vec![tls_rule()]);
+    let mut signals = tls_incident();
+    // Unrelated probes an hour later: the same event, with no attempt near it.
+    for k in 0..50 {
+        signals.push(sig(
+            TLS,
+            "no_common_cipher",
+            "SRV01.corp.example",
+            3600 + k * 10,
+            &[("Protocol", "SSL 3.0")],
+        ));
+    }
+    let d = run(signals, &b);
+    let f = &d.findings[0];
+    assert_eq!((f.rule_id.as_str(), f.confidence), (TLS, Level::High));
+    assert_eq!(f.host, "SRV01.corp.example");
+    assert!(f.correlated);
+    assert_eq!(f.clients, ["WS042"]);
+    assert_eq!(
+        f.why,
+        "Schannel 36874 on SRV01.corp.example 32 s after the client's 2308 attempt"
+    );
+    assert!(f
+        .evidence
+        .iter()
+        .any(|e| e.signal == "tls-mismatch/no_common_cipher"));
+    assert!(f
+        .evidence
+        .iter()
+        .any(|e| e.signal == "rdp-connection/client_disconnect"));
+    // The probes fold into one uncorrelated medium finding with their count.
+    let rest: Vec<&Finding> = d
+        .findings
+        .iter()
+        .filter(|f| f.confidence == Level::Medium)
+        .collect();
+    assert_eq!(rest.len(), 1);
+    assert_eq!(rest[0].evidence_count, 50);
+    assert_eq!(rest[0].incidents, 1);
+    assert!(!rest[0].correlated);
+    assert!(d.has_causes());
+}
+
+#[test]
+fn evidence_beyond_the_skew_is_not_tied_to_the_attempt() {
+    let b = book(vec![tls_rule()]);
+    let mut signals = tls_incident();
+    signals.retain(|s| s.signal_id != SERVER_CONNECTION);
+    // Move the server event 20 minutes away: beyond window (2 min) + skew (5 min).
+    for s in &mut signals {
+        if s.signal_id == "no_common_cipher" {
+            s.event.time = Some(at(1200));
+        }
+    }
+    let d = run(signals, &b);
+    assert_eq!(d.findings.len(), 1);
+    assert_eq!(d.findings[0].confidence, Level::Medium);
+    assert!(!d.findings[0].correlated);
+}
+
+#[test]
+fn repeats_fold_into_one_finding_with_first_and_last_seen() {
+    let b = book(vec![tls_rule()]);
+    let signals: Vec<Signal> = (0..29_000)
+        .map(|k| {
+            sig(
+                TLS,
+                "no_common_cipher",
+                "SRV01",
+                k * 5,
+                &[("Protocol", "TLS 1.0")],
+            )
+        })
+        .collect();
+    let d = run(signals, &b);
+    assert_eq!(d.findings.len(), 1);
+    let f = &d.findings[0];
+    assert_eq!(f.evidence_count, 29_000);
+    assert_eq!(f.first_seen, Some(at(0)));
+    assert_eq!(f.last_seen, Some(at(28_999 * 5)));
+    assert!(f.evidence.len() <= fold::MAX_EVIDENCE);
+    assert!(f.why.contains("29000 times"), "{}", f.why);
+}
+
+#[test]
+fn missing_server_connection_is_decided_only_when_the_server_log_was_given() {
+    let b = book(vec![blocked_rule()]);
+    let signals = vec![
+        sig(
+            "rdp-connection",
+            CLIENT_ATTEMPT,
+            "WS042",
+            0,
+            &[("Value", "srv01")],
+        )
+        .act("A"),
+        sig(
+            "rdp-connection",
+            CLIENT_DISCONNECT,
+            "WS042",
+            21,
+            &[("Value", "516")],
+        )
+        .act("A"),
+        sig(
+            "blocked",
+            "client_failure",
+            "WS042",
+            21,
+            &[("Value", "516")],
+        )
+        .act("A"),
+        // Another server activity so that SRV01 is known as a server.
+        sig(
+            "rdp-connection",
+            SERVER_CONNECTION,
+            "SRV01",
+            5000,
+            &[("ClientIP", "10.9.9.9:1")],
+        ),
+    ];
+    let mut signals = signals;
+    signals[2].rule_id = "network-blocked".into();
+    // RdpCoreTS given and covering the attempt: the absence counts.
+    let d = run(signals.clone(), &b);
+    let f = &d.findings[0];
+    assert_eq!(
+        (f.rule_id.as_str(), f.confidence),
+        ("network-blocked", Level::High)
+    );
+    assert!(f.correlated);
+    assert_eq!(
+        f.why,
+        "WS042's attempt to srv01 failed and SRV01 logged no connection"
+    );
+    assert_eq!(d.coverage.absent.len(), 1);
+    assert_eq!(d.coverage.absent[0].server, "SRV01");
+    assert_eq!(d.coverage.attempts[0].server_connection, "absent");
+
+    // Server's RdpCoreTS log not given: not evaluated; the client-only rung is capped.
+    let mut summary = summary_for(&signals, &[]);
+    summary.sources.retain(|s| !s.file.contains("RdpCoreTS"));
+    summary.sources.push(crate::source::SourceReport {
+        file: "SRV01/System.evtx".into(),
+        channel: Some("System".into()),
+        records: 10,
+        computer: Some("SRV01".into()),
+        ..Default::default()
+    });
+    let d = diagnose(signals, &b, &summary, &DiagnoseOptions::default());
+    assert_eq!(d.findings[0].confidence, Level::Medium);
+    assert!(!d.findings[0].correlated);
+}
+
+#[test]
+fn a_2308_without_any_131_on_a_covered_server_is_reported_absent() {
+    let b = book(vec![tls_rule()]);
+    let signals = vec![
+        sig(
+            "rdp-connection",
+            CLIENT_ATTEMPT,
+            "WS042",
+            0,
+            &[("Value", "srv01")],
+        )
+        .act("A"),
+        sig(
+            "rdp-connection",
+            CLIENT_DISCONNECT,
+            "WS042",
+            3,
+            &[("Value", "2308")],
+        )
+        .act("A"),
+        sig(
+            "rdp-connection",
+            SERVER_CONNECTION,
+            "SRV01",
+            9000,
+            &[("ClientIP", "10.0.0.9:1")],
+        ),
+    ];
+    let d = run(signals, &b);
+    assert!(d.findings.is_empty());
+    assert_eq!(d.coverage.absent.len(), 1);
+    assert_eq!(d.coverage.absent[0].server, "SRV01");
+    assert_eq!(d.coverage.attempts[0].outcome, "setup_failure");
+}
+
+#[test]
+fn background_stays_info_and_does_not_make_findings() {
+    let b = book(vec![scanner_rule()]);
+    let signals: Vec<Signal> = (0..200)
+        .map(|k| {
+            let ip = format!("198.51.100.{}:4000", k % 50);
+            sig(
+                "internet-exposure",
+                "probe",
+                "SRV01",
+                k,
+                &[("ClientIP", ip.as_str())],
+            )
+        })
+        .collect();
+    let d = run(signals, &b);
+    assert_eq!(d.findings.len(), 1);
+    let f = &d.findings[0];
+    assert_eq!((f.kind, f.confidence), (RuleKind::Background, Level::Info));
+    assert_eq!(f.top[0].field, "ClientIP");
+    assert_eq!(f.top[0].values.len(), fold::MAX_TOP_VALUES);
+    assert_eq!(f.top[0].values[0].count, 4);
+    assert!(!d.has_causes());
+}
+
+#[test]
+fn causes_rank_above_background_whatever_the_counts() {
+    let b = book(vec![tls_rule(), scanner_rule()]);
+    let mut signals = tls_incident();
+    for k in 0..500 {
+        signals.push(sig(
+            "internet-exposure",
+            "probe",
+            "SRV01.corp.example",
+            100 + k,
+            &[],
+        ));
+    }
+    let d = run(signals, &b);
+    assert_eq!(d.findings[0].rule_id, TLS);
+    assert_eq!(
+        d.findings.last().map(|f| f.kind),
+        Some(RuleKind::Background)
+    );
+    assert_eq!(
+        d.findings.iter().map(|f| f.rank).collect::<Vec<_>>(),
+        [1, 2]
+    );
+}
+
+#[test]
+fn client_only_evidence_is_capped_at_medium() {
+    let b = book(vec![blocked_rule()]);
+    let signals = vec![
+        sig(
+            "rdp-connection",
+            CLIENT_ATTEMPT,
+            "WS042",
+            0,
+            &[("Value", "srv01")],
+        )
+        .act("A"),
+        sig(
+            "rdp-connection",
+            CLIENT_DISCONNECT,
+            "WS042",
+            21,
+            &[("Value", "516")],
+        )
+        .act("A"),
+        sig(
+            "network-blocked",
+            "client_failure",
+            "WS042",
+            21,
+            &[("Value", "516")],
+        )
+        .act("A"),
+    ];
+    let d = run(signals, &b);
+    assert_eq!(d.findings.len(), 1);
+    assert_eq!(d.findings[0].confidence, Level::Medium);
+    assert!(
+        d.coverage
+            .notes
+            .iter()
+            .any(|n| n.contains("no server logs")),
+        "{:?}",
+        d.coverage.notes
+    );
+}
+
+#[test]
+fn a_session_that_was_up_is_not_a_setup_refusal() {
+    let b = book(vec![tls_rule()]);
+    let mut signals = tls_incident();
+    signals.push(sig("rdp-connection", CLIENT_CONNECTED, "WS042", 1, &[]).act("A"));
+    let d = run(signals, &b);
+    assert!(d.findings.iter().all(|f| f.confidence < Level::High));
+    assert_eq!(d.coverage.attempts[0].outcome, "session_drop");
+}
+
+#[test]
+fn the_only_server_is_taken_as_the_target_and_the_why_says_so() {
+    let b = book(vec![tls_rule()]);
+    let mut signals = tls_incident();
+    for s in &mut signals {
+        if s.signal_id == CLIENT_ATTEMPT {
+            s.event.fields[0].value = "203.0.113.7".into();
+        }
+    }
+    let d = run(signals, &b);
+    let f = &d.findings[0];
+    assert_eq!(f.confidence, Level::High);
+    assert!(
+        f.why.contains("the only server whose logs were given"),
+        "{}",
+        f.why
+    );
+}
+
+#[test]
+fn filters_apply_to_time_host_and_confidence() {
+    let b = book(vec![tls_rule()]);
+    let summary = summary_for(&tls_incident(), &[]);
+    let only_medium = DiagnoseOptions {
+        min_confidence: Level::High,
+        to: Some(at(10)),
+        ..DiagnoseOptions::default()
+    };
+    // Until t=10 the server's events (t=31, 32) are outside: nothing is left.
+    let d = diagnose(tls_incident(), &b, &summary, &only_medium);
+    assert!(d.findings.is_empty());
+    assert_eq!(d.stats.signals_ignored, 2);
+    let other_host = DiagnoseOptions {
+        hosts: vec!["srv02".into()],
+        ..DiagnoseOptions::default()
+    };
+    assert!(diagnose(tls_incident(), &b, &summary, &other_host)
+        .findings
+        .is_empty());
+    let this_host = DiagnoseOptions {
+        hosts: vec!["srv01".into()],
+        ..DiagnoseOptions::default()
+    };
+    assert_eq!(
+        diagnose(tls_incident(), &b, &summary, &this_host)
+            .findings
+            .len(),
+        1
+    );
+}
+
+#[test]
+fn hosts_and_coverage_list_every_machine_and_missing_logs() {
+    let mut tls = tls_rule();
+    tls.signals.push(SignalView {
+        name: "capi".into(),
+        side: Side::Server,
+        channels: vec!["Microsoft-Windows-CAPI2/Operational".into()],
+        providers: vec![],
+        event_ids: vec![],
+    });
+    let b = book(vec![tls]);
+    let d = run(tls_incident(), &b);
+    let names: Vec<&str> = d.hosts.iter().map(|h| h.name.as_str()).collect();
+    assert_eq!(names, ["SRV01.corp.example", "WS042"]);
+    assert_eq!(d.hosts[0].roles, [Side::Server]);
+    assert_eq!(d.hosts[0].top_confidence, Some(Level::High));
+    let srv = &d.coverage.hosts[0];
+    assert!(srv
+        .missing
+        .iter()
+        .any(|m| m.channel == "Microsoft-Windows-CAPI2/Operational" && m.needed_by == [TLS]));
+}

@@ -1,0 +1,147 @@
+//! Hand-made signals and rules for the diagnosis' unit tests.
+
+use jiff::{SignedDuration, Timestamp};
+
+use super::expr::Expr;
+use super::model::*;
+use crate::event::{Event, Field, Origin, Provider};
+use crate::signal::{Side, Signal};
+use crate::source::{ReadSummary, SourceReport};
+
+/// 2024-03-01 10:00:00 UTC plus `secs`.
+pub fn at(secs: i64) -> Timestamp {
+    "2024-03-01T10:00:00Z".parse::<Timestamp>().unwrap() + SignedDuration::from_secs(secs)
+}
+
+/// A signal of `rule/name` on `host` at `at(secs)`; the side follows the reserved names and
+/// the host's name (`WS*` is a client).
+pub fn sig(rule: &str, name: &str, host: &str, secs: i64, fields: &[(&str, &str)]) -> Signal {
+    let side = reserved_side(name).unwrap_or(if host.to_ascii_lowercase().starts_with("ws") {
+        Side::Client
+    } else {
+        Side::Server
+    });
+    Signal {
+        rule_id: rule.into(),
+        signal_id: name.into(),
+        side,
+        event: Event {
+            time: Some(at(secs)),
+            computer: host.into(),
+            channel: channel_for(name, side).into(),
+            provider: Provider {
+                name: "Test".into(),
+                ..Provider::default()
+            },
+            event_id: 1,
+            record_id: Some(secs.unsigned_abs()),
+            fields: fields.iter().map(|(k, v)| Field::new(*k, *v)).collect(),
+            origin: Origin {
+                file: format!("{host}/{}.evtx", channel_for(name, side).replace('/', "%4")),
+                ..Origin::default()
+            },
+            ..Event::default()
+        },
+    }
+}
+
+fn channel_for(name: &str, side: Side) -> &'static str {
+    match (name, side) {
+        (SERVER_CONNECTION, _) => "RdpCoreTS/Operational",
+        (_, Side::Client) => "RDPClient/Operational",
+        _ => "System",
+    }
+}
+
+pub trait SignalExt {
+    fn act(self, id: &str) -> Signal;
+}
+
+impl SignalExt for Signal {
+    fn act(mut self, id: &str) -> Signal {
+        self.event.activity_id = Some(id.into());
+        self
+    }
+}
+
+pub fn signal_view(name: &str, side: Side) -> SignalView {
+    SignalView {
+        name: name.into(),
+        side,
+        channels: vec![channel_for(name, side).into()],
+        providers: vec![],
+        event_ids: vec![],
+    }
+}
+
+pub fn rung(when: &str, correlate: Correlate, level: Level, why: &str) -> ConfidenceView {
+    ConfidenceView {
+        when: Expr::parse(when).unwrap(),
+        correlate,
+        level,
+        why: why.into(),
+        min_count: None,
+        min_distinct: None,
+    }
+}
+
+pub fn rule(
+    id: &str,
+    kind: RuleKind,
+    signals: &[(&str, Side)],
+    confidence: Vec<ConfidenceView>,
+) -> RuleView {
+    RuleView {
+        id: id.into(),
+        title: format!("title of {id}"),
+        kind,
+        severity: Level::High,
+        description: String::new(),
+        unconfirmed: None,
+        signals: signals.iter().map(|(n, s)| signal_view(n, *s)).collect(),
+        window: SignedDuration::from_mins(2),
+        top: vec!["ClientIP".into()],
+        confidence,
+        fix: vec![FixStep {
+            side: "server".into(),
+            text: "do it".into(),
+            command: Some("cmd".into()),
+            registry: None,
+            policy: None,
+            risk: "low".into(),
+            risk_note: None,
+        }],
+    }
+}
+
+/// The context rule with the five reserved signals.
+pub fn context_rule() -> RuleView {
+    rule("rdp-connection", RuleKind::Context, &RESERVED, vec![])
+}
+
+/// A read summary with one source per (host, channel) of `signals`, covering the whole day.
+pub fn summary_for(signals: &[Signal], extra: &[(&str, &str)]) -> ReadSummary {
+    let mut sources: Vec<SourceReport> = Vec::new();
+    let mut add = |host: &str, channel: &str| {
+        let file = format!("{host}/{}.evtx", channel.replace('/', "%4"));
+        if sources.iter().any(|s| s.file == file) {
+            return;
+        }
+        sources.push(SourceReport {
+            file,
+            channel: Some(channel.into()),
+            records: 100,
+            computer: Some(host.into()),
+            first_time: Some(at(-86_400)),
+            last_time: Some(at(86_400)),
+            ..SourceReport::default()
+        });
+    };
+    for s in signals {
+        add(&s.event.computer, &s.event.channel);
+    }
+    for (h, c) in extra {
+        add(h, c);
+    }
+    ReadSummary { sources }
+}
