@@ -150,6 +150,23 @@ fn many_events_fill_many_chunks_without_straddling() {
     assert_eq!((bytes.len() - 4096) % 65536, 0);
     let chunks = (bytes.len() - 4096) / 65536;
     assert!(chunks > 10, "{chunks} chunks");
+    let u32_at = |b: &[u8], at: usize| u32::from_le_bytes(b[at..at + 4].try_into().unwrap());
+    assert_eq!(u32_at(&bytes, 124), crc32fast::hash(&bytes[..120]));
+    assert_eq!(
+        usize::from(u16::from_le_bytes([bytes[42], bytes[43]])),
+        chunks
+    );
+    for (n, chunk) in bytes[4096..].chunks(65536).enumerate() {
+        let free = u32_at(chunk, 48) as usize;
+        // Never filled to the last byte (libevtx misreads a chunk without free space); full
+        // up to less than one record (about 3 KiB here) otherwise.
+        assert!(free < 65536, "chunk {n}: free space offset {free}");
+        assert!(n == chunks - 1 || free > 65536 - 4096, "chunk {n}: {free}");
+        assert_eq!(u32_at(chunk, 52), crc32fast::hash(&chunk[512..free]));
+        let mut header = chunk[..120].to_vec();
+        header.extend_from_slice(&chunk[128..512]);
+        assert_eq!(u32_at(chunk, 124), crc32fast::hash(&header));
+    }
     let records = read_back(bytes);
     let ids: Vec<u64> = records.iter().map(|(id, _)| *id).collect();
     assert_eq!(ids, (1..=3000).collect::<Vec<_>>());

@@ -18,8 +18,14 @@ const TEMPLATE_BUCKETS: usize = 32;
 const RECORD_MAGIC: [u8; 4] = [0x2a, 0x2a, 0x00, 0x00];
 /// Records are padded to 8 bytes, as Windows pads them.
 const RECORD_ALIGNMENT: usize = 8;
+/// Bytes left free at the end of every chunk. libevtx takes a free-space offset equal to the
+/// chunk size for an archived chunk padded to its end and then misreads its last records, so
+/// a chunk is never filled to the last byte.
+const CHUNK_SLACK: usize = RECORD_ALIGNMENT;
+/// Where records must end.
+const RECORDS_END: usize = CHUNK_SIZE - CHUNK_SLACK;
 /// The largest record a chunk can hold.
-pub(crate) const MAX_RECORD_SIZE: usize = CHUNK_SIZE - CHUNK_HEADER_SIZE;
+pub(crate) const MAX_RECORD_SIZE: usize = RECORDS_END - CHUNK_HEADER_SIZE;
 
 /// One record to add: its id, its written time and its template instance.
 pub(crate) struct RecordInput<'a> {
@@ -184,7 +190,7 @@ impl ChunkBuilder {
             .any(|&(size, _)| size > usize::from(u16::MAX));
         let result = if oversized_value {
             Err(AddError::TooLarge(out.len()))
-        } else if self.used + out.len() > CHUNK_SIZE {
+        } else if self.used + out.len() > RECORDS_END {
             // In an empty chunk the names and the definition are already inline.
             Err(if self.first_record_id.is_none() {
                 AddError::TooLarge(out.len())

@@ -93,6 +93,10 @@ pub enum WriteError {
     },
     #[error("more than 65535 chunks (about 4 GiB): an .evtx file cannot count more")]
     TooManyChunks,
+    /// The event would open a chunk beyond the limit set with [`EvtxWriter::limit_chunks`];
+    /// it was not written.
+    #[error("the file is full: it holds its limit of chunks")]
+    FileFull,
 }
 
 /// What a finished write produced.
@@ -120,6 +124,7 @@ pub struct EvtxWriter<W: Write + Seek> {
     records: u64,
     events_seen: u64,
     last_record_id: u64,
+    chunk_limit: Option<u64>,
 }
 
 impl<W: Write + Seek> EvtxWriter<W> {
@@ -136,6 +141,7 @@ impl<W: Write + Seek> EvtxWriter<W> {
             records: 0,
             events_seen: 0,
             last_record_id: 0,
+            chunk_limit: None,
         })
     }
 
@@ -176,6 +182,12 @@ impl<W: Write + Seek> EvtxWriter<W> {
         };
         let mut result = self.chunk.add(&record);
         if result == Err(AddError::ChunkFull) {
+            if self
+                .chunk_limit
+                .is_some_and(|limit| self.chunks + 1 >= limit)
+            {
+                return Err(WriteError::FileFull);
+            }
             flush_chunk(&mut self.out, &mut self.chunk, &mut self.chunks)?;
             result = self.chunk.add(&record);
         }
@@ -191,6 +203,22 @@ impl<W: Write + Seek> EvtxWriter<W> {
                 size: size_of_error(result),
             }),
         }
+    }
+
+    /// Caps the file at `chunks` chunks: an event that would open one more is refused with
+    /// [`WriteError::FileFull`], so a file can be filled to an exact size.
+    pub fn limit_chunks(&mut self, chunks: u64) {
+        self.chunk_limit = Some(chunks);
+    }
+
+    /// Chunks completed and written so far (the chunk being filled is not counted).
+    pub fn chunks_written(&self) -> u64 {
+        self.chunks
+    }
+
+    /// Records written so far.
+    pub fn records_written(&self) -> u64 {
+        self.records
     }
 
     /// Writes the last chunk and the file header; returns what was written.
