@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from rdp import (Org, ServerLogs, bg_client_sessions, bg_security, bg_system, client_attempt,  # noqa: E402
                  core_accept, core_drop, guid, lsm, make_org, rcm_classic, schannel, scm_7036, sec_4624,
                  sec_4625, sec_4634, sec_4672, sec_4688, secs, server_session, utf16_hex,
-                 scm_crash, scm_7040, core_listen, wfp_5157, fw_rule, gateway)
+                 scm_crash, scm_7040, core_listen, wfp_5157, fw_rule, gateway, client_message)
 from winevent import Host, Log, write_logs  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -267,7 +267,7 @@ def nla_credssp() -> None:
         t = t0 + secs(delay)
         a = client_attempt(crdp, r, t, "legacy-app03.corp.woodgrovebank.com", user_sid=sid,
                            typed_user="WOODGROVE\\ehansen", outcome="auth", reason=2310, lag=0.21)
-        csys.add(a.end - secs(0.02), "lsasrv", 6041, qualifiers=49152, data=[
+        csys.add(a.end - secs(0.02), "lsasrv", 6041, qualifiers=0, data=[
             ("TargetName", "TERMSRV/legacy-app03.corp.woodgrovebank.com"), ("ProtocolVersion", 3)])
         act = core_accept(s, r, t + secs(0.003), cl.ip, port)
         core_drop(s, a.end + secs(0.004), act)
@@ -295,6 +295,7 @@ def rds_licensing() -> None:
     # the 120-day grace period of the RD Session Host role ended overnight; no licensing mode was ever configured
     rcm_classic(s.system, T("2026-07-01T00:12:40"), 1069, [])
     rcm_classic(s.system, T("2026-06-30T18:05:13"), 1068, [], level=3, qualifiers=32768)
+    schannel(s.system, T("2026-07-01T05:12:44.018"), 36887, [("AlertDesc", 46)])
     agents = [(cl.ip, "jdavies", 0.0), ("10.5.112.31", "abaker", 14.2), ("10.5.113.7", "cmoore", 95.0),
               (cl.ip, "jdavies", 63.4), ("10.5.114.2", "dlopez", 301.9), (cl.ip, "jdavies", 410.6)]
     for ip, login, delay in agents:
@@ -324,6 +325,7 @@ def rd_gateway() -> None:
     cl = sc.host("DESKTOP-7Q2LM4K", None, "192.168.1.34", os="w11")
     gw = sc.host("RDGW01", org.dns, "10.8.250.10", offset=-44.7, os="2022")
     crdp, _ = sc.client(cl)
+    crdp.rendering = client_message   # saved from Event Viewer "with display information"
     g_ops = sc.log("gateway-rdgw01", gw, GATEWAY)
     g_sys = sc.log("gateway-rdgw01", gw, "System")
     t0 = T("2026-08-19T19:44:02.551")
@@ -476,6 +478,12 @@ def connection_limits() -> None:
     sec_4688(s.security, T("2026-11-02T22:10:04.512"), host=srv, org=org, image=r"C:\Windows\System32\chglogon.exe",
              cmdline="chglogon  /disable", parent=r"C:\Windows\System32\cmd.exe", user="adm-jkim", user_sid=adm,
              domain="LUCERNE", logon_id=0x1B2C44, elevation="%%1937", label="S-1-16-12288")
+    for k in range(3):
+        tt = T("2026-11-03T02:14:51.300") + secs(k * 17.4)
+        act = core_accept(s, r, tt, "10.12.0.250", ports(r, 1)[0])
+        schannel(s.system, tt + secs(0.006), 36874, [("Protocol", ["SSL 3.0", "TLS 1.0", "TLS 1.1"][k])])
+        schannel(s.system, tt + secs(0.006), 36888, [("AlertDesc", 70), ("ErrorState", 1203)])
+        core_drop(s, tt + secs(0.01), act)
     users = [(cl.ip, "ebrown", 0.0), ("10.12.48.77", "hsato", 22.7), (cl.ip, "ebrown", 51.0), ("10.12.49.3", "mgreen", 140.2),
              (cl.ip, "ebrown", 402.9)]
     for ip, login, delay in users:
@@ -551,23 +559,22 @@ def listener_port() -> None:
     crdp, _ = sc.client(cl)
     s = sc.server(srv, "System", CORE)
     t0 = T("2027-01-12T08:47:20.910")
-    start, end = T("2027-01-11T17:00:00"), t0 + secs(50 * 60)
+    start, end = t0 - secs(4 * 3600), t0 + secs(50 * 60)
     sid = org.user_sid("cdiaz")
     bg_client_sessions(crdp, r, start - secs(3 * 86400), start - secs(2 * 86400), user_sid=sid,
                        typed_user="WINGTIP\\cdiaz", targets=[("sql-rpt01.wingtiptoys.com", "10.9.4.17")],
                        domain="WINGTIP", count=2)
-    bg_system(s.system, r, start, end, server=True, dc=org.dc, busy=0.5)
-    # 18:32: PortNumber changed to 3390 and TermService restarted by the administrator
-    m = T("2027-01-11T18:32:44.070")
+    bg_system(s.system, r, start, end, server=True, dc=org.dc)
+    # 08:39: PortNumber changed to 3390 and TermService restarted by the administrator
+    m = T("2027-01-12T08:39:44.070")
     scm_7036(s.system, m, "Remote Desktop Services UserMode Port Redirector", "UmRdpService", "stopped")
     scm_7036(s.system, m + secs(1.2), "Remote Desktop Services", "TermService", "stopped")
     scm_7036(s.system, m + secs(3.9), "Remote Desktop Services", "TermService", "running")
     scm_7036(s.system, m + secs(4.6), "Remote Desktop Services UserMode Port Redirector", "UmRdpService", "running")
     core_listen(s, m + secs(4.3), 3390)
     # the administrator connects on the new port
-    for when, dur in (("18:36:02", 900), ("08:31:15", 1300)):
-        day = "2027-01-11" if when.startswith("18") else "2027-01-12"
-        server_session(s, r, org, T(f"{day}T{when}.6"), client_ip="10.9.10.5", port=ports(r, 1)[0], client_name="ADM",
+    for when, dur in (("07:02:40", 1900), ("08:43:15", 1300)):
+        server_session(s, r, org, T(f"2027-01-12T{when}.6"), client_ip="10.9.10.5", port=ports(r, 1)[0], client_name="ADM",
                        login="adm-rlee", duration=dur, admin=True)
     # the finance user's saved connection still uses the default port: reset at once
     for delay in (0, 19.8, 74.5, 611.0):

@@ -148,6 +148,23 @@ def client_attempt(log: Log, rng: random.Random, t: dt.datetime, target: str, *,
     return Attempt(act, t, end)
 
 
+def client_message(ev) -> str | None:
+    """English messages of the ClientActiveXCore events, for logs saved with display information."""
+    f = {k: v for k, v in ev.data or [] if isinstance((k, v), tuple)} if ev.data and isinstance(ev.data[0], tuple) else {}
+    return {
+        1024: lambda: f"RDP ClientActiveX is trying to connect to the server ({f.get('Value')})",
+        1025: lambda: "RDP ClientActiveX has connected to the server",
+        1026: lambda: f"RDP ClientActiveX has been disconnected (Reason= {f.get('Value')})",
+        1027: lambda: f"Connected to domain ({f.get('DomainName')}) with session {f.get('SessionId')}.",
+        1028: lambda: f"Server supports SSL = {f.get('TraceMessage')}",
+        1029: lambda: f"Base64(SHA256(UserName)) is = {f.get('TraceMessage')}",
+        1102: lambda: f"The client has initiated a multi-transport connection to the server {f.get('Value')}.",
+        1103: lambda: "The client has established a multi-transport connection to the server.",
+        1104: lambda: "The client failed to establish the multi-transport connection.",
+        1105: lambda: "The multi-transport connection has been disconnected.",
+    }.get(ev.eid, lambda: None)()
+
+
 # --------------------------------------------------------------------------------------------
 # server side
 
