@@ -267,7 +267,7 @@ def nla_credssp() -> None:
         t = t0 + secs(delay)
         a = client_attempt(crdp, r, t, "legacy-app03.corp.woodgrovebank.com", user_sid=sid,
                            typed_user="WOODGROVE\\ehansen", outcome="auth", reason=2310, lag=0.21)
-        csys.add(a.end - secs(0.02), "lsasrv", 6041, qualifiers=49152, data=[
+        csys.add(a.end - secs(0.02), "lsasrv", 6041, qualifiers=0, data=[
             ("TargetName", "TERMSRV/legacy-app03.corp.woodgrovebank.com"), ("ProtocolVersion", 3)])
         act = core_accept(s, r, t + secs(0.003), cl.ip, port)
         core_drop(s, a.end + secs(0.004), act)
@@ -295,6 +295,7 @@ def rds_licensing() -> None:
     # the 120-day grace period of the RD Session Host role ended overnight; no licensing mode was ever configured
     rcm_classic(s.system, T("2026-07-01T00:12:40"), 1069, [])
     rcm_classic(s.system, T("2026-06-30T18:05:13"), 1068, [], level=3, qualifiers=32768)
+    schannel(s.system, T("2026-07-01T05:12:44.018"), 36887, [("AlertDesc", 46)])
     agents = [(cl.ip, "jdavies", 0.0), ("10.5.112.31", "abaker", 14.2), ("10.5.113.7", "cmoore", 95.0),
               (cl.ip, "jdavies", 63.4), ("10.5.114.2", "dlopez", 301.9), (cl.ip, "jdavies", 410.6)]
     for ip, login, delay in agents:
@@ -477,6 +478,12 @@ def connection_limits() -> None:
     sec_4688(s.security, T("2026-11-02T22:10:04.512"), host=srv, org=org, image=r"C:\Windows\System32\chglogon.exe",
              cmdline="chglogon  /disable", parent=r"C:\Windows\System32\cmd.exe", user="adm-jkim", user_sid=adm,
              domain="LUCERNE", logon_id=0x1B2C44, elevation="%%1937", label="S-1-16-12288")
+    for k in range(3):
+        tt = T("2026-11-03T02:14:51.300") + secs(k * 17.4)
+        act = core_accept(s, r, tt, "10.12.0.250", ports(r, 1)[0])
+        schannel(s.system, tt + secs(0.006), 36874, [("Protocol", ["SSL 3.0", "TLS 1.0", "TLS 1.1"][k])])
+        schannel(s.system, tt + secs(0.006), 36888, [("AlertDesc", 70), ("ErrorState", 1203)])
+        core_drop(s, tt + secs(0.01), act)
     users = [(cl.ip, "ebrown", 0.0), ("10.12.48.77", "hsato", 22.7), (cl.ip, "ebrown", 51.0), ("10.12.49.3", "mgreen", 140.2),
              (cl.ip, "ebrown", 402.9)]
     for ip, login, delay in users:
