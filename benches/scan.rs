@@ -3,7 +3,8 @@
 //! `cargo bench --bench scan` measures it with criterion. With `EVIDENT_SCAN_ONCE=1` the
 //! binary instead scans the paths given as arguments once and prints the counts, so that
 //! `benches/compare-scan.sh` can time it beside `evtx_dump` in the same run.
-//! `EVIDENT_RULES=DIR` adds rules to the embedded pack (e.g. a pack not yet embedded).
+//! `EVIDENT_RULES=DIR` adds rules to the embedded pack (e.g. a pack not yet embedded);
+//! with `EVIDENT_RULES_ONLY=1` the folder's rules are used alone.
 
 use std::path::{Path, PathBuf};
 
@@ -14,7 +15,13 @@ use evident::source::ReadPlan;
 
 fn rules() -> RuleSet {
     let extra = std::env::var_os("EVIDENT_RULES").map(PathBuf::from);
-    let (set, errors) = RuleSet::load(extra.as_deref());
+    let (set, errors) = match (&extra, std::env::var_os("EVIDENT_RULES_ONLY")) {
+        (Some(dir), Some(_)) => {
+            let (rules, errors) = evident::rules::loader::load_dir(dir);
+            (RuleSet::new(rules), errors)
+        }
+        _ => RuleSet::load(extra.as_deref()),
+    };
     for e in &errors {
         eprintln!("{e}");
     }
