@@ -1,1 +1,288 @@
-//! The hot path: pre-filter, render candidates, match inside the parser's threads. STATUS: being built.
+//! The hot path: pre-filter on the System head, render candidates only, match inside the
+//! parser's threads, and let only matches cross threads.
+//!
+//! The readers ask an [`EventSink`] three questions, cheapest first; [`SignalSink`] answers
+//! them from the compiled rule index:
+//!
+//! 1. `wants_channel`: a file whose channel no signal can come from is dropped after its first
+//!    record (a signal without a channel list accepts every channel);
+//! 2. `wants`: a record whose (provider, event id) no signal is indexed under is never
+//!    rendered: one hash lookup;
+//! 3. `accept`: the candidate's compiled detections run on the thread that parsed it; a match
+//!    becomes a [`Signal`] whose event keeps only the fields the rule needs, and only then is
+//!    a lock taken.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use crate::event::Event;
+use crate::rules::{CompiledSignal, Rule, RuleSet};
+use crate::signal::Signal;
+use crate::source::{read_inputs, EventSink, ReadPlan, ReadSummary, RecordHead};
+
+/// Counters of one scan, for benchmarks and `--stats`-style reporting.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EngineStats {
+    /// Records the index let through to rendering and matching.
+    pub candidates: u64,
+    /// Signals emitted.
+    pub signals: u64,
+}
+
+/// Matches every accepted event against the rule set and hands each match to `emit`.
+pub struct SignalSink<'a> {
+    rules: &'a RuleSet,
+    emit: &'a (dyn Fn(Signal) + Sync),
+    candidates: AtomicU64,
+    signals: AtomicU64,
+}
+
+impl<'a> SignalSink<'a> {
+    pub fn new(rules: &'a RuleSet, emit: &'a (dyn Fn(Signal) + Sync)) -> Self {
+        SignalSink {
+            rules,
+            emit,
+            candidates: AtomicU64::new(0),
+            signals: AtomicU64::new(0),
+        }
+    }
+
+    pub fn stats(&self) -> EngineStats {
+        EngineStats {
+            candidates: self.candidates.load(Ordering::Relaxed),
+            signals: self.signals.load(Ordering::Relaxed),
+        }
+    }
+}
+
+impl EventSink for SignalSink<'_> {
+    fn wants_channel(&self, channel: &str) -> bool {
+        self.rules.index().wants_channel(channel)
+    }
+
+    fn wants(&self, head: &RecordHead<'_>) -> bool {
+        !self
+            .rules
+            .index()
+            .lookup(head.provider, head.event_id)
+            .is_empty()
+    }
+
+    fn accept(&self, event: Event) {
+        self.candidates.fetch_add(1, Ordering::Relaxed);
+        let found = match_event(self.rules, event);
+        if !found.is_empty() {
+            self.signals
+                .fetch_add(found.len() as u64, Ordering::Relaxed);
+            found.into_iter().for_each(|s| (self.emit)(s));
+        }
+    }
+}
+
+/// The signals `event` matches, each with the event cut down to what its rule keeps.
+pub fn match_event(rules: &RuleSet, event: Event) -> Vec<Signal> {
+    let refs = rules.index().lookup(&event.provider.name, event.event_id);
+    let hits: Vec<(&Rule, &CompiledSignal)> = refs
+        .iter()
+        .filter_map(|&at| rules.signal(at))
+        .filter(|(_, sig)| sig.matcher.matches(&event))
+        .collect();
+    let mut out = Vec::with_capacity(hits.len());
+    for (rule, sig) in hits {
+        out.push(Signal {
+            rule_id: rule.id().to_string(),
+            signal_id: sig.name.clone(),
+            side: sig.side,
+            event: evidence_event(&event, &sig.keep_fields),
+        });
+    }
+    out
+}
+
+/// `event` with only the data fields named in `keep` (case-insensitive) and no message;
+/// the System part is kept whole.
+pub fn evidence_event(event: &Event, keep: &[String]) -> Event {
+    Event {
+        time: event.time,
+        computer: event.computer.clone(),
+        channel: event.channel.clone(),
+        provider: event.provider.clone(),
+        event_id: event.event_id,
+        qualifiers: event.qualifiers,
+        version: event.version,
+        level: event.level,
+        task: event.task,
+        opcode: event.opcode,
+        keywords: event.keywords,
+        record_id: event.record_id,
+        activity_id: event.activity_id.clone(),
+        related_activity_id: event.related_activity_id.clone(),
+        process_id: event.process_id,
+        thread_id: event.thread_id,
+        user_sid: event.user_sid.clone(),
+        fields: event
+            .fields
+            .iter()
+            .filter(|f| keep.iter().any(|k| k.eq_ignore_ascii_case(&f.name)))
+            .cloned()
+            .collect(),
+        message: None,
+        origin: event.origin.clone(),
+    }
+}
+
+/// Reads `paths` and hands every signal to `emit` as it is found, on the reading thread.
+/// This is the streaming form: a caller that folds signals never holds them all.
+pub fn scan_signals(
+    paths: &[PathBuf],
+    rules: &RuleSet,
+    plan: &ReadPlan,
+    emit: &(dyn Fn(Signal) + Sync),
+) -> (ReadSummary, EngineStats) {
+    let sink = SignalSink::new(rules, emit);
+    let summary = read_inputs(paths, plan, &sink);
+    (summary, sink.stats())
+}
+
+/// Reads `paths` and returns every signal, in a stable order (time, then origin, then rule
+/// and signal), with the read's accounting.
+pub fn collect_signals(
+    paths: &[PathBuf],
+    rules: &RuleSet,
+    plan: &ReadPlan,
+) -> (Vec<Signal>, ReadSummary) {
+    let found = Mutex::new(Vec::new());
+    let emit = |s: Signal| {
+        if let Ok(mut v) = found.lock() {
+            v.push(s);
+        }
+    };
+    let (summary, _) = scan_signals(paths, rules, plan, &emit);
+    let mut signals = found.into_inner().unwrap_or_else(|p| p.into_inner());
+    sort_signals(&mut signals);
+    (signals, summary)
+}
+
+/// The stable order of signals: by time, file, record, rule and signal.
+pub fn sort_signals(signals: &mut [Signal]) {
+    signals.sort_by(|a, b| {
+        (
+            a.event.time,
+            &a.event.origin.file,
+            &a.event.origin.member,
+            a.event.origin.record,
+        )
+            .cmp(&(
+                b.event.time,
+                &b.event.origin.file,
+                &b.event.origin.member,
+                b.event.origin.record,
+            ))
+            .then_with(|| a.rule_id.cmp(&b.rule_id))
+            .then_with(|| a.signal_id.cmp(&b.signal_id))
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{Field, Provider};
+    use crate::rules::loader::load_str;
+
+    const RULE: &str = r#"evident: 1
+id: svc-test
+title: test
+severity: medium
+status: experimental
+description: test rule
+signals:
+  stopped:
+    side: server
+    logsource: { provider: Service Control Manager, channel: System, event_id: 7036 }
+    detection:
+      sel: { param1: Remote Desktop Services, param2: stopped }
+      condition: sel
+    evidence: [param1]
+  any_7036:
+    side: server
+    logsource: { provider: service control manager, event_id: [7036, 7034] }
+    detection:
+      sel: { param1|exists: true }
+      condition: sel
+diagnosis:
+  confidence:
+    - when: stopped
+      level: medium
+      why: "{host}"
+"#;
+
+    fn event(p2: &str) -> Event {
+        Event {
+            computer: "SRV".into(),
+            channel: "System".into(),
+            provider: Provider {
+                name: "Service Control Manager".into(),
+                ..Provider::default()
+            },
+            event_id: 7036,
+            fields: vec![
+                Field::new("param1", "Remote Desktop Services"),
+                Field::new("param2", p2),
+                Field::new("Binary", "00"),
+            ],
+            message: Some("long text".into()),
+            ..Event::default()
+        }
+    }
+
+    #[test]
+    fn sink_prefilters_matches_and_trims() {
+        let rules = RuleSet::new(vec![load_str("r.yaml", RULE).unwrap()]);
+        let found = Mutex::new(Vec::new());
+        let emit = |s: Signal| found.lock().unwrap().push(s);
+        let sink = SignalSink::new(&rules, &emit);
+        assert!(sink.wants_channel("System"));
+        assert!(
+            sink.wants_channel("Application"),
+            "any_7036 has no channel hint"
+        );
+        let head = |p, id| RecordHead {
+            provider: p,
+            event_id: id,
+            channel: "System",
+        };
+        assert!(sink.wants(&head("SERVICE CONTROL MANAGER", 7036)));
+        assert!(sink.wants(&head("Service Control Manager", 7034)));
+        assert!(!sink.wants(&head("Service Control Manager", 7040)));
+        assert!(!sink.wants(&head("Schannel", 7036)));
+        sink.accept(event("stopped"));
+        sink.accept(event("running"));
+        let stats = sink.stats();
+        let signals = found.into_inner().unwrap();
+        let names: Vec<&str> = signals.iter().map(|s| s.signal_id.as_str()).collect();
+        assert_eq!(names, ["stopped", "any_7036", "any_7036"]);
+        assert_eq!(
+            signals[0].event.fields,
+            vec![Field::new("param1", "Remote Desktop Services")]
+        );
+        assert_eq!(signals[0].event.message, None);
+        assert!(signals[1].event.fields.is_empty());
+        assert_eq!(signals[0].host(), "SRV");
+        assert_eq!(
+            stats,
+            EngineStats {
+                candidates: 2,
+                signals: 3
+            }
+        );
+    }
+
+    #[test]
+    fn an_empty_rule_set_wants_nothing() {
+        let rules = RuleSet::new(Vec::new());
+        let emit = |_: Signal| {};
+        let sink = SignalSink::new(&rules, &emit);
+        assert!(!sink.wants_channel("System"));
+    }
+}

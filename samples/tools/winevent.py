@@ -161,6 +161,8 @@ class Log:
         self.channel = channel
         self.first_record = first_record
         self.events: list[Event] = []
+        # set to a function(Event) -> message to export "with display information" (RenderingInfo)
+        self.rendering = None
 
     @property
     def file_name(self) -> str:
@@ -208,7 +210,18 @@ class Log:
             f"<Execution ProcessID='{pid}' ThreadID='{tid}'/>"
             f"<Channel>{esc(self.channel)}</Channel><Computer>{esc(h.computer)}</Computer>{sec}</System>"
         )
-        return f"<Event xmlns='{EVENT_NS}'>{system}{self._render_payload(ev)}</Event>"
+        return f"<Event xmlns='{EVENT_NS}'>{system}{self._render_payload(ev)}{self._render_info(ev, p, level)}</Event>"
+
+    def _render_info(self, ev: Event, p: dict, level: int) -> str:
+        if self.rendering is None:
+            return ""
+        message = self.rendering(ev)
+        if message is None:
+            return ""
+        level_name = {0: "Information", 1: "Critical", 2: "Error", 3: "Warning", 4: "Information"}[level]
+        return (f"<RenderingInfo Culture='en-US'><Message>{esc(message)}</Message><Level>{level_name}</Level>"
+                f"<Opcode>Info</Opcode><Channel>{esc(self.channel)}</Channel><Provider>{esc(p['name'])}</Provider>"
+                f"<Keywords></Keywords></RenderingInfo>")
 
     @staticmethod
     def _render_payload(ev: Event) -> str:
