@@ -123,7 +123,8 @@ static SOCKET_CLOSED_SERVER_DENIED: Advice = Advice {
         only show that and when it failed and which server was targeted. If the client log shows \
         'Connected to domain' (event 1027) before the disconnect, it was a session drop instead. \
         The link from TLS and certificate failures to extended 0x7 is empirical, not from the \
-        protocol specification: only server-side evidence names the cause.",
+        protocol specification (how the client fills in 0x7 when no Set Error Info PDU arrived is \
+        UNCONFIRMED): only server-side evidence names the cause.",
     causes: super::extended::SERVER_REFUSAL_CAUSES,
     not_this: &[
         "Not licensing: 0x904 is 'socket closed', not a licensing code. Licensing failures are 0x808 \
