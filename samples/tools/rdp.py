@@ -76,9 +76,11 @@ def client_226(log: Log, t, act, user, pid, machine: str, prev: tuple, new: tupl
 def client_attempt(log: Log, rng: random.Random, t: dt.datetime, target: str, *, user_sid: str,
                    typed_user: str, outcome: str, reason: int, server_ip: str | None = None,
                    domain: str | None = None, session: int | None = None,
-                   duration: float = 0.0, udp: bool = True, think: float | None = None) -> Attempt:
+                   duration: float = 0.0, udp: bool = True, think: float | None = None,
+                   ssl: str = "supported", lag: float | None = None) -> Attempt:
     """One mstsc attempt. outcome: 'success' (1027, later 1026 with `reason` after `duration` s),
-    'tcp' (nothing accepted the TCP connection), 'x224' (closed during negotiation),
+    'tcp' (TCP connect timed out: dropped), 'refused' (TCP reset at once: nothing listening),
+    'x224' (closed during negotiation), 'ssl' (closed by the client after negotiation),
     'tls' (closed during TLS), 'auth' (closed after the credentials were sent),
     'session' (closed after the transport connected, before logon completed)."""
     act = guid(rng, etw_style=True)
@@ -95,13 +97,22 @@ def client_attempt(log: Log, rng: random.Random, t: dt.datetime, target: str, *,
                    (11, "TcpStateDisconnected"), (2, "TcpEventConnectionTimeout"), 2147500036)
         log.add(end, "client", 1026, opcode=11, data=nv("Disconnect Reason", reason), **kw)
         return Attempt(act, t, end)
+    if outcome == "refused":
+        end = t + secs(2.0 + rng.random() * 0.5)   # mstsc retries the reset connection before giving up
+        log.add(end, "client", 1026, opcode=11, data=nv("Disconnect Reason", reason), **kw)
+        return Attempt(act, t, end)
     tt = t + secs(0.05 + rng.random() * 0.08)
     if outcome == "x224":
         end = tt + secs(0.03)
         log.add(end, "client", 1105, **kw)
         log.add(end, "client", 1026, opcode=11, data=nv("Disconnect Reason", reason), **kw)
         return Attempt(act, t, end)
-    log.add(tt, "client", 1028, data=[("TraceMessage", "supported")], **kw)
+    log.add(tt, "client", 1028, data=[("TraceMessage", ssl)], **kw)
+    if outcome == "ssl":
+        end = tt + secs(lag if lag is not None else 0.3 + rng.random() * 0.4)
+        log.add(end, "client", 1105, **kw)
+        log.add(end, "client", 1026, opcode=11, data=nv("Disconnect Reason", reason), **kw)
+        return Attempt(act, t, end)
     if outcome == "tls":
         end = tt + secs(0.04 + rng.random() * 0.1)
         client_226(log, end, act, user_sid, pid, "RDPClient_SSL", (2, "TsSslStateHandshakeInProgress"),
@@ -113,7 +124,7 @@ def client_attempt(log: Log, rng: random.Random, t: dt.datetime, target: str, *,
     tt += secs(think if think is not None else 3 + rng.random() * 9)
     log.add(tt, "client", 1029, data=[("TraceMessage", user_hash(typed_user))], **kw)
     if outcome == "auth":
-        end = tt + secs(0.3 + rng.random() * 0.5)
+        end = tt + secs(lag if lag is not None else 0.3 + rng.random() * 0.5)
         log.add(end, "client", 1105, **kw)
         log.add(end, "client", 1026, opcode=11, data=nv("Disconnect Reason", reason), **kw)
         return Attempt(act, t, end)
@@ -125,7 +136,7 @@ def client_attempt(log: Log, rng: random.Random, t: dt.datetime, target: str, *,
     tt += secs(0.1 + rng.random() * 0.1)
     log.add(tt, "client", 1025, **kw)
     if outcome == "session":
-        end = tt + secs(0.6 + rng.random() * 1.5)
+        end = tt + secs(lag if lag is not None else 0.6 + rng.random() * 1.5)
         log.add(end, "client", 1105, **kw)
         log.add(end, "client", 1026, opcode=11, data=nv("Disconnect Reason", reason), **kw)
         return Attempt(act, t, end)
@@ -135,6 +146,23 @@ def client_attempt(log: Log, rng: random.Random, t: dt.datetime, target: str, *,
     log.add(end, "client", 1105, **kw)
     log.add(end + secs(0.001), "client", 1026, opcode=11, data=nv("Disconnect Reason", reason), **kw)
     return Attempt(act, t, end)
+
+
+def client_message(ev) -> str | None:
+    """English messages of the ClientActiveXCore events, for logs saved with display information."""
+    f = {k: v for k, v in ev.data or [] if isinstance((k, v), tuple)} if ev.data and isinstance(ev.data[0], tuple) else {}
+    return {
+        1024: lambda: f"RDP ClientActiveX is trying to connect to the server ({f.get('Value')})",
+        1025: lambda: "RDP ClientActiveX has connected to the server",
+        1026: lambda: f"RDP ClientActiveX has been disconnected (Reason= {f.get('Value')})",
+        1027: lambda: f"Connected to domain ({f.get('DomainName')}) with session {f.get('SessionId')}.",
+        1028: lambda: f"Server supports SSL = {f.get('TraceMessage')}",
+        1029: lambda: f"Base64(SHA256(UserName)) is = {f.get('TraceMessage')}",
+        1102: lambda: f"The client has initiated a multi-transport connection to the server {f.get('Value')}.",
+        1103: lambda: "The client has established a multi-transport connection to the server.",
+        1104: lambda: "The client failed to establish the multi-transport connection.",
+        1105: lambda: "The multi-transport connection has been disconnected.",
+    }.get(ev.eid, lambda: None)()
 
 
 # --------------------------------------------------------------------------------------------
@@ -315,7 +343,7 @@ def server_session(s: ServerLogs, rng: random.Random, org: Org | None, t: dt.dat
     if s.security:
         sec_4624(s.security, logon + secs(0.1), org, host=h, user=login, user_sid=sid, domain=dom, logon_type=10,
                  logon_id=lid10, ip=client_ip, port="0", workstation=h.name, process="svchost",
-                 package="Negotiate", elevated=admin, linked=lid10 + 0x21)
+                 package="Negotiate", elevated=admin, linked=lid10 + 0x21 if admin else 0)
         if admin:
             sec_4672(s.security, logon + secs(0.1), user=login, user_sid=sid, domain=dom, logon_id=lid10)
     if s.lsm:
@@ -457,3 +485,63 @@ def bg_client_sessions(log: Log, rng: random.Random, start: dt.datetime, end: dt
                                   reason=rng.choice([1, 1, 2, 3]), server_ip=ip, domain=domain,
                                   session=rng.randrange(2, 9), duration=dur, udp=rng.random() < 0.8))
     return out
+
+
+def scm_crash(log: Log, t, display: str, key: str, count: int, *, restart_ms: int | None):
+    """SCM 7031 (terminated, a recovery action follows) or 7034 (terminated, no action)."""
+    if restart_ms is None:
+        log.add(t, "scm", 7034, level=2, qualifiers=49152, data=[("param1", display), ("param2", count)],
+                binary=utf16_hex(key))
+    else:
+        log.add(t, "scm", 7031, level=2, qualifiers=49152, data=[
+            ("param1", display), ("param2", count), ("param3", restart_ms), ("param4", 1),
+            ("param5", "Restart the service")], binary=utf16_hex(key))
+
+
+def scm_7040(log: Log, t, display: str, old: str, new: str, key: str):
+    log.add(t, "scm", 7040, qualifiers=16384, user="S-1-5-18", data=[
+        ("param1", display), ("param2", old), ("param3", new), ("param4", key)])
+
+
+def core_listen(s: ServerLogs, t, port: int):
+    """RdpCoreTS 129: the listener binds its port (field names as in real exports)."""
+    if s.core:
+        s.core.add(t, "core", 129, opcode=18, data=[("TransportProtocolName", "TCP"), ("Port", port)],
+                   activity=guid(random.Random(int(t.timestamp())), etw_style=True))
+        s.core.add(t + secs(0.01), "core", 129, opcode=18, data=[("TransportProtocolName", "UDP"), ("Port", port)],
+                   activity=guid(random.Random(int(t.timestamp()) + 1), etw_style=True))
+
+
+def wfp_5157(log: Log, rng: random.Random, t, *, host: Host, local_ip: str, local_port: int, remote_ip: str,
+             remote_port: int):
+    """Security 5157, inbound: Source* is the local (listening) side, Dest* the remote host."""
+    log.add(t, "sec", 5157, version=1, task=12810, kw="0x8010000000000000", pid="system", data=[
+        ("ProcessID", host.pids["termsvc"]), ("Application", r"\device\harddiskvolume2\windows\system32\svchost.exe"),
+        ("Direction", "%%14592"), ("SourceAddress", local_ip), ("SourcePort", local_port),
+        ("DestAddress", remote_ip), ("DestPort", remote_port), ("Protocol", 6),
+        ("FilterRTID", 0), ("LayerName", "%%14610"), ("LayerRTID", 44),
+        ("RemoteUserID", "S-1-0-0"), ("RemoteMachineID", "S-1-0-0")])
+
+
+def fw_rule(log: Log, t, eid: int, *, rule_id: str, name: str, protocol: int, local_ports: str, remote: str,
+            user_sid: str, context: str = "@FirewallAPI.dll,-28752", service: str = "termservice"):
+    """Firewall 2004/2005 (rule added/modified) with the fields of real exports."""
+    log.add(t, "fw", eid, data=[
+        ("RuleId", rule_id), ("RuleName", name), ("Origin", 1),
+        ("ApplicationPath", r"%SystemRoot%\system32\svchost.exe"), ("ServiceName", service), ("Direction", 1),
+        ("Protocol", protocol), ("LocalPorts", local_ports), ("RemotePorts", "*"), ("Action", 3), ("Profiles", 1),
+        ("LocalAddresses", "*"), ("RemoteAddresses", remote), ("RemoteMachineAuthorizationList", ""),
+        ("RemoteUserAuthorizationList", ""), ("EmbeddedContext", context), ("Flags", 1), ("Active", 1),
+        ("EdgeTraversal", 0), ("LooseSourceMapped", 0), ("SecurityOptions", 0), ("ModifyingUser", user_sid),
+        ("ModifyingApplication", r"C:\Windows\System32\mmc.exe"), ("SchemaVersion", 542), ("RuleStatus", 65536),
+        ("LocalOnlyMapped", 0)])
+
+
+def gateway(log: Log, t, eid: int, *, user: str, ip: str, resource: str = "", auth: str = "NTLM",
+            proto: str = "", error: int = 0, extra: list | None = None, level: int = 4, activity: str | None = None):
+    """RD Gateway Operational events: UserData/EventInfo in the 'aag' namespace."""
+    task = {200: 2, 201: 2, 300: 5, 301: 5, 302: 3, 303: 3}.get(eid, 3)
+    kw = "0x4020000001000000" if eid in (200, 300) else "0x4000000001000000"
+    items = [("Username", user), ("IpAddress", ip), ("AuthType", auth), ("Resource", resource),
+             ("ConnectionProtocol", proto)] + (extra or []) + [("ErrorCode", error)]
+    log.add(t, "gw", eid, task=task, level=level, kw=kw, activity=activity, userdata=("EventInfo", "aag", items))

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 EVENT_NS = "http://schemas.microsoft.com/win/2004/08/events/event"
+EPOCH = dt.datetime(1601, 1, 1)
 
 # name, guid, EventSourceName (classic events only), default System values
 PROVIDERS: dict[str, dict] = {
@@ -161,6 +162,8 @@ class Log:
         self.channel = channel
         self.first_record = first_record
         self.events: list[Event] = []
+        # set to a function(Event) -> message to export "with display information" (RenderingInfo)
+        self.rendering = None
 
     @property
     def file_name(self) -> str:
@@ -174,6 +177,7 @@ class Log:
     def render(self) -> str:
         out = ["<?xml version='1.0' encoding='utf-8'?>", "<Events>"]
         ordered = sorted(self.events, key=lambda e: (e.t, e.seq))
+        self._last_ticks = -1
         for n, ev in enumerate(ordered):
             out.append(self._render_event(ev, self.first_record + n))
         out.append("</Events>")
@@ -183,9 +187,13 @@ class Log:
         p = PROVIDERS[ev.prov]
         h = self.host
         t = ev.t + dt.timedelta(seconds=h.offset)
-        # seven fractional digits, as Windows writes SystemTime
-        frac = t.microsecond * 10 + (record_id * 7 + ev.eid) % 10
-        stamp = t.strftime("%Y-%m-%dT%H:%M:%S") + f".{frac:07d}Z"
+        # seven fractional digits (100 ns ticks), as Windows writes SystemTime; never decreasing
+        # within a log, so that record ids and times agree
+        ticks = (t - EPOCH) // dt.timedelta(microseconds=1) * 10 + (record_id * 7 + ev.eid) % 10
+        ticks = max(ticks, self._last_ticks + 1)
+        self._last_ticks = ticks
+        t = EPOCH + dt.timedelta(microseconds=ticks // 10)
+        stamp = t.strftime("%Y-%m-%dT%H:%M:%S") + f".{t.microsecond * 10 + ticks % 10:07d}Z"
         guid = f" Guid='{p['guid']}'" if p.get("guid") else ""
         src = f" EventSourceName='{esc(p['source'])}'" if p.get("source") else ""
         qual = f" Qualifiers='{ev.qualifiers}'" if ev.qualifiers is not None else ""
@@ -208,7 +216,18 @@ class Log:
             f"<Execution ProcessID='{pid}' ThreadID='{tid}'/>"
             f"<Channel>{esc(self.channel)}</Channel><Computer>{esc(h.computer)}</Computer>{sec}</System>"
         )
-        return f"<Event xmlns='{EVENT_NS}'>{system}{self._render_payload(ev)}</Event>"
+        return f"<Event xmlns='{EVENT_NS}'>{system}{self._render_payload(ev)}{self._render_info(ev, p, level)}</Event>"
+
+    def _render_info(self, ev: Event, p: dict, level: int) -> str:
+        if self.rendering is None:
+            return ""
+        message = self.rendering(ev)
+        if message is None:
+            return ""
+        level_name = {0: "Information", 1: "Critical", 2: "Error", 3: "Warning", 4: "Information"}[level]
+        return (f"<RenderingInfo Culture='en-US'><Message>{esc(message)}</Message><Level>{level_name}</Level>"
+                f"<Opcode>Info</Opcode><Channel>{esc(self.channel)}</Channel><Provider>{esc(p['name'])}</Provider>"
+                f"<Keywords></Keywords></RenderingInfo>")
 
     @staticmethod
     def _render_payload(ev: Event) -> str:

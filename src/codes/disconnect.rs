@@ -123,7 +123,8 @@ static SOCKET_CLOSED_SERVER_DENIED: Advice = Advice {
         only show that and when it failed and which server was targeted. If the client log shows \
         'Connected to domain' (event 1027) before the disconnect, it was a session drop instead. \
         The link from TLS and certificate failures to extended 0x7 is empirical, not from the \
-        protocol specification: only server-side evidence names the cause.",
+        protocol specification (how the client fills in 0x7 when no Set Error Info PDU arrived is \
+        UNCONFIRMED): only server-side evidence names the cause.",
     causes: super::extended::SERVER_REFUSAL_CAUSES,
     not_this: &[
         "Not licensing: 0x904 is 'socket closed', not a licensing code. Licensing failures are 0x808 \
@@ -195,6 +196,18 @@ static TIMED_OUT: Advice = Advice {
     not_this: &[],
     collect: &[Machine::Client, Machine::Server],
     extra_logging: true,
+};
+
+static SOCKET_IO_FAILED: Advice = Advice {
+    implies: "A send or receive on the client's connection failed: the network path broke or the \
+        connection was reset while data was flowing.",
+    causes: &[
+        rule("unstable-network", "Packet loss, VPN or MTU problems (server: RdpCoreTS 142/143 socket read/write failures)."),
+        rule("network-blocked", "A firewall, IPS or NAT device reset or timed out the connection."),
+    ],
+    not_this: &[],
+    collect: &[Machine::Client, Machine::Server],
+    extra_logging: false,
 };
 
 static NAME_RESOLUTION: Advice = Advice {
@@ -355,6 +368,7 @@ pub(super) fn advice(code: u64) -> &'static Advice {
         0x904 => &SOCKET_CLOSED,
         0x204 => &SOCKET_CONNECT_FAILED,
         0x108 | 0x704 => &TIMED_OUT,
+        0x304 | 0x404 => &SOCKET_IO_FAILED,
         0x104 | 0x208 | 0x508 | 0x604 => &NAME_RESOLUTION,
         0x808 | 0x908 => &LICENSING,
         0x807 | 0xA07 | 0xB07 | 0xC07 | 0xD07 | 0xE07 | 0xF07 | 0x1207 => &ACCOUNT,

@@ -98,13 +98,17 @@ pub(super) static SERVER_REFUSAL_CAUSES: &[Cause] = &[
     rule("nla-credssp", "CredSSP/NLA failure on the server — only when server-side CredSSP evidence is correlated and no TLS or certificate cause is present."),
     rule("session-broker", "The Connection Broker or session host could not place the session (SessionBroker 2056, SessionBroker-Client 1296, RCM 1066)."),
     rule("rd-gateway", "With an RD Gateway: the gateway refused or could not reach the host (GW 201/301/203/304)."),
+    rule("network-blocked", "Only when the server has no RdpCoreTS 131 for the attempt while its logs cover the time: something between accepted and then reset the connection (IPS, proxy, NAT or port-forward to the wrong host)."),
 ];
 
 static SERVER_DENIED: Advice = Advice {
-    implies: "The server refused the connection (ERRINFO_SERVER_DENIED_CONNECTION). The decision \
-        was made on the server (or the RD Gateway), so the cause is in the server's logs. A real \
-        Set Error Info PDU can only be sent after the MCS phase; when TLS fails earlier, clients \
-        still report 0x7 empirically — only server-side evidence tells which cause it was.",
+    implies: "The server denied the connection (ERRINFO_SERVER_DENIED_CONNECTION): the \
+        connection was ended from the server's side (or the RD Gateway's) while it was being set \
+        up, so the cause is in the server's logs. A real Set Error Info PDU can only be sent after \
+        the MCS phase; when TLS fails earlier the client still reports 0x7 — how it fills the \
+        code in then is UNCONFIRMED (public client source of uncertain provenance sets it itself \
+        when the socket closes while the connection is pending). Only server-side evidence tells \
+        which cause it was.",
     causes: SERVER_REFUSAL_CAUSES,
     not_this: &[
         "Not a plain firewall or connectivity block: a blocking firewall gives 0x204 (516) or 0x108 \

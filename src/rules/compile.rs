@@ -235,6 +235,16 @@ impl CompiledSelection {
 
 impl CompiledTest {
     fn matches(&self, event: &Event) -> bool {
+        if self.field.is_empty() {
+            let TestKind::Values(set) = &self.kind else {
+                return false;
+            };
+            return event.fields.iter().any(|f| set.matches(Some(&f.value)))
+                || event
+                    .message
+                    .as_deref()
+                    .is_some_and(|m| set.matches(Some(m)));
+        }
         let value = lookup(event, &self.field);
         match &self.kind {
             TestKind::Exists(want) => value.is_some() == *want,
@@ -641,6 +651,11 @@ mod tests {
         assert!(matches("kw: [nothing, 'tls 1.0']\ncondition: kw", &e));
         assert!(matches("kw: ['connection REQUEST']\ncondition: kw", &e));
         assert!(!matches("kw: [absent]\ncondition: kw", &e));
+        assert!(matches("kw: {'|contains': [REQUEST]}\ncondition: kw", &e));
+        assert!(!matches(
+            "kw: {'|startswith': [REQUEST]}\ncondition: kw",
+            &e
+        ));
     }
 
     #[test]

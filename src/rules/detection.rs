@@ -97,6 +97,8 @@ pub enum CondLeaf {
 /// One `field|modifiers: values` entry.
 #[derive(Debug, Clone)]
 pub struct FieldTest {
+    /// The field name; empty for a field-less key (`'|contains': [...]`), which tests every
+    /// field value and the message, like a keyword.
     pub field: String,
     /// The key as written, modifiers included (`Protocol|re`), to point errors at it.
     pub key: String,
@@ -290,7 +292,6 @@ const UNSUPPORTED_MODIFIERS: &[&str] = &[
     "utf16be",
     "utf16",
     "wide",
-    "windash",
     "fieldref",
     "expand",
     "cased",
@@ -551,16 +552,10 @@ fn parse_field_test(
 ) -> Result<FieldTest, DetectionError> {
     let mut parts = key.split('|');
     let field = parts.next().unwrap_or("").trim().to_string();
-    if field.is_empty() {
-        return Err(DetectionError::unsupported(
-            path.to_vec(),
-            Spot::Key,
-            "a modifier without a field name (keyword modifiers) is not supported",
-        ));
-    }
     let mut kind = Kind::Text(Anchor::Exact);
     let mut all = false;
     let mut re_flags = String::new();
+    let mut windash = false;
     for m in parts {
         let lower = m.to_ascii_lowercase();
         let new_kind = match lower.as_str() {
@@ -576,6 +571,10 @@ fn parse_field_test(
             "exists" => Some(Kind::Exists),
             "all" => {
                 all = true;
+                None
+            }
+            "windash" => {
+                windash = true;
                 None
             }
             "i" | "m" | "s" if kind == Kind::Regex => {
@@ -663,6 +662,27 @@ fn parse_field_test(
             )),
         };
     }
+    if windash && (all || !matches!(kind, Kind::Text(_))) {
+        return Err(DetectionError::unsupported(
+            path.to_vec(),
+            Spot::Key,
+            "`windash` is supported only with text modifiers and without `all`",
+        ));
+    }
+    let values: Vec<(Option<String>, Vec<PathSeg>)> = if windash {
+        values
+            .into_iter()
+            .flat_map(|(text, p)| match text {
+                Some(t) => windash_variants(&t)
+                    .into_iter()
+                    .map(|v| (Some(v), p.clone()))
+                    .collect::<Vec<_>>(),
+                None => vec![(None, p)],
+            })
+            .collect()
+    } else {
+        values
+    };
     let mut patterns = Vec::new();
     for (text, p) in values {
         let Some(text) = text else {
@@ -711,6 +731,47 @@ fn parse_field_test(
 // `exists` returns above; kept as a function so the match stays exhaustive without a panic path.
 fn unreachable_exists() -> ValuePattern {
     ValuePattern::Null
+}
+
+/// The dash characters Windows command lines accept for a switch (Sigma `windash`).
+const WINDASHES: [char; 5] = ['-', '/', '\u{2013}', '\u{2014}', '\u{2015}'];
+
+/// Sigma `windash`: every switch character (a `-` or `/` that starts a word) in every dash
+/// form. More than three switches in one value vary together rather than combinatorially.
+fn windash_variants(text: &str) -> Vec<String> {
+    let chars: Vec<char> = text.chars().collect();
+    let word = |c: Option<&char>| c.is_some_and(|c| c.is_alphanumeric() || *c == '_');
+    let spots: Vec<usize> = (0..chars.len())
+        .filter(|&i| {
+            matches!(chars[i], '-' | '/')
+                && !word(i.checked_sub(1).and_then(|j| chars.get(j)))
+                && word(chars.get(i + 1))
+        })
+        .collect();
+    if spots.is_empty() {
+        return vec![text.to_string()];
+    }
+    let mut out: Vec<String> = Vec::new();
+    let combos = if spots.len() <= 3 {
+        WINDASHES.len().pow(spots.len() as u32)
+    } else {
+        WINDASHES.len()
+    };
+    for n in 0..combos {
+        let mut v = chars.clone();
+        let mut k = n;
+        for &at in &spots {
+            v[at] = WINDASHES[k % WINDASHES.len()];
+            if spots.len() <= 3 {
+                k /= WINDASHES.len();
+            }
+        }
+        let s: String = v.into_iter().collect();
+        if !out.contains(&s) {
+            out.push(s);
+        }
+    }
+    out
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -848,6 +909,32 @@ mod tests {
     }
 
     #[test]
+    fn windash_expands_switch_characters() {
+        let v = windash_variants(" -enc ");
+        assert_eq!(v.len(), 5);
+        assert!(v.contains(&" /enc ".to_string()) && v.contains(&" \u{2013}enc ".to_string()));
+        assert_eq!(
+            windash_variants("a-b").len(),
+            1,
+            "a dash inside a word is no switch"
+        );
+        assert_eq!(windash_variants("-a -b").len(), 25);
+        let d = det("sel: {CommandLine|contains|windash: ' -s '}\ncondition: sel").unwrap();
+        let SelectionBody::AllOf(tests) = &d.selections[0].body else {
+            panic!()
+        };
+        let Test::Values { patterns, .. } = &tests[0].test else {
+            panic!()
+        };
+        assert_eq!(patterns.len(), 5);
+        assert!(
+            det("sel: {CommandLine|contains|all|windash: [' -s ']}\ncondition: sel")
+                .unwrap_err()
+                .unsupported
+        );
+    }
+
+    #[test]
     fn numbers_read_decimal_hex_and_fractions_only() {
         assert_eq!(Number::parse("3221225819"), Some(Number::Int(3221225819)));
         assert_eq!(Number::parse("0xc000015b"), Some(Number::Int(3221225819)));
@@ -906,6 +993,7 @@ mod tests {
         );
         assert_eq!(e.spot, Spot::Key);
         assert!(!e.unsupported);
+        assert!(det("sel: {'|contains': [a, b]}\ncondition: sel").is_ok());
         let e = det("sel: {x|base64offset|contains: a}\ncondition: sel").unwrap_err();
         assert!(e.unsupported);
         let e = det("sel: {x: 1}").unwrap_err();

@@ -61,6 +61,7 @@ pub(crate) fn normalize_value(value: &str) -> Cow<'_, str> {
 pub(crate) struct EventBuilder {
     event: Event,
     unnamed_data: u32,
+    has_system: bool,
 }
 
 impl EventBuilder {
@@ -153,10 +154,16 @@ impl EventBuilder {
         self.event.message = Some(text.to_string());
     }
 
-    /// Whether a System head (provider or event id) has been seen; a document without one is
-    /// not an event record.
+    /// Notes that the record has a `System` part (even an empty one, as in a damaged record).
+    pub(crate) fn saw_system(&mut self) {
+        self.has_system = true;
+    }
+
+    /// Whether a System part or head field has been seen; a document without one is not an
+    /// event record.
     pub(crate) fn looks_like_event(&self) -> bool {
-        !self.event.provider.name.is_empty()
+        self.has_system
+            || !self.event.provider.name.is_empty()
             || self.event.event_id != 0
             || !self.event.channel.is_empty()
             || self.event.time.is_some()

@@ -17,8 +17,9 @@ use std::io::{Read, Seek, SeekFrom};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
+use evtx::binxml::value_variant::BinXmlValue;
 use evtx::err::{ChunkError, EvtxError};
-use evtx::{EvtxChunkData, EvtxParser, ParserSettings};
+use evtx::{EvtxChunkData, EvtxParser, EvtxRecord, ParserSettings};
 
 use super::{
     EventSink, InputError, InputErrorKind, RecordHead, SourceCtx, SourceKind, SourceReport,
@@ -204,6 +205,8 @@ impl FileState<'_> {
                 return outcome;
             }
         };
+        let mut heads = HeadShapes::default();
+        let mut text = String::new();
         for record in chunk.iter() {
             let record = match record {
                 Ok(record) => record,
@@ -214,17 +217,42 @@ impl FileState<'_> {
             };
             let record_id = record.event_record_id;
             outcome.records += 1;
-            let event = match record.into_xml_bytes() {
-                Ok(rendered) => self.parse_rendered(&rendered.data, number, record_id),
-                Err(err) => Err(self.record_error(&err, number, Some(record_id))),
-            };
-            let event = match event {
+
+            // The cheap head: from the substitution values, when this record's template has
+            // been learned (see `HeadShapes`). The file's first record is always rendered, so
+            // that its channel is known for `wants_channel`.
+            let instances = record.template_instances().ok();
+            let values = instances.as_ref().and_then(|i| i.first());
+            if self.channel_asked.load(Ordering::Relaxed) {
+                if let Some(values) = values {
+                    if let Some(shape) = heads.trusted(values.template_def_offset) {
+                        match shape.head(&values.values, &mut text) {
+                            Some(head) if !self.sink.wants(&head) => continue,
+                            Some(_) => {
+                                // Wanted: render below, without asking again.
+                                match self.render(record, number, record_id) {
+                                    Ok(event) => self.sink.accept(event),
+                                    Err(err) => outcome.errors.push(err),
+                                }
+                                continue;
+                            }
+                            None => {}
+                        }
+                    }
+                }
+            }
+
+            let learn_from = values.map(|v| (v.template_def_offset, v.values.clone()));
+            let event = match self.render(record, number, record_id) {
                 Ok(event) => event,
                 Err(err) => {
                     outcome.errors.push(err);
                     continue;
                 }
             };
+            if let Some((offset, values)) = learn_from {
+                heads.learn(offset, &event, &values, &mut text);
+            }
             if !self.channel_asked.swap(true, Ordering::Relaxed) {
                 outcome.channel = Some(event.channel.clone());
                 if !self.sink.wants_channel(&event.channel) {
@@ -242,6 +270,19 @@ impl FileState<'_> {
             }
         }
         outcome
+    }
+
+    /// Renders one record fully into an `Event`.
+    fn render(
+        &self,
+        record: EvtxRecord<'_>,
+        chunk: Option<u64>,
+        record_id: u64,
+    ) -> Result<Event, InputError> {
+        match record.into_xml_bytes() {
+            Ok(rendered) => self.parse_rendered(&rendered.data, chunk, record_id),
+            Err(err) => Err(self.record_error(&err, chunk, Some(record_id))),
+        }
     }
 
     /// Turns one record's rendered XML into an `Event`.
@@ -352,4 +393,188 @@ fn describe(err: &EvtxError) -> String {
         }
     }
     text.replace(['\n', '\r'], " ")
+}
+
+/// Where a template puts the three head fields: a substitution index, or a value written in
+/// the template itself (classic events often name their provider and channel literally).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Slot<T> {
+    Substitution(usize),
+    Literal(T),
+}
+
+/// The head of the records of one template: which substitution values hold the provider, the
+/// event id and the channel.
+///
+/// The public API of the evtx crate gives a record's substitution values
+/// (`template_instances`) but not its template's structure, so the shape is learned from the
+/// first record of each template in a chunk, rendered in full: each head field is looked for
+/// among the values (preferring the index where Windows' System template puts it: event id
+/// 3, provider 14, channel 16), and a field found in no value is a literal of the template.
+/// The shape is trusted only after a second record of the same template, rendered in full
+/// too, agrees; a template whose records disagree is always rendered.
+#[derive(Debug, Clone)]
+struct HeadShape {
+    provider: Slot<String>,
+    event_id: Slot<u32>,
+    channel: Slot<String>,
+}
+
+/// What is known about the templates of one chunk (template definitions are chunk-local).
+#[derive(Debug, Default)]
+struct HeadShapes {
+    templates: std::collections::HashMap<u32, Learned>,
+}
+
+#[derive(Debug)]
+enum Learned {
+    /// Seen once: a candidate shape waiting for a second record to confirm it.
+    Candidate(HeadShape),
+    Trusted(HeadShape),
+    /// The values do not tell the head reliably: render every record of this template.
+    Unknown,
+}
+
+impl HeadShapes {
+    fn trusted(&self, template: u32) -> Option<&HeadShape> {
+        match self.templates.get(&template) {
+            Some(Learned::Trusted(shape)) => Some(shape),
+            _ => None,
+        }
+    }
+
+    fn learn(
+        &mut self,
+        template: u32,
+        event: &Event,
+        values: &[BinXmlValue<'_>],
+        text: &mut String,
+    ) {
+        let next = match self.templates.get(&template) {
+            None => match HeadShape::guess(event, values) {
+                Some(shape) => Learned::Candidate(shape),
+                None => Learned::Unknown,
+            },
+            Some(Learned::Candidate(shape)) => {
+                let agrees = shape.head(values, text).is_some_and(|head| {
+                    head.provider == event.provider.name
+                        && head.event_id == event.event_id
+                        && head.channel == event.channel
+                });
+                if agrees {
+                    Learned::Trusted(shape.clone())
+                } else {
+                    Learned::Unknown
+                }
+            }
+            Some(_) => return,
+        };
+        self.templates.insert(template, next);
+    }
+}
+
+impl HeadShape {
+    fn guess(event: &Event, values: &[BinXmlValue<'_>]) -> Option<HeadShape> {
+        let strings: Vec<Option<String>> = values.iter().map(value_string).collect();
+        let string_slot = |wanted: &str, preferred: usize| -> Option<Slot<String>> {
+            let hits: Vec<usize> = (0..strings.len())
+                .filter(|&i| strings[i].as_deref() == Some(wanted))
+                .collect();
+            match hits.as_slice() {
+                [] => Some(Slot::Literal(wanted.to_string())),
+                [one] => Some(Slot::Substitution(*one)),
+                many if many.contains(&preferred) => Some(Slot::Substitution(preferred)),
+                _ => None,
+            }
+        };
+        let numbers: Vec<Option<u64>> = values.iter().map(value_number).collect();
+        let hits: Vec<usize> = (0..numbers.len())
+            .filter(|&i| numbers[i] == Some(u64::from(event.event_id)))
+            .collect();
+        let event_id = match hits.as_slice() {
+            [] => Slot::Literal(event.event_id),
+            [one] => Slot::Substitution(*one),
+            many if many.contains(&3) => Slot::Substitution(3),
+            _ => return None,
+        };
+        Some(HeadShape {
+            provider: string_slot(&event.provider.name, 14)?,
+            event_id,
+            channel: string_slot(&event.channel, 16)?,
+        })
+    }
+
+    /// The head of a record of this template, from its values. `text` holds the decoded
+    /// provider name; the channel is decoded into a second buffer inside it.
+    fn head<'t>(
+        &'t self,
+        values: &[BinXmlValue<'_>],
+        text: &'t mut String,
+    ) -> Option<RecordHead<'t>> {
+        text.clear();
+        let mut provider_end = 0;
+        let mut literal_provider: Option<&str> = None;
+        match &self.provider {
+            Slot::Literal(name) => literal_provider = Some(name),
+            Slot::Substitution(i) => {
+                push_string(values.get(*i)?, text)?;
+                provider_end = text.len();
+            }
+        }
+        let mut literal_channel: Option<&str> = None;
+        match &self.channel {
+            Slot::Literal(name) => literal_channel = Some(name),
+            Slot::Substitution(i) => {
+                push_string(values.get(*i)?, text)?;
+            }
+        }
+        let event_id = match &self.event_id {
+            Slot::Literal(id) => *id,
+            Slot::Substitution(i) => u32::try_from(value_number(values.get(*i)?)?).ok()? & 0xFFFF,
+        };
+        let text: &'t str = text;
+        Some(RecordHead {
+            provider: literal_provider.unwrap_or(&text[..provider_end]),
+            event_id,
+            channel: literal_channel.unwrap_or(&text[provider_end..]),
+        })
+    }
+}
+
+/// A string substitution value, as the XML rendering writes it (trailing NULs dropped).
+fn value_string(value: &BinXmlValue<'_>) -> Option<String> {
+    let mut out = String::new();
+    push_string(value, &mut out)?;
+    Some(out)
+}
+
+fn push_string(value: &BinXmlValue<'_>, out: &mut String) -> Option<()> {
+    match value {
+        BinXmlValue::StringType(s) => {
+            let start = out.len();
+            out.push_str(&s.to_string().ok()?);
+            let trimmed = out[start..].trim_end_matches('\0').len();
+            out.truncate(start + trimmed);
+        }
+        BinXmlValue::AnsiStringType(s) => out.push_str(s.trim_end_matches('\0')),
+        _ => return None,
+    }
+    Some(())
+}
+
+/// An unsigned integer substitution value.
+fn value_number(value: &BinXmlValue<'_>) -> Option<u64> {
+    Some(match *value {
+        BinXmlValue::UInt8Type(v) => v.into(),
+        BinXmlValue::UInt16Type(v) => v.into(),
+        BinXmlValue::UInt32Type(v) => v.into(),
+        BinXmlValue::UInt64Type(v) => v,
+        BinXmlValue::Int8Type(v) => u64::try_from(v).ok()?,
+        BinXmlValue::Int16Type(v) => u64::try_from(v).ok()?,
+        BinXmlValue::Int32Type(v) => u64::try_from(v).ok()?,
+        BinXmlValue::Int64Type(v) => u64::try_from(v).ok()?,
+        BinXmlValue::HexInt32Type(v) => v.into(),
+        BinXmlValue::HexInt64Type(v) => v,
+        _ => return None,
+    })
 }

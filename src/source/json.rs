@@ -190,7 +190,10 @@ fn parse_record(
     };
     for (section, content) in sections {
         match section.as_str() {
-            "System" => system(&mut builder, content),
+            "System" => {
+                builder.saw_system();
+                system(&mut builder, content);
+            }
             "EventData" => event_data(&mut builder, content),
             "UserData" => {
                 // The single root element under UserData (e.g. EventXML) names nothing.

@@ -322,6 +322,8 @@ impl<'c> Assembler<'c> {
         };
         if let Some(parent) = self.stack.last_mut() {
             parent.has_children = true;
+        } else if name == "System" {
+            builder.saw_system();
         }
         self.text.clear();
         let mut data_name = None;
