@@ -97,9 +97,12 @@ pub fn match_event(rules: &RuleSet, event: Event) -> Vec<Signal> {
         out.push(signal(rule, sig, evidence_event(&event, &sig.keep_fields)));
     }
     let mut event = event;
-    event
-        .fields
-        .retain(|f| last_sig.keep_fields.iter().any(|k| k.eq_ignore_ascii_case(&f.name)));
+    event.fields.retain(|f| {
+        last_sig
+            .keep_fields
+            .iter()
+            .any(|k| k.eq_ignore_ascii_case(&f.name))
+    });
     event.message = None;
     out.push(signal(last_rule, last_sig, event));
     out
