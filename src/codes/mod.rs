@@ -18,6 +18,7 @@ pub mod collect;
 mod disconnect;
 mod event_id;
 mod extended;
+mod field;
 mod hresult;
 mod lsm_reason;
 mod negotiation;
@@ -27,6 +28,7 @@ mod schannel_state;
 mod tls_alert;
 
 pub use collect::Machine;
+pub use field::{explain_field, family_of_field};
 pub use parse::{parse_code, CodeNumber, ParseError, Radix};
 
 /// The rule ids evident's rule pack uses; causes name them so a report can link a code to a rule.
@@ -236,6 +238,21 @@ impl CodeInfo {
     /// Whether this row covers `value`.
     pub fn covers(&self, value: u64) -> bool {
         self.code <= value && value <= self.code_end
+    }
+
+    /// One line for reports: `0x904 disconnectReasonAtClientWinsockFDCLOSE: Socket closed (…)`,
+    /// with "(unconfirmed)" where the reference says so.
+    pub fn summary(&self) -> String {
+        let mut s = String::new();
+        if !self.name.is_empty() && self.family != Family::EventId {
+            s.push_str(self.name);
+            s.push_str(": ");
+        }
+        s.push_str(self.meaning.trim_end_matches('.'));
+        if self.status == Status::Unconfirmed && !self.meaning.contains("UNCONFIRMED") {
+            s.push_str(" (unconfirmed)");
+        }
+        s
     }
 
     /// Whether this row is a whole range (a fallback) rather than one named code.
@@ -571,6 +588,23 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn summary_says_unconfirmed_where_the_reference_does() {
+        let b08 = lookup(Family::Disconnect, 0xB08).unwrap();
+        assert!(b08.summary().contains("UNCONFIRMED"));
+        let lsm = lookup(Family::LsmReason, 5).unwrap();
+        assert!(
+            lsm.summary().ends_with("(unconfirmed)"),
+            "{}",
+            lsm.summary()
+        );
+        let fd = lookup(Family::Disconnect, 0x904).unwrap();
+        assert_eq!(
+            fd.summary(),
+            "disconnectReasonAtClientWinsockFDCLOSE: Socket closed (FD_CLOSE seen by the client)"
+        );
     }
 
     #[test]
