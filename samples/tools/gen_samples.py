@@ -156,15 +156,16 @@ def rdp_certificate() -> None:
     bg_client_sessions(crdp, r, start - secs(3 * 86400), start, user_sid=sid, typed_user="mfischer",
                        targets=[("app-fin02", "192.168.10.42")], domain="CONTOSO", count=3)
     bg_system(s.system, r, start, end, server=True, dc=org.dc)
-    # the self-signed certificate expired; every check since then fails to replace it
+    # the self-signed certificate expired; every check since then fails to replace it (Binary: its SHA1)
+    thumb = f"{r.getrandbits(160):040X}"
     for k, (delay, port) in enumerate(zip([0, 58.3, 303.1, 1210.0], ports(r, 4))):
         t = t0 + secs(delay)
         client_attempt(crdp, r, t, "app-fin02", user_sid=sid, typed_user="mfischer", outcome="tls", reason=2308)
         act = core_accept(s, r, t + secs(0.006), cl.ip, port)
-        rcm_classic(s.system, t + secs(0.009), 1058, ["Cannot find object or property."])
+        rcm_classic(s.system, t + secs(0.009), 1058, ["Cannot find object or property."], binary=thumb)
         core_drop(s, t + secs(0.03), act)
     # an earlier failure at 03:12 when SessionEnv checked the certificate
-    rcm_classic(s.system, T("2026-05-04T03:12:09"), 1058, ["Cannot find object or property."])
+    rcm_classic(s.system, T("2026-05-04T03:12:09"), 1058, ["Cannot find object or property."], binary=thumb)
     sc.write("The RD Session Host's self-signed RDP certificate expired and RCM 1058 reports that it could not be "
              "replaced (status 'Cannot find object or property.', not a key-access status); every attempt ends with 0x904.",
              "rdp-certificate", "high", ["private-key-access", "tls-mismatch", "network-blocked", "name-mismatch"])
@@ -813,7 +814,7 @@ def two_causes() -> None:
                        typed_user="ALPINE\\rbrandt", targets=[("rds-shop01", srv.ip)], domain="ALPINE", count=2)
     # the disk was restored from an image last week; the self-signed certificate expired overnight and its
     # renewal is refused by the MachineKeys ACL
-    rcm_classic(s.system, T("2027-07-12T02:00:14"), 1058, ["Access is denied."])
+    rcm_classic(s.system, T("2027-07-12T02:00:14"), 1058, ["Access is denied."], binary=f"{r.getrandbits(160):040X}")
     # cause A (the user's failure, correlated): every TLS handshake fails on the private key
     for delay, port in zip((0, 36.2, 118.0, 700.4), ports(r, 4)):
         t = t0 + secs(delay)

@@ -343,7 +343,7 @@ def server_session(s: ServerLogs, rng: random.Random, org: Org | None, t: dt.dat
     if s.security:
         sec_4624(s.security, logon + secs(0.1), org, host=h, user=login, user_sid=sid, domain=dom, logon_type=10,
                  logon_id=lid10, ip=client_ip, port="0", workstation=h.name, process="svchost",
-                 package="Negotiate", elevated=admin, linked=lid10 + 0x21)
+                 package="Negotiate", elevated=admin, linked=lid10 + 0x21 if admin else 0)
         if admin:
             sec_4672(s.security, logon + secs(0.1), user=login, user_sid=sid, domain=dom, logon_id=lid10)
     if s.lsm:

@@ -228,7 +228,7 @@ fn indent_code(out: &mut String, code: &str) {
 
 fn status_label(s: Status) -> &'static str {
     match s {
-        Status::Verified => "[V] Microsoft documentation",
+        Status::Verified => "[V] verified",
         Status::Secondary => "[M] secondary sources",
         Status::Unconfirmed => "UNCONFIRMED",
     }

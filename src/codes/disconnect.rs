@@ -198,6 +198,18 @@ static TIMED_OUT: Advice = Advice {
     extra_logging: true,
 };
 
+static SOCKET_IO_FAILED: Advice = Advice {
+    implies: "A send or receive on the client's connection failed: the network path broke or the \
+        connection was reset while data was flowing.",
+    causes: &[
+        rule("unstable-network", "Packet loss, VPN or MTU problems (server: RdpCoreTS 142/143 socket read/write failures)."),
+        rule("network-blocked", "A firewall, IPS or NAT device reset or timed out the connection."),
+    ],
+    not_this: &[],
+    collect: &[Machine::Client, Machine::Server],
+    extra_logging: false,
+};
+
 static NAME_RESOLUTION: Advice = Advice {
     implies: "The client could not resolve the server's name; no connection was attempted. The \
         evidence is on the client.",
@@ -356,6 +368,7 @@ pub(super) fn advice(code: u64) -> &'static Advice {
         0x904 => &SOCKET_CLOSED,
         0x204 => &SOCKET_CONNECT_FAILED,
         0x108 | 0x704 => &TIMED_OUT,
+        0x304 | 0x404 => &SOCKET_IO_FAILED,
         0x104 | 0x208 | 0x508 | 0x604 => &NAME_RESOLUTION,
         0x808 | 0x908 => &LICENSING,
         0x807 | 0xA07 | 0xB07 | 0xC07 | 0xD07 | 0xE07 | 0xF07 | 0x1207 => &ACCOUNT,

@@ -173,8 +173,10 @@ impl<R: BufRead> EventXmlReader<R> {
                     }
                 }
                 XmlEvent::Text(text) => {
+                    // Line ends stay as written: Windows values such as 4672's PrivilegeList
+                    // hold CR LF, and evident's XML reader keeps them too.
                     let text = text
-                        .xml_content()
+                        .decode()
                         .map_err(|e| xml_error(&self.reader, e.to_string()))?;
                     text_piece = Some(text.into_owned());
                 }
