@@ -81,6 +81,7 @@ impl EventSink for SignalSink<'_> {
 }
 
 /// The signals `event` matches, each with the event cut down to what its rule keeps.
+/// The event itself becomes the last signal's evidence, so one match costs no copy.
 pub fn match_event(rules: &RuleSet, event: Event) -> Vec<Signal> {
     let refs = rules.index().lookup(&event.provider.name, event.event_id);
     let hits: Vec<(&Rule, &CompiledSignal)> = refs
@@ -89,15 +90,31 @@ pub fn match_event(rules: &RuleSet, event: Event) -> Vec<Signal> {
         .filter(|(_, sig)| sig.matcher.matches(&event))
         .collect();
     let mut out = Vec::with_capacity(hits.len());
-    for (rule, sig) in hits {
-        out.push(Signal {
-            rule_id: rule.id().to_string(),
-            signal_id: sig.name.clone(),
-            side: sig.side,
-            event: evidence_event(&event, &sig.keep_fields),
-        });
+    let Some(((last_rule, last_sig), others)) = hits.split_last() else {
+        return out;
+    };
+    for (rule, sig) in others {
+        out.push(signal(rule, sig, evidence_event(&event, &sig.keep_fields)));
     }
+    let mut event = event;
+    event.fields.retain(|f| {
+        last_sig
+            .keep_fields
+            .iter()
+            .any(|k| k.eq_ignore_ascii_case(&f.name))
+    });
+    event.message = None;
+    out.push(signal(last_rule, last_sig, event));
     out
+}
+
+fn signal(rule: &Rule, sig: &CompiledSignal, event: Event) -> Signal {
+    Signal {
+        rule_id: rule.id().to_string(),
+        signal_id: sig.name.clone(),
+        side: sig.side,
+        event,
+    }
 }
 
 /// `event` with only the data fields named in `keep` (case-insensitive) and no message;

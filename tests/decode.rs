@@ -345,3 +345,22 @@ fn json_output_is_machine_readable() {
     let v: serde_json::Value = serde_json::from_str(&unconfirmed).expect("valid JSON");
     assert_eq!(v["readings"][0]["info"]["status"], "unconfirmed");
 }
+
+#[test]
+fn every_rule_a_cause_names_is_in_the_rule_pack() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("rules");
+    if !dir.is_dir() {
+        println!("skipping: no rule pack at {}", dir.display());
+        return;
+    }
+    for id in codes::RULE_IDS {
+        let path = dir.join(format!("{id}.yaml"));
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert!(
+            text.lines().any(|l| l.trim() == format!("id: {id}")),
+            "{} does not declare id: {id}",
+            path.display()
+        );
+    }
+}

@@ -265,3 +265,39 @@ fn an_example_naming_an_unknown_signal_is_a_load_error() {
     let (line, col, msg) = one_error(&text);
     assert_eq!((line, col), (46, 15), "{msg}");
 }
+
+#[test]
+fn hostile_rule_files_are_refused_not_fatal() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "a-good.yaml", GOOD);
+    // Too large.
+    write(dir.path(), "b-huge.yaml", &"#".repeat(2 * 1024 * 1024));
+    // Nested far past any sane rule.
+    let deep = format!("{}1{}", "[".repeat(10_000), "]".repeat(10_000));
+    write(
+        dir.path(),
+        "c-deep.yaml",
+        &format!("evident: 1\nid: deep\ntitle: {deep}\n"),
+    );
+    // A condition nested far past any sane rule.
+    let cond = format!("{}sel{}", "(".repeat(5_000), ")".repeat(5_000));
+    write(
+        dir.path(),
+        "d-cond.yaml",
+        &GOOD.replace("sel and not filter", &cond),
+    );
+    // Not UTF-8.
+    std::fs::write(dir.path().join("e-binary.yaml"), [0xff, 0xfe, 0x00, 0x41]).unwrap();
+    // Alias expansion bomb.
+    let mut bomb = String::from("evident: 1\nid: bomb\na0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+    for i in 1..12 {
+        let prev = i - 1;
+        bomb.push_str(&format!("a{i}: &a{i} [*a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}]\n"));
+    }
+    write(dir.path(), "f-bomb.yaml", &bomb);
+    let (rules, errors) = load_dir(dir.path());
+    assert_eq!(rules.len(), 1);
+    let lines: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+    assert_eq!(lines.len(), 5, "{lines:#?}");
+    assert!(lines.iter().all(|l| !l.contains('\n')), "{lines:#?}");
+}

@@ -148,6 +148,7 @@ impl EventFilter {
 /// The sink of `evident events`: filters, then writes each event under a lock.
 struct WriteSink<W: Write + Send> {
     filter: EventFilter,
+    format: EventFormat,
     writer: Mutex<Option<EventWriter<W>>>,
     /// Set when the output is gone (closed pipe) or failed: reading stops being useful.
     closed: AtomicBool,
@@ -169,11 +170,13 @@ impl<W: Write + Send> EventSink for WriteSink<W> {
         if !self.filter.wants_time(&event) || self.closed.load(Ordering::Relaxed) {
             return;
         }
+        // Serialized on this (reader) thread; only the copy into the output is serialized.
+        let bytes = self.format.render(&event);
         let Ok(mut guard) = self.writer.lock() else {
             return;
         };
         let Some(writer) = guard.as_mut() else { return };
-        if let Err(err) = writer.write(&event) {
+        if let Err(err) = writer.write_rendered(&bytes) {
             self.closed.store(true, Ordering::Relaxed);
             if err.kind() != io::ErrorKind::BrokenPipe {
                 if let Ok(mut failure) = self.failure.lock() {
@@ -232,6 +235,7 @@ pub fn run(args: EventsArgs) -> ExitStatus {
     });
     let sink = WriteSink {
         filter,
+        format: args.format,
         writer: Mutex::new(Some(writer)),
         closed: AtomicBool::new(false),
         failure: Mutex::new(None),

@@ -54,19 +54,18 @@ impl<W: Write> EventWriter<W> {
 
     /// Writes one event.
     pub fn write(&mut self, event: &Event) -> io::Result<()> {
-        match self.format {
-            EventFormat::Jsonl => {
-                serde_json::to_writer(&mut self.out, event)?;
-                self.out.write_all(b"\n")?;
-            }
-            EventFormat::Json => {
-                self.out
-                    .write_all(if self.written == 0 { b"\n" } else { b",\n" })?;
-                serde_json::to_writer(&mut self.out, event)?;
-            }
-            EventFormat::Csv => self.write_csv(event)?,
-            EventFormat::Table => self.write_table(event)?,
+        let bytes = self.format.render(event);
+        self.write_rendered(&bytes)
+    }
+
+    /// Writes one event already rendered with [`EventFormat::render`] (so that many threads
+    /// can render while one writes).
+    pub fn write_rendered(&mut self, bytes: &[u8]) -> io::Result<()> {
+        if self.format == EventFormat::Json {
+            self.out
+                .write_all(if self.written == 0 { b"\n" } else { b",\n" })?;
         }
+        self.out.write_all(bytes)?;
         self.written += 1;
         Ok(())
     }
@@ -84,43 +83,64 @@ impl<W: Write> EventWriter<W> {
     pub fn written(&self) -> u64 {
         self.written
     }
+}
 
-    fn write_csv(&mut self, e: &Event) -> io::Result<()> {
-        let fields = fields_text(e, "; ");
-        let cells = [
-            e.time.map(|t| t.to_string()).unwrap_or_default(),
-            e.computer.clone(),
-            e.channel.clone(),
-            e.provider.name.clone(),
-            e.event_id.to_string(),
-            e.level.map(|l| l.to_string()).unwrap_or_default(),
-            e.record_id.map(|r| r.to_string()).unwrap_or_default(),
-            fields,
-            e.message.clone().unwrap_or_default(),
-            e.origin.to_string(),
-        ];
-        for (i, cell) in cells.iter().enumerate() {
-            if i > 0 {
-                self.out.write_all(b",")?;
+impl EventFormat {
+    /// One event in this format: a JSON line, a JSON array element (without the separator),
+    /// a CSV row or a table row.
+    pub fn render(self, event: &Event) -> Vec<u8> {
+        let mut out = Vec::with_capacity(1024);
+        // Writing to a Vec cannot fail, and an Event always serializes.
+        match self {
+            EventFormat::Jsonl => {
+                let _ = serde_json::to_writer(&mut out, event);
+                out.push(b'\n');
             }
-            self.out.write_all(csv_cell(cell).as_bytes())?;
+            EventFormat::Json => {
+                let _ = serde_json::to_writer(&mut out, event);
+            }
+            EventFormat::Csv => write_csv(&mut out, event),
+            EventFormat::Table => write_table(&mut out, event),
         }
-        self.out.write_all(b"\n")
+        out
     }
+}
 
-    fn write_table(&mut self, e: &Event) -> io::Result<()> {
-        let time = e.time.map(|t| t.to_string()).unwrap_or_else(|| "-".into());
-        let mut fields = fields_text(e, "  ");
-        fields = fields.replace(['\n', '\r', '\t'], " ");
-        if fields.chars().count() > 160 {
-            fields = fields.chars().take(159).collect::<String>() + "…";
+fn write_csv(out: &mut Vec<u8>, e: &Event) {
+    let fields = fields_text(e, "; ");
+    let cells = [
+        e.time.map(|t| t.to_string()).unwrap_or_default(),
+        e.computer.clone(),
+        e.channel.clone(),
+        e.provider.name.clone(),
+        e.event_id.to_string(),
+        e.level.map(|l| l.to_string()).unwrap_or_default(),
+        e.record_id.map(|r| r.to_string()).unwrap_or_default(),
+        fields,
+        e.message.clone().unwrap_or_default(),
+        e.origin.to_string(),
+    ];
+    for (i, cell) in cells.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
         }
-        writeln!(
-            self.out,
-            "{:<28}  {:<20}  {:<6}  {:<40}  {}",
-            time, e.computer, e.event_id, e.provider.name, fields
-        )
+        out.extend_from_slice(csv_cell(cell).as_bytes());
     }
+    out.push(b'\n');
+}
+
+fn write_table(out: &mut Vec<u8>, e: &Event) {
+    let time = e.time.map(|t| t.to_string()).unwrap_or_else(|| "-".into());
+    let mut fields = fields_text(e, "  ");
+    fields = fields.replace(['\n', '\r', '\t'], " ");
+    if fields.chars().count() > 160 {
+        fields = fields.chars().take(159).collect::<String>() + "…";
+    }
+    let _ = writeln!(
+        out,
+        "{:<28}  {:<20}  {:<6}  {:<40}  {}",
+        time, e.computer, e.event_id, e.provider.name, fields
+    );
 }
 
 fn fields_text(e: &Event, separator: &str) -> String {

@@ -253,15 +253,35 @@ impl CompiledTest {
     }
 }
 
-/// `Event::get`, except that data fields are searched without allocating.
+/// `Event::get`, except that data fields are searched without allocating, and that a data
+/// field whose name has spaces (Defender's `Source Name`) answers to the name without them
+/// (`SourceName`), as Sigma rules write it.
 fn lookup<'e>(event: &'e Event, name: &str) -> Option<Cow<'e, str>> {
-    match event
+    let field = event
         .fields
         .iter()
         .find(|f| f.name.eq_ignore_ascii_case(name))
-    {
+        .or_else(|| {
+            event
+                .fields
+                .iter()
+                .find(|f| f.name.contains(' ') && eq_without_spaces(&f.name, name))
+        });
+    match field {
         Some(f) => Some(Cow::Borrowed(f.value.as_str())),
         None => event.system_field(name),
+    }
+}
+
+fn eq_without_spaces(spaced: &str, name: &str) -> bool {
+    let mut a = spaced.bytes().filter(|b| *b != b' ');
+    let mut b = name.bytes();
+    loop {
+        match (a.next(), b.next()) {
+            (None, None) => return true,
+            (Some(x), Some(y)) if x.eq_ignore_ascii_case(&y) => {}
+            _ => return false,
+        }
     }
 }
 
@@ -617,6 +637,15 @@ mod tests {
 
     #[test]
     fn unnamed_data_and_system_fields_resolve() {
+        let e = event(&[("Source Name", "Real-Time Protection")]);
+        assert!(matches(
+            "sel: {SourceName: real-time protection}\ncondition: sel",
+            &e
+        ));
+        assert!(!matches(
+            "sel: {SourceNam: real-time protection}\ncondition: sel",
+            &e
+        ));
         let e = event(&[("Data1", "TermService"), ("Data2", "stopped")]);
         assert!(matches(
             "sel: {Data1: termservice, data2: STOPPED}\ncondition: sel",

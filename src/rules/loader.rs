@@ -222,6 +222,9 @@ fn kept_fields(def: &RuleFile, signal: &str) -> Vec<String> {
     out
 }
 
+/// The largest rule file read: rules are hand-written text, far below this.
+pub const MAX_RULE_FILE_BYTES: u64 = 1024 * 1024;
+
 /// Loads every `*.yaml` / `*.yml` file of `dir` (not recursive), in name order.
 ///
 /// Returns the rules that loaded and one error per file that did not (or per duplicate id).
@@ -252,6 +255,18 @@ pub fn load_dir(dir: &Path) -> (Vec<Rule>, Vec<RuleError>) {
     let mut files = Vec::new();
     for path in paths {
         let name = path.display().to_string();
+        let size = std::fs::metadata(&path).map_or(0, |m| m.len());
+        if size > MAX_RULE_FILE_BYTES {
+            errors.push(RuleError {
+                file: name,
+                line: 1,
+                column: 1,
+                message: format!(
+                    "the file is {size} bytes; a rule file may have at most {MAX_RULE_FILE_BYTES}"
+                ),
+            });
+            continue;
+        }
         match std::fs::read_to_string(&path) {
             Ok(text) => files.push((name, text)),
             Err(e) => errors.push(RuleError {

@@ -14,7 +14,7 @@
 //! runs the sink inside the worker that parsed the record, so it drives the chunk API itself.
 
 use std::io::{Read, Seek, SeekFrom};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use evtx::binxml::value_variant::BinXmlValue;
@@ -69,6 +69,8 @@ pub(crate) fn read_evtx<T: Read + Seek>(
         settings,
         channel_asked: AtomicBool::new(false),
         declined: AtomicBool::new(false),
+        heads_asked: AtomicU64::new(0),
+        heads_declined: AtomicU64::new(0),
     };
     let mut chunks = parser.chunks();
     let mut outcomes: Vec<ChunkOutcome> = Vec::new();
@@ -175,7 +177,15 @@ struct FileState<'a> {
     settings: Arc<ParserSettings>,
     channel_asked: AtomicBool,
     declined: AtomicBool,
+    /// Records offered to `wants`, and how many it declined: when a sink has wanted every one
+    /// of the first [`PREFILTER_PROBE`] records, reading heads ahead of rendering only costs,
+    /// so the rest of the file is rendered first and asked after (same answers, less work).
+    heads_asked: AtomicU64,
+    heads_declined: AtomicU64,
 }
+
+/// See `FileState::heads_asked`.
+const PREFILTER_PROBE: u64 = 512;
 
 impl FileState<'_> {
     fn chunk(&self, item: evtx::err::Result<EvtxChunkData>, seq: u64) -> ChunkOutcome {
@@ -206,6 +216,9 @@ impl FileState<'_> {
             }
         };
         let mut heads = HeadShapes::default();
+        let prefilter = self.heads_declined.load(Ordering::Relaxed) > 0
+            || self.heads_asked.load(Ordering::Relaxed) < PREFILTER_PROBE;
+        let (mut asked, mut declined) = (0u64, 0u64);
         let mut text = String::new();
         for record in chunk.iter() {
             let record = match record {
@@ -221,13 +234,21 @@ impl FileState<'_> {
             // The cheap head: from the substitution values, when this record's template has
             // been learned (see `HeadShapes`). The file's first record is always rendered, so
             // that its channel is known for `wants_channel`.
-            let instances = record.template_instances().ok();
+            let instances = if prefilter {
+                record.template_instances().ok()
+            } else {
+                None
+            };
             let values = instances.as_ref().and_then(|i| i.first());
             if self.channel_asked.load(Ordering::Relaxed) {
                 if let Some(values) = values {
                     if let Some(shape) = heads.trusted(values.template_def_offset) {
+                        asked += 1;
                         match shape.head(&values.values, &mut text) {
-                            Some(head) if !self.sink.wants(&head) => continue,
+                            Some(head) if !self.sink.wants(&head) => {
+                                declined += 1;
+                                continue;
+                            }
                             Some(_) => {
                                 // Wanted: render below, without asking again.
                                 match self.render(record, number, record_id) {
@@ -265,10 +286,15 @@ impl FileState<'_> {
                 event_id: event.event_id,
                 channel: &event.channel,
             };
+            asked += 1;
             if self.sink.wants(&head) {
                 self.sink.accept(event);
+            } else {
+                declined += 1;
             }
         }
+        self.heads_asked.fetch_add(asked, Ordering::Relaxed);
+        self.heads_declined.fetch_add(declined, Ordering::Relaxed);
         outcome
     }
 
@@ -292,6 +318,10 @@ impl FileState<'_> {
         chunk: Option<u64>,
         record_id: u64,
     ) -> Result<Event, InputError> {
+        if let Some(mut event) = super::xml::scan_rendered(xml, self.ctx) {
+            event.origin = self.ctx.origin(chunk, Some(record_id));
+            return Ok(event);
+        }
         let mut parsed = None;
         super::xml::read_rendered(xml, self.ctx, &mut |item| {
             if parsed.is_none() {

@@ -149,7 +149,7 @@ fn read_with<R: BufRead>(
                         format!("XML nested deeper than {MAX_DEPTH} elements"),
                     ))
                 } else {
-                    assembler.start(&start, false)
+                    start_element(&mut assembler, &start, false)
                 }
             }
             XmlEvent::Empty(start) => {
@@ -159,7 +159,7 @@ fn read_with<R: BufRead>(
                         format!("XML nested deeper than {MAX_DEPTH} elements"),
                     ))
                 } else {
-                    assembler.start(&start, true)
+                    start_element(&mut assembler, &start, true)
                 }
             }
             XmlEvent::End(_) => {
@@ -220,6 +220,26 @@ fn read_with<R: BufRead>(
     }
 }
 
+/// Feeds one quick-xml start tag to the assembler.
+fn start_element(assembler: &mut Assembler<'_>, start: &BytesStart<'_>, empty: bool) -> Step {
+    let local = start.local_name();
+    let name = String::from_utf8_lossy(local.as_ref());
+    assembler.open(&name)?;
+    if assembler.wants_attributes() {
+        for attr in start.attributes().with_checks(false) {
+            let attr =
+                attr.map_err(|e| (InputErrorKind::Malformed, format!("XML attribute: {e}")))?;
+            let key = attr.key.local_name();
+            let key = String::from_utf8_lossy(key.as_ref());
+            let value = attr
+                .unescape_value()
+                .map_err(|e| (InputErrorKind::Malformed, format!("XML attribute: {e}")))?;
+            assembler.attribute(&key, &value);
+        }
+    }
+    assembler.opened(empty)
+}
+
 /// Resolves `&name;` and `&#...;` in text: the five XML entities and character references.
 /// An unknown entity is kept as written.
 fn resolve_reference(reference: &BytesRef<'_>) -> String {
@@ -250,21 +270,25 @@ enum Section {
     Other,
 }
 
-/// One open element below `<Event>`.
+/// One open element below `<Event>`; its name is `names[name]` of the assembler.
 #[derive(Debug)]
 struct Open {
-    name: String,
+    name: std::ops::Range<usize>,
     /// `Data/@Name` for EventData items.
     data_name: Option<String>,
     has_children: bool,
 }
 
-/// Turns the element stream of one `<Event>` at a time into [`Event`]s.
+/// Turns the element stream of one `<Event>` at a time into [`Event`]s. Driven by quick-xml
+/// for text input and by [`scan_rendered`] for the EVTX parser's own rendering, so that both
+/// map the event schema the same way.
 struct Assembler<'c> {
     ctx: &'c SourceCtx,
     builder: Option<EventBuilder>,
     /// Elements open below `<Event>` (the first is the section).
     stack: Vec<Open>,
+    /// The names of the open elements, end to end (no allocation per element).
+    names: String,
     text: String,
     /// Events seen so far, for `Origin::record`.
     count: u64,
@@ -276,6 +300,7 @@ impl<'c> Assembler<'c> {
             ctx,
             builder: None,
             stack: Vec::new(),
+            names: String::new(),
             text: String::new(),
             count: 0,
         }
@@ -296,8 +321,12 @@ impl<'c> Assembler<'c> {
         Ok(None)
     }
 
+    fn name(&self, open: &Open) -> &str {
+        &self.names[open.name.clone()]
+    }
+
     fn section(&self) -> Option<Section> {
-        self.stack.first().map(|open| match open.name.as_str() {
+        self.stack.first().map(|open| match self.name(open) {
             "System" => Section::System,
             "EventData" => Section::EventData,
             "UserData" => Section::UserData,
@@ -306,17 +335,22 @@ impl<'c> Assembler<'c> {
         })
     }
 
-    fn start(&mut self, start: &BytesStart<'_>, empty: bool) -> Step {
-        let local = start.local_name();
-        let name = String::from_utf8_lossy(local.as_ref()).into_owned();
+    /// Whether the attributes of the element just opened matter (System children, and
+    /// EventData `<Data Name=...>`).
+    fn wants_attributes(&self) -> bool {
+        self.builder.is_some()
+            && self.stack.len() == 2
+            && matches!(self.section(), Some(Section::System | Section::EventData))
+    }
+
+    /// An element opens (its attributes follow through [`Assembler::attribute`]).
+    fn open(&mut self, name: &str) -> Step {
         let Some(builder) = self.builder.as_mut() else {
             if name == "Event" {
                 self.builder = Some(EventBuilder::new());
                 self.stack.clear();
+                self.names.clear();
                 self.text.clear();
-                if empty {
-                    return self.end_event();
-                }
             }
             return Ok(None);
         };
@@ -326,35 +360,45 @@ impl<'c> Assembler<'c> {
             builder.saw_system();
         }
         self.text.clear();
-        let mut data_name = None;
-        let in_system = self.stack.len() == 1 && self.stack[0].name == "System";
-        let is_data = self.stack.len() == 1 && self.stack[0].name == "EventData" && name == "Data";
-        if in_system || is_data {
-            for attr in start.attributes().with_checks(false) {
-                let attr =
-                    attr.map_err(|e| (InputErrorKind::Malformed, format!("XML attribute: {e}")))?;
-                let key = attr.key.local_name();
-                let key = String::from_utf8_lossy(key.as_ref());
-                let value = attr
-                    .unescape_value()
-                    .map_err(|e| (InputErrorKind::Malformed, format!("XML attribute: {e}")))?;
-                if in_system {
-                    builder.system_attr(&name, &key, &value);
-                } else if key == "Name" {
-                    data_name = Some(value.into_owned());
-                }
-            }
-        }
+        let start = self.names.len();
+        self.names.push_str(name);
         self.stack.push(Open {
-            name,
-            data_name,
+            name: start..self.names.len(),
+            data_name: None,
             has_children: false,
         });
-        if empty {
-            self.end()
-        } else {
-            Ok(None)
+        Ok(None)
+    }
+
+    /// An attribute of the element just opened; call only when [`Assembler::wants_attributes`].
+    fn attribute(&mut self, key: &str, value: &str) {
+        let Some(open) = self.stack.last() else {
+            return;
+        };
+        let element = &self.names[open.name.clone()];
+        let in_system = self.section() == Some(Section::System);
+        let Some(builder) = self.builder.as_mut() else {
+            return;
+        };
+        if in_system {
+            builder.system_attr(element, key, value);
+        } else if element == "Data" && key == "Name" {
+            if let Some(open) = self.stack.last_mut() {
+                open.data_name = Some(value.to_string());
+            }
         }
+    }
+
+    /// The start tag is complete; `empty` for `<x/>`. An empty `<Event/>` is not an event.
+    fn opened(&mut self, empty: bool) -> Step {
+        if !empty {
+            return Ok(None);
+        }
+        if self.builder.is_some() && self.stack.is_empty() {
+            self.builder = None;
+            return Ok(None);
+        }
+        self.end()
     }
 
     fn end(&mut self) -> Step {
@@ -371,44 +415,43 @@ impl<'c> Assembler<'c> {
             None => {
                 // A section closes; an empty <EventData/> or text directly in it says nothing.
                 self.text.clear();
+                self.names.truncate(open.name.start);
                 return Ok(None);
             }
         };
         let text = std::mem::take(&mut self.text);
         if open.has_children {
+            self.names.truncate(open.name.start);
             return Ok(None);
         }
+        let name = &self.names[open.name.clone()];
         let Some(builder) = self.builder.as_mut() else {
             return Ok(None);
         };
+        let path = |skip: usize| {
+            let mut path = String::new();
+            for parent in &self.stack[skip..] {
+                path.push_str(&self.names[parent.name.clone()]);
+                path.push('.');
+            }
+            path.push_str(name);
+            path
+        };
         match (section, level) {
-            (Some(Section::System), 2) => builder.system_text(&open.name, &text),
-            (Some(Section::EventData), 2) => match open.name.as_str() {
+            (Some(Section::System), 2) => builder.system_text(name, &text),
+            (Some(Section::EventData), 2) => match name {
                 "Data" => builder.data(open.data_name.as_deref(), &text),
                 "Binary" => builder.binary(&text),
-                _ => builder.field(open.name, &text),
+                _ => builder.field(name.to_string(), &text),
             },
-            (Some(Section::RenderingInfo), 2) if open.name == "Message" => builder.message(&text),
-            (Some(Section::UserData), level) if level >= 3 => {
-                let mut name = String::new();
-                for parent in &self.stack[2..] {
-                    name.push_str(&parent.name);
-                    name.push('.');
-                }
-                name.push_str(&open.name);
-                builder.field(name, &text);
-            }
-            (Some(Section::Other), level) if level >= 2 => {
-                let mut name = String::new();
-                for parent in &self.stack[1..] {
-                    name.push_str(&parent.name);
-                    name.push('.');
-                }
-                name.push_str(&open.name);
-                builder.field(name, &text);
-            }
+            (Some(Section::RenderingInfo), 2) if name == "Message" => builder.message(&text),
+            (Some(Section::UserData), level) if level >= 3 => builder.field(path(2), &text),
+            (Some(Section::Other), level) if level >= 2 => builder.field(path(1), &text),
             _ => {}
         }
+        self.text = text;
+        self.text.clear();
+        self.names.truncate(open.name.start);
         if builder.event().fields.len() > MAX_FIELDS {
             self.builder = None;
             self.stack.clear();
@@ -425,6 +468,7 @@ impl<'c> Assembler<'c> {
             return Ok(None);
         };
         self.stack.clear();
+        self.names.clear();
         self.text.clear();
         self.count += 1;
         if !builder.looks_like_event() {
@@ -434,6 +478,163 @@ impl<'c> Assembler<'c> {
         event.origin = self.ctx.origin(None, Some(self.count));
         Ok(Some(event))
     }
+}
+
+/// Parses one record as the EVTX parser renders it (`<?xml ...?>` then one `<Event>` with
+/// attributes in double quotes, text escaped with the five XML entities and character
+/// references), without a general XML parser. Returns `None` for anything outside that shape
+/// (a CDATA section, a comment, an unexpected character), and the caller falls back to
+/// quick-xml.
+pub(crate) fn scan_rendered(xml: &[u8], ctx: &SourceCtx) -> Option<Event> {
+    let text = std::str::from_utf8(xml).ok()?;
+    let bytes = text.as_bytes();
+    let mut assembler = Assembler::new(ctx);
+    let mut decoded = String::new();
+    let mut pos = 0;
+    let mut depth = 0usize;
+    while pos < bytes.len() {
+        let lt = match memchr_lt(&bytes[pos..]) {
+            Some(i) => pos + i,
+            None => {
+                // Trailing text after the event.
+                return None;
+            }
+        };
+        if lt > pos && assembler.wants_text() {
+            let raw = &text[pos..lt];
+            if raw.contains('&') {
+                decoded.clear();
+                unescape_into(raw, &mut decoded)?;
+                assembler.text(&decoded).ok()?;
+            } else {
+                assembler.text(raw).ok()?;
+            }
+        }
+        pos = lt + 1;
+        match bytes.get(pos)? {
+            b'?' => {
+                let end = find(bytes, pos, b"?>")?;
+                pos = end + 2;
+            }
+            b'!' => return None,
+            b'/' => {
+                let end = pos + bytes[pos..].iter().position(|&b| b == b'>')?;
+                pos = end + 1;
+                depth = depth.checked_sub(1)?;
+                if let Some(event) = assembler.end().ok()? {
+                    return Some(event);
+                }
+            }
+            _ => {
+                let name_end = pos
+                    + bytes[pos..]
+                        .iter()
+                        .position(|&b| b == b' ' || b == b'>' || b == b'/' || b == b'\n')?;
+                let name = local(&text[pos..name_end]);
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return None;
+                }
+                assembler.open(name).ok()?;
+                let wants = assembler.wants_attributes();
+                pos = name_end;
+                loop {
+                    while matches!(bytes.get(pos)?, b' ' | b'\n' | b'\r' | b'\t') {
+                        pos += 1;
+                    }
+                    match bytes.get(pos)? {
+                        b'>' => {
+                            pos += 1;
+                            assembler.opened(false).ok()?;
+                            break;
+                        }
+                        b'/' => {
+                            if bytes.get(pos + 1)? != &b'>' {
+                                return None;
+                            }
+                            pos += 2;
+                            depth -= 1;
+                            if let Some(event) = assembler.opened(true).ok()? {
+                                return Some(event);
+                            }
+                            break;
+                        }
+                        _ => {
+                            let eq = pos + bytes[pos..].iter().position(|&b| b == b'=')?;
+                            let key = local(text[pos..eq].trim_end());
+                            if bytes.get(eq + 1)? != &b'"' {
+                                return None;
+                            }
+                            let start = eq + 2;
+                            let end = start + bytes[start..].iter().position(|&b| b == b'"')?;
+                            if wants {
+                                let raw = &text[start..end];
+                                if raw.contains('&') {
+                                    decoded.clear();
+                                    unescape_into(raw, &mut decoded)?;
+                                    assembler.attribute(key, &decoded);
+                                } else {
+                                    assembler.attribute(key, raw);
+                                }
+                            }
+                            pos = end + 1;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    None
+}
+
+fn memchr_lt(bytes: &[u8]) -> Option<usize> {
+    bytes.iter().position(|&b| b == b'<')
+}
+
+fn find(bytes: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
+    bytes[from..]
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .map(|i| from + i)
+}
+
+/// The local part of a possibly prefixed name (`ns:Event` → `Event`).
+fn local(name: &str) -> &str {
+    match name.bytes().position(|b| b == b':') {
+        Some(colon) => &name[colon + 1..],
+        None => name,
+    }
+}
+
+/// Resolves the five XML entities and character references; `None` for anything else.
+fn unescape_into(raw: &str, out: &mut String) -> Option<()> {
+    let mut rest = raw;
+    while let Some(amp) = rest.find('&') {
+        out.push_str(&rest[..amp]);
+        let semi = rest[amp..].find(';')? + amp;
+        let entity = &rest[amp + 1..semi];
+        match entity {
+            "lt" => out.push('<'),
+            "gt" => out.push('>'),
+            "amp" => out.push('&'),
+            "quot" => out.push('"'),
+            "apos" => out.push('\''),
+            _ => {
+                let code = if let Some(hex) = entity
+                    .strip_prefix("#x")
+                    .or_else(|| entity.strip_prefix("#X"))
+                {
+                    u32::from_str_radix(hex, 16).ok()?
+                } else {
+                    entity.strip_prefix('#')?.parse().ok()?
+                };
+                out.push(char::from_u32(code)?);
+            }
+        }
+        rest = &rest[semi + 1..];
+    }
+    out.push_str(rest);
+    Some(())
 }
 
 /// A reader that refuses a run of more than `limit` bytes without a `<` or `>`, so that one
