@@ -706,6 +706,28 @@ mod tests {
     }
 
     #[test]
+    fn index_holds_thousands_of_signals() {
+        let mut idx = SignalIndex::new();
+        let providers: Vec<String> = (0..50).map(|p| format!("Provider-{p}")).collect();
+        for n in 0..5000usize {
+            let at = SignalRef { rule: n, signal: 0 };
+            let provider = providers[n % 50].clone();
+            idx.insert(at, &[provider], &[(n % 400) as u32, 9999], &[]);
+        }
+        // Every (provider, id) bucket holds exactly the signals inserted under it.
+        for n in [0usize, 1, 399, 400, 4999] {
+            let refs = idx.lookup(&providers[n % 50].to_uppercase(), (n % 400) as u32);
+            assert!(refs.contains(&SignalRef { rule: n, signal: 0 }));
+            assert!(refs
+                .iter()
+                .all(|r| r.rule % 50 == n % 50 && r.rule % 400 == n % 400));
+        }
+        assert_eq!(idx.lookup("Provider-7", 9999).len(), 100);
+        assert!(idx.lookup("Provider-7", 400).is_empty());
+        assert!(idx.lookup("Nobody", 1).is_empty());
+    }
+
+    #[test]
     fn index_lookup_is_case_insensitive_on_provider() {
         let mut idx = SignalIndex::new();
         assert!(!idx.wants_channel("System"));

@@ -718,7 +718,13 @@ fn parse_field_test(
                     ))
                 }
             },
-            Kind::Exists => unreachable_exists(),
+            Kind::Exists => {
+                return Err(DetectionError::new(
+                    p,
+                    Spot::Value,
+                    "`exists` takes `true` or `false`",
+                ))
+            }
         });
     }
     Ok(FieldTest {
@@ -726,11 +732,6 @@ fn parse_field_test(
         key: key.to_string(),
         test: Test::Values { patterns, all },
     })
-}
-
-// `exists` returns above; kept as a function so the match stays exhaustive without a panic path.
-fn unreachable_exists() -> ValuePattern {
-    ValuePattern::Null
 }
 
 /// The dash characters Windows command lines accept for a switch (Sigma `windash`).
