@@ -73,8 +73,12 @@ fn corpus(c: &mut Criterion) {
     let mut group = c.benchmark_group("largest corpus .evtx");
     group.sample_size(10);
     group.throughput(Throughput::Bytes(bytes));
-    group.bench_function("every record, 1 thread", |b| b.iter(|| read(&path, 1, None)));
-    group.bench_function("every record, 2 threads", |b| b.iter(|| read(&path, 2, None)));
+    group.bench_function("every record, 1 thread", |b| {
+        b.iter(|| read(&path, 1, None))
+    });
+    group.bench_function("every record, 2 threads", |b| {
+        b.iter(|| read(&path, 2, None))
+    });
     group.bench_function("pre-filtered to one event id, 1 thread", |b| {
         b.iter(|| read(&path, 1, Some(4624)))
     });
