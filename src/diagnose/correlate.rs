@@ -20,7 +20,7 @@ use jiff::{SignedDuration, Timestamp};
 
 use super::attempts::{build_attempts, Attempt};
 use super::coverage::CoverageIndex;
-use super::expr::Truth;
+use super::expr::{self, Truth};
 use super::hosts::{self, host_key, resolve_target, ServerIdentity, TargetMatch};
 use super::model::{
     reserved_side, ConfidenceView, Correlate, Level, RuleBook, RuleKind, RuleView, CLIENT_ATTEMPT,
@@ -62,6 +62,10 @@ pub struct World<'a> {
     client_context: HashMap<String, Vec<usize>>,
     /// Per attempt: the server connection (131) that anchors it.
     anchors: Vec<Option<usize>>,
+    /// (client, server) → the client's address as the server's 131 records it.
+    client_ips: HashMap<(String, String), IpAddr>,
+    /// (client, server) → server clock minus client clock, learnt from the anchors.
+    clock_offsets: HashMap<(String, String), SignedDuration>,
 }
 
 /// `t + d`, saturating at the ends of the time range (input times can be anything).
@@ -195,6 +199,8 @@ impl<'a> World<'a> {
             own,
             server_connections,
             client_context,
+            client_ips: HashMap::new(),
+            clock_offsets: HashMap::new(),
         };
         world.resolve_targets();
         world.anchor_attempts();
@@ -237,28 +243,198 @@ impl<'a> World<'a> {
         for a in &mut self.attempts {
             a.server = resolve_target(a.target.as_deref(), a.transport_ip.as_deref(), &servers);
         }
+        // The only-server fallback does not apply to a target that the same client uses
+        // beside the server's own name or address: that target is another machine.
+        let known: HashMap<(String, String), BTreeSet<String>> = self
+            .attempts
+            .iter()
+            .filter_map(|a| match &a.server {
+                Some((s, TargetMatch::Name | TargetMatch::Address)) => Some((
+                    (a.client.clone(), s.clone()),
+                    a.target
+                        .as_deref()
+                        .map(hosts::target_host)
+                        .unwrap_or_default(),
+                )),
+                _ => None,
+            })
+            .fold(HashMap::new(), |mut m, (k, t)| {
+                m.entry(k)
+                    .or_insert_with(BTreeSet::new)
+                    .insert(t.to_ascii_lowercase());
+                m
+            });
+        for a in &mut self.attempts {
+            if let Some((s, TargetMatch::OnlyServer)) = &a.server {
+                let target = a
+                    .target
+                    .as_deref()
+                    .map(hosts::target_host)
+                    .unwrap_or_default()
+                    .to_ascii_lowercase();
+                if known
+                    .get(&(a.client.clone(), s.clone()))
+                    .is_some_and(|names| !names.contains(&target))
+                {
+                    a.server = None;
+                }
+            }
+        }
     }
 
-    /// Picks, per attempt, the server's 131 closest to the attempt's start within the skew.
+    /// Ties each attempt to the server's RdpCoreTS 131 that records its arrival.
+    ///
+    /// Client logs do not carry the client's own address, and the two clocks differ, so both
+    /// are learnt per (client, server) pair: the client's address is the 131 `ClientIP` found
+    /// near most of that client's attempts (other users' and scanners' addresses come and go),
+    /// and the clock offset is the attempt-to-131 distance most attempts share. An
+    /// attempt is then anchored to the 131 from that address closest to its start shifted by
+    /// the offset; with the address known, a 131 from another address never counts.
     fn anchor_attempts(&mut self) {
+        let candidates: Vec<Vec<usize>> = self
+            .attempts
+            .iter()
+            .map(|a| {
+                let Some((server, _)) = &a.server else {
+                    return Vec::new();
+                };
+                let Some(list) = self.server_connections.get(server) else {
+                    return Vec::new();
+                };
+                in_range(
+                    self.signals,
+                    list,
+                    minus(a.start, self.skew),
+                    plus(a.end, self.skew),
+                )
+                .to_vec()
+            })
+            .collect();
+        let ip_of = |i: usize| {
+            self.signals[i]
+                .event
+                .get("ClientIP")
+                .and_then(|v| hosts::parse_ip(&v))
+        };
+        // Per (client, server): in how many attempts each address appears.
+        let mut seen: HashMap<(String, String), HashMap<IpAddr, u64>> = HashMap::new();
+        let mut attempts_per_pair: HashMap<(String, String), u64> = HashMap::new();
         for (ai, a) in self.attempts.iter().enumerate() {
             let Some((server, _)) = &a.server else {
                 continue;
             };
-            let Some(list) = self.server_connections.get(server) else {
+            let pair = (a.client.clone(), server.clone());
+            if candidates[ai].is_empty() {
                 continue;
+            }
+            *attempts_per_pair.entry(pair.clone()).or_default() += 1;
+            let ips: BTreeSet<IpAddr> = candidates[ai].iter().filter_map(|&i| ip_of(i)).collect();
+            let counts = seen.entry(pair).or_default();
+            for ip in ips {
+                *counts.entry(ip).or_default() += 1;
+            }
+        }
+        for (pair, counts) in &seen {
+            let total = attempts_per_pair.get(pair).copied().unwrap_or(0);
+            let mut ranked: Vec<(&IpAddr, &u64)> = counts.iter().collect();
+            ranked.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+            let best = ranked.first().map(|(ip, n)| (**ip, **n));
+            let runner_up = ranked.get(1).map(|(_, n)| **n).unwrap_or(0);
+            if let Some((ip, n)) = best {
+                // Present near more than half of the attempts, and more often than any other.
+                let clear = n > runner_up && (n * 2 > total || (total == 1 && ranked.len() == 1));
+                if clear {
+                    self.client_ips.insert(pair.clone(), ip);
+                }
+            }
+        }
+        let pick = |ai: usize, a: &Attempt, offset: Option<SignedDuration>, ip: Option<IpAddr>| {
+            let expected = plus(a.start, offset.unwrap_or_default());
+            // With the offset known, the 131 comes within a minute of the expected time
+            // (connection set-up); without it, anywhere within the skew tolerance.
+            let reach = match offset {
+                Some(_) => SignedDuration::from_mins(1),
+                None => SignedDuration::MAX,
             };
-            let candidates = in_range(
-                self.signals,
-                list,
-                minus(a.start, self.skew),
-                plus(a.end, self.skew),
-            );
-            self.anchors[ai] = candidates
+            candidates[ai]
                 .iter()
                 .copied()
-                .min_by_key(|&i| time_of(&self.signals[i]).duration_since(a.start).abs());
+                .filter(|&i| ip.is_none() || ip_of(i) == ip)
+                .map(|i| (time_of(&self.signals[i]).duration_since(expected).abs(), i))
+                .filter(|(d, _)| *d <= reach)
+                .min()
+                .map(|(_, i)| i)
+        };
+        // The clock offset: the distance from attempt to 131 that the most attempts share
+        // (within 2 s), over the 131s from the client's address.
+        let mut distances: HashMap<(String, String), Vec<(usize, SignedDuration)>> = HashMap::new();
+        for (ai, a) in self.attempts.iter().enumerate() {
+            let Some((server, _)) = &a.server else {
+                continue;
+            };
+            let pair = (a.client.clone(), server.clone());
+            let ip = self.client_ips.get(&pair).copied();
+            for &i in &candidates[ai] {
+                if ip.is_none() || ip_of(i) == ip {
+                    distances
+                        .entry(pair.clone())
+                        .or_default()
+                        .push((ai, time_of(&self.signals[i]).duration_since(a.start)));
+                }
+            }
         }
+        let tolerance = SignedDuration::from_secs(2);
+        for (pair, list) in distances {
+            let list: Vec<(usize, SignedDuration)> = list.into_iter().take(4096).collect();
+            let best = list
+                .iter()
+                .map(|&(_, d)| {
+                    let support: BTreeSet<usize> = list
+                        .iter()
+                        .filter(|(_, e)| (*e - d).abs() <= tolerance)
+                        .map(|(ai, _)| *ai)
+                        .collect();
+                    (support.len(), std::cmp::Reverse(d.abs()), d)
+                })
+                .max();
+            if let Some((support, _, d)) = best {
+                if support >= 2 {
+                    self.clock_offsets.insert(pair, d);
+                }
+            }
+        }
+        for (ai, a) in self.attempts.iter().enumerate() {
+            let Some((server, _)) = &a.server else {
+                continue;
+            };
+            let pair = (a.client.clone(), server.clone());
+            let ip = self.client_ips.get(&pair).copied();
+            let offset = self.clock_offsets.get(&pair).copied();
+            self.anchors[ai] = pick(ai, a, offset, ip);
+        }
+    }
+
+    /// The clock offset (server minus client) of attempt `ai`: learnt for its pair of hosts,
+    /// else the distance to its own 131.
+    pub fn clock_offset(&self, ai: usize) -> Option<SignedDuration> {
+        let a = self.attempts.get(ai)?;
+        let (server, _) = a.server.as_ref()?;
+        self.clock_offsets
+            .get(&(a.client.clone(), server.clone()))
+            .copied()
+            .or_else(|| {
+                let anchor = self.server_connection_of(ai)?;
+                Some(time_of(&self.signals[anchor]).duration_since(a.start))
+            })
+    }
+
+    /// The learnt address of attempt `ai`'s client as its server sees it, if any.
+    pub fn client_ip(&self, ai: usize) -> Option<IpAddr> {
+        let a = self.attempts.get(ai)?;
+        let (server, _) = a.server.as_ref()?;
+        self.client_ips
+            .get(&(a.client.clone(), server.clone()))
+            .copied()
     }
 
     /// The RdpCoreTS 131 tied to attempt `ai`, if any.
@@ -373,6 +549,18 @@ impl<'a> World<'a> {
                         level = level.min(Level::Medium);
                     }
                     let mut why = self.render_why(entry, &bound, Some(ai), &host, &own);
+                    if let Some(offset) = self.clock_offset(ai).filter(|_| server_side) {
+                        if offset.as_secs().abs() >= 5 {
+                            let (amount, way) = if offset.is_negative() {
+                                (format_delta(-offset), "behind")
+                            } else {
+                                (format_delta(offset), "ahead of")
+                            };
+                            why.push_str(&format!(
+                                " (the server's clock runs {amount} {way} the client's; times are compared after correcting it)"
+                            ));
+                        }
+                    }
                     if let Some((s, TargetMatch::OnlyServer)) = &a.server {
                         if correlated {
                             why.push_str(&format!(
@@ -440,10 +628,16 @@ impl<'a> World<'a> {
                     plus(plus(a.end, offset), window),
                 )
             }
-            None => (
-                minus(minus(a.start, window), self.skew),
-                plus(plus(a.end, window), self.skew),
-            ),
+            None => match self.clock_offset(ai) {
+                Some(offset) => (
+                    minus(plus(a.start, offset), window),
+                    plus(plus(a.end, offset), window),
+                ),
+                None => (
+                    minus(minus(a.start, window), self.skew),
+                    plus(plus(a.end, window), self.skew),
+                ),
+            },
         }
     }
 
@@ -512,7 +706,7 @@ impl<'a> World<'a> {
             by_name: BTreeMap::new(),
             server_checked: false,
         };
-        let truth = entry.when.eval(&mut |name| {
+        let truth = expr::eval(&entry.when, &mut |name| {
             let Some(spec) = self.book.signal_for(rule, name) else {
                 return Truth::False;
             };
@@ -633,7 +827,7 @@ impl<'a> World<'a> {
             by_name: BTreeMap::new(),
             server_checked: false,
         };
-        let truth = entry.when.eval(&mut |name| {
+        let truth = expr::eval(&entry.when, &mut |name| {
             let Some(spec) = self.book.signal_for(rule, name) else {
                 return Truth::False;
             };
@@ -672,7 +866,7 @@ impl<'a> World<'a> {
         if truth != Truth::True {
             return None;
         }
-        let positive = entry.when.positive_names();
+        let positive = expr::positive_names(&entry.when);
         let own: Vec<usize> = cluster
             .iter()
             .copied()
@@ -711,7 +905,12 @@ impl<'a> World<'a> {
                 .filter(|&&i| self.signals[i].side != Side::Client)
                 .map(|&i| time_of(&self.signals[i]))
                 .min()?;
-            Some(format_delta(server_time.duration_since(a.start)))
+            let offset = attempt
+                .and_then(|ai| self.clock_offset(ai))
+                .unwrap_or_default();
+            Some(format_delta(
+                server_time.duration_since(plus(a.start, offset)),
+            ))
         });
         render_template(&entry.why, &mut |key| {
             Some(match key {

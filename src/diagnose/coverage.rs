@@ -75,10 +75,18 @@ impl CoverageIndex {
                 }
             }
         }
-        // Hosts by file, from the signals.
+        // Hosts by file, from the signals; and the time the file's signals span, the least
+        // the file covers when the read could not say.
         let mut by_file: BTreeMap<(String, Option<String>), BTreeMap<String, u64>> =
             BTreeMap::new();
+        let mut span: BTreeMap<(String, Option<String>), (Timestamp, Timestamp)> = BTreeMap::new();
         for s in signals {
+            if let Some(t) = s.event.time {
+                let key = (s.event.origin.file.clone(), s.event.origin.member.clone());
+                let e = span.entry(key).or_insert((t, t));
+                e.0 = e.0.min(t);
+                e.1 = e.1.max(t);
+            }
             let key = host_key(s.host());
             index
                 .display
@@ -108,14 +116,15 @@ impl CoverageIndex {
                     key
                 })
                 .or(from_signals);
+            let seen = span.get(&(src.file.clone(), src.member.clone()));
             index.sources.push(SourceSpan {
                 host,
                 file: src.file.clone(),
                 member: src.member.clone(),
                 channel: src.channel.clone(),
                 records: src.records,
-                first: src.first_time,
-                last: src.last_time,
+                first: src.first_time.or(seen.map(|s| s.0)),
+                last: src.last_time.or(seen.map(|s| s.1)),
                 skipped: src.skipped,
                 errors: src.errors.len() as u64,
             });
@@ -168,7 +177,8 @@ impl CoverageIndex {
     }
 
     /// Whether `host` gave a log of one of `channels` (any log when `channels` is empty) whose
-    /// time span, where known, covers `t` within the skew tolerance.
+    /// time span covers `t` within the skew tolerance. A log whose span is unknown (the read
+    /// did not report it and no signal came from it) is taken to cover any time.
     pub fn covers(&self, host: &str, channels: &[String], t: Timestamp) -> bool {
         self.sources.iter().any(|s| {
             s.host.as_deref() == Some(host)
@@ -317,6 +327,12 @@ pub struct AttemptCoverage {
     pub disconnect_text: Option<String>,
     /// seen | absent | not_checked: did the server log RdpCoreTS 131 for it?
     pub server_connection: String,
+    /// The client's address as the server records it, learnt from its 131s.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_ip: Option<String>,
+    /// Server clock minus client clock, in seconds, learnt from the 131s.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clock_offset_s: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -482,6 +498,8 @@ pub fn report(
             disconnect_reason: a.disconnect_reason,
             disconnect_text: a.disconnect_reason.map(super::correlate::explain_reason),
             server_connection: server_connection.into(),
+            client_ip: world.client_ip(i).map(|ip| ip.to_string()),
+            clock_offset_s: world.clock_offset(i).map(|d| d.as_secs()),
         });
     }
     let failed = world

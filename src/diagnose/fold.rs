@@ -44,9 +44,20 @@ pub fn fold(parts: Vec<Part>, signals: &[Signal], book: &RuleBook, world: &World
 
         let mut evidence_idx: Vec<usize> = Vec::new();
         let mut seen_names = BTreeSet::new();
+        // One record matched by two signals (a rule's own 1026 and the context's) shows once.
+        let mut seen_records = BTreeSet::new();
         let all: Vec<usize> = parts
             .iter()
             .flat_map(|p| p.evidence.iter().copied())
+            .filter(|&i| {
+                let o = &signals[i].event.origin;
+                seen_records.insert((
+                    o.file.clone(),
+                    o.member.clone(),
+                    signals[i].event.record_id.or(o.record),
+                    signals[i].event.time,
+                ))
+            })
             .collect();
         for &i in &all {
             let key = (
@@ -66,6 +77,7 @@ pub fn fold(parts: Vec<Part>, signals: &[Signal], book: &RuleBook, world: &World
                 evidence_idx.push(i);
             }
         }
+        evidence_idx.sort_by_key(|&i| signals[i].event.time);
         let mut clients = BTreeSet::new();
         let mut reasons = BTreeSet::new();
         for p in &parts {

@@ -1,12 +1,11 @@
 //! What the diagnosis needs to know about a rule: its kind, its signals' sides and channels,
 //! its `diagnosis` section (window, top fields, confidence ladder) and its fix.
 //!
-//! This is a read-only view built from the loaded rule set (see [`RuleBook::from_rule_set`]),
-//! so that diagnosis stays a function of (signals, rules, per-source accounting) and can be
-//! tested with hand-made rules.
+//! This is a small read-only view of the engine's rule model ([`crate::rules::RuleSet`]),
+//! built once by [`RuleBook::from_rule_set`], so that diagnosis stays a function of
+//! (signals, rules, per-source accounting) and can be tested with hand-made rules.
 
 use jiff::SignedDuration;
-use serde::{Deserialize, Serialize};
 
 use super::expr::Expr;
 use crate::signal::Side;
@@ -32,67 +31,7 @@ pub fn reserved_side(name: &str) -> Option<Side> {
     RESERVED.iter().find(|(n, _)| *n == name).map(|(_, s)| *s)
 }
 
-/// Confidence of a finding, ordered: `Info < Low < Medium < High`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Level {
-    Info,
-    Low,
-    Medium,
-    High,
-}
-
-impl Level {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Level::Info => "info",
-            Level::Low => "low",
-            Level::Medium => "medium",
-            Level::High => "high",
-        }
-    }
-}
-
-impl std::fmt::Display for Level {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for Level {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.to_ascii_lowercase().as_str() {
-            "info" => Ok(Level::Info),
-            "low" => Ok(Level::Low),
-            "medium" => Ok(Level::Medium),
-            "high" => Ok(Level::High),
-            other => Err(format!(
-                "unknown level `{other}` (expected info, low, medium or high)"
-            )),
-        }
-    }
-}
-
-/// What a rule is for (docs/RULES.md, "Kinds").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum RuleKind {
-    /// A root cause: produces findings.
-    Cause,
-    /// Background (scanners, brute force): findings at `info`, listed apart.
-    Background,
-    /// Feeds correlation and coverage only (the reserved client/server signals).
-    Context,
-}
-
-/// How the signals named in a `when` must relate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Correlate {
-    SameHost,
-    ClientServer,
-}
+pub use crate::rules::model::{Correlate, FixStep, Level, RuleKind};
 
 /// One signal of a rule, as far as diagnosis needs it.
 #[derive(Debug, Clone)]
@@ -114,22 +53,6 @@ pub struct ConfidenceView {
     pub why: String,
     pub min_count: Option<u64>,
     pub min_distinct: Option<(String, u64)>,
-}
-
-/// One numbered fix step.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FixStep {
-    pub side: String,
-    pub text: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub command: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub registry: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub policy: Option<String>,
-    pub risk: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub risk_note: Option<String>,
 }
 
 /// The diagnosis view of one rule.
@@ -189,5 +112,66 @@ impl RuleBook {
             providers: Vec::new(),
             event_ids: Vec::new(),
         })
+    }
+}
+
+impl RuleBook {
+    /// The diagnosis view of the loaded rules. A rule without a `diagnosis` section produces
+    /// no findings (context rules need none).
+    pub fn from_rule_set(set: &crate::rules::RuleSet) -> RuleBook {
+        let rules = set
+            .rules()
+            .iter()
+            .map(|rule| {
+                let def = &rule.def;
+                let signals = def
+                    .signals
+                    .0
+                    .iter()
+                    .map(|(name, spec)| SignalView {
+                        name: name.clone(),
+                        side: spec.side,
+                        channels: spec.logsource.channel.clone(),
+                        providers: spec.logsource.provider.clone(),
+                        event_ids: spec.logsource.event_id.clone(),
+                    })
+                    .collect();
+                let (window, top, confidence) = match &def.diagnosis {
+                    Some(d) => (
+                        SignedDuration::try_from(d.window).unwrap_or(SignedDuration::from_mins(2)),
+                        d.top.clone(),
+                        d.confidence
+                            .iter()
+                            .map(|c| ConfidenceView {
+                                when: c.when.expr.clone(),
+                                correlate: c.correlate,
+                                level: c.level,
+                                why: c.why.clone(),
+                                min_count: c.min_count.map(u64::from),
+                                min_distinct: c
+                                    .min_distinct
+                                    .as_ref()
+                                    .map(|m| (m.field.clone(), u64::from(m.count))),
+                            })
+                            .collect(),
+                    ),
+                    None => (SignedDuration::from_mins(2), Vec::new(), Vec::new()),
+                };
+                RuleView {
+                    id: def.id.to_string(),
+                    title: def.title.clone(),
+                    kind: def.kind,
+                    severity: def.severity,
+                    description: def.description.clone(),
+                    unconfirmed: def.unconfirmed.clone(),
+                    signals,
+                    window,
+                    top,
+                    confidence,
+                    fix: def.fix.clone(),
+                }
+            })
+            .collect();
+        RuleBook { rules }
     }
 }

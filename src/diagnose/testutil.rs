@@ -2,7 +2,6 @@
 
 use jiff::{SignedDuration, Timestamp};
 
-use super::expr::Expr;
 use super::model::*;
 use crate::event::{Event, Field, Origin, Provider};
 use crate::signal::{Side, Signal};
@@ -76,7 +75,7 @@ pub fn signal_view(name: &str, side: Side) -> SignalView {
 
 pub fn rung(when: &str, correlate: Correlate, level: Level, why: &str) -> ConfidenceView {
     ConfidenceView {
-        when: Expr::parse(when).unwrap(),
+        when: super::expr::parse(when).unwrap(),
         correlate,
         level,
         why: why.into(),
@@ -103,12 +102,12 @@ pub fn rule(
         top: vec!["ClientIP".into()],
         confidence,
         fix: vec![FixStep {
-            side: "server".into(),
+            side: crate::rules::model::FixSide::Server,
             text: "do it".into(),
             command: Some("cmd".into()),
             registry: None,
             policy: None,
-            risk: "low".into(),
+            risk: crate::rules::model::Risk::Low,
             risk_note: None,
         }],
     }
