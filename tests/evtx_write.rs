@@ -224,3 +224,30 @@ fn record_ids_stay_increasing_when_the_xml_repeats_or_lacks_them() {
         .collect();
     assert_eq!(ids, [5, 6, 7]);
 }
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let target = to.join(path.file_name().unwrap());
+        if path.is_dir() {
+            copy_dir(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn samples_build_writes_logs_beside_source_and_rebuilds_identically() {
+    let tmp = tempfile::tempdir().unwrap();
+    copy_dir(&fixtures(), tmp.path());
+    let report = evident::evtx_write::build::build_samples(tmp.path()).unwrap();
+    assert!(report.failed.is_empty(), "{:?}", report.failed);
+    assert_eq!(report.built.len(), source_files().len());
+    let system = tmp.path().join("tiny/logs/server-srv01/System.evtx");
+    let first = std::fs::read(&system).unwrap();
+    assert_eq!(read_back(first.clone()).len(), 4);
+    evident::evtx_write::build::build_samples(tmp.path()).unwrap();
+    assert_eq!(std::fs::read(&system).unwrap(), first);
+}

@@ -10,24 +10,26 @@
 //! The public references are MS-EVEN6 §2.2.12 (BinXml) and libyal's "Windows XML Event Log
 //! (EVTX) format" (libevtx documentation). The decisions evident makes within them:
 //!
-//! - **File header** ([`header`]): a 4096-byte block; first chunk 0, last chunk n-1, next
+//! - **File header** (`header.rs`): a 4096-byte block; first chunk 0, last chunk n-1, next
 //!   record id = last id + 1, header size 128, version 3.1, block size 4096, chunk count,
 //!   flags 0 (closed cleanly, not full), CRC32 of the first 120 bytes. The header is written
 //!   last, so the output must be seekable.
-//! - **Chunks** ([`chunk`]): 64 KiB each, a 512-byte header then records. The header holds the
+//! - **Chunks** (`chunk.rs`): 64 KiB each, a 512-byte header then records. The header holds the
 //!   first/last record number and id (numbers equal ids, as in a log Windows never cleared),
 //!   the offset of the last record, the free-space offset (end of the last record), the CRC32
 //!   of the record bytes `512..free`, the 64-bucket common string table and the 32-bucket
 //!   template table, and the CRC32 of header bytes `0..120` and `128..512`. Unused space is
 //!   zero. A record never straddles chunks: one that does not fit starts a new chunk, and each
-//!   chunk repeats the names and templates it uses, so every chunk reads on its own. A chunk
-//!   count above 65535 (about 4 GiB) is refused: the header field is 16 bits.
+//!   chunk repeats the names and templates it uses, so every chunk reads on its own. The last
+//!   8 bytes of a chunk always stay free: libevtx reads a free-space offset equal to the chunk
+//!   size as an archived, zero-padded chunk and then loses its last records. A chunk count
+//!   above 65535 (about 4 GiB) is refused: the header field is 16 bits.
 //! - **Records**: signature `**\0\0`, size, record id, written time (the event's
 //!   `TimeCreated`, FILETIME), then BinXML: a fragment header and one template instance, an
 //!   end-of-file token, zero padding to 8 bytes (as Windows pads), and the size again. Record
 //!   ids come from `System/EventRecordID`; where that is missing or not above the previous id
 //!   the writer uses previous + 1 (the XML keeps its own value).
-//! - **Templates** ([`template`]): one per distinct *shape*: the element tree with every
+//! - **Templates** (`template.rs`): one per distinct *shape*: the element tree with every
 //!   variable value replaced by a typed substitution. Provider, event id and structure are
 //!   all part of the shape, so this is one template per distinct (provider, event id,
 //!   structure). A template is defined inline in the first record of each chunk that uses it
@@ -35,10 +37,10 @@
 //!   input always gives the same bytes. Element starts carry dependency id 0xFFFF: nothing is
 //!   optional within a template, every distinct structure has its own. Substitutions are
 //!   normal (0x0d) substitutions.
-//! - **Names** ([`strings`]): element and attribute names live in the chunk's string table
+//! - **Names** (`strings.rs`): element and attribute names live in the chunk's string table
 //!   (stored inline at first use, then referenced by offset), hashed as Windows hashes them
 //!   (`h = h * 65599 + unit`, low 16 bits), chained per bucket.
-//! - **Values** ([`binxml`]), typed like Windows types them: `EventID`, `Task`, `Qualifiers`
+//! - **Values** (`binxml.rs`), typed like Windows types them: `EventID`, `Task`, `Qualifiers`
 //!   UInt16; `Version`, `Level`, `Opcode` UInt8; `Keywords` HexInt64; `TimeCreated/@SystemTime`
 //!   FileTime; `EventRecordID` UInt64; `Correlation/@ActivityID`, `@RelatedActivityID` and
 //!   `Provider/@Guid` GUID; `Execution/@ProcessID`, `@ThreadID` UInt32;
@@ -54,9 +56,20 @@
 //!   (`EventXML xmlns="Event_NS"`, Gateway `EventInfo xmlns="aag"`), and any other element.
 //!   Windows keeps EventData in a nested BinXML value of the System template; evident writes
 //!   one flat template per event instead, which every reader renders to the same XML.
+//! - **Text** is kept as written, line ends included (Windows values such as 4672's
+//!   `PrivilegeList` hold CR LF); entity and character references are resolved, CDATA is text.
+//!   An element without content is written as an empty element (`<Resource/>`).
 //! - **Dropped**: `RenderingInfo` (a real `.evtx` holds no rendered message: Windows renders
-//!   it from the provider's message table at read time), indentation between elements,
-//!   comments and processing instructions.
+//!   it from the provider's message table at read time; an event read back therefore has no
+//!   `message`), indentation between elements, comments and processing instructions.
+//!
+//! # Checked by
+//!
+//! `tests/evtx_write.rs` (the evtx crate reads every record back, checksums validated, to the
+//! same XML), `tests/evtx_write_roundtrip.rs` (XML → `Event` equals XML → `.evtx` → `Event`
+//! through evident's own readers, for the fixtures, every sample scenario and synthetic
+//! events) and `scripts/check-samples.sh` (evtx_dump, libyal's evtxexport and python-evtx
+//! agree on every `.evtx` under `samples/`, and every CRC32 is recomputed).
 
 mod binxml;
 pub mod build;
