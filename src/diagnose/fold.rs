@@ -59,17 +59,35 @@ pub fn fold(parts: Vec<Part>, signals: &[Signal], book: &RuleBook, world: &World
                 ))
             })
             .collect();
-        for &i in &all {
+        // The first incident in full (it speaks for the finding), in time order; then one
+        // record per signal of the other incidents; then the rest, up to the limit.
+        let first_len = parts.first().map_or(0, |p| {
+            p.evidence
+                .iter()
+                .filter(|i| all.contains(i))
+                .count()
+                .min(MAX_EVIDENCE)
+        });
+        evidence_idx.extend(all.iter().copied().take(first_len));
+        evidence_idx.sort_by_key(|&i| signals[i].event.time);
+        for &i in &evidence_idx {
+            seen_names.insert((
+                signals[i].rule_id.clone(),
+                signals[i].signal_id.clone(),
+                signals[i].event.computer.clone(),
+            ));
+        }
+        for &i in &all[first_len..] {
             let key = (
-                &signals[i].rule_id,
-                &signals[i].signal_id,
-                &signals[i].event.computer,
+                signals[i].rule_id.clone(),
+                signals[i].signal_id.clone(),
+                signals[i].event.computer.clone(),
             );
-            if seen_names.insert(key) && evidence_idx.len() < MAX_EVIDENCE {
+            if evidence_idx.len() < MAX_EVIDENCE && seen_names.insert(key) {
                 evidence_idx.push(i);
             }
         }
-        for &i in &all {
+        for &i in &all[first_len..] {
             if evidence_idx.len() >= MAX_EVIDENCE {
                 break;
             }
@@ -77,7 +95,6 @@ pub fn fold(parts: Vec<Part>, signals: &[Signal], book: &RuleBook, world: &World
                 evidence_idx.push(i);
             }
         }
-        evidence_idx.sort_by_key(|&i| signals[i].event.time);
         let mut clients = BTreeSet::new();
         let mut reasons = BTreeSet::new();
         for p in &parts {
