@@ -17,6 +17,7 @@ import sys
 import zlib
 from pathlib import Path
 
+sys.dont_write_bytecode = True   # keep samples/ free of __pycache__
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from rdp import (Org, ServerLogs, bg_client_sessions, bg_security, bg_system, client_attempt,  # noqa: E402

@@ -36,7 +36,27 @@ enum CompiledSelection {
 #[derive(Debug, Clone)]
 struct CompiledTest {
     field: String,
+    /// For a numeric System field (`EventID`, `Level`, ...): read the number directly
+    /// instead of formatting it and parsing it back, when no data field has that name.
+    system_number: Option<fn(&Event) -> Option<u64>>,
     kind: TestKind,
+}
+
+/// The numeric System fields, as [`Event::system_field`] names them.
+fn system_number(name: &str) -> Option<fn(&Event) -> Option<u64>> {
+    let getter: fn(&Event) -> Option<u64> = match name.to_ascii_lowercase().as_str() {
+        "eventid" => |e| Some(u64::from(e.event_id)),
+        "level" => |e| e.level.map(u64::from),
+        "task" => |e| e.task.map(u64::from),
+        "opcode" => |e| e.opcode.map(u64::from),
+        "version" => |e| e.version.map(u64::from),
+        "qualifiers" => |e| e.qualifiers.map(u64::from),
+        "eventrecordid" => |e| e.record_id,
+        "processid" => |e| e.process_id.map(u64::from),
+        "threadid" => |e| e.thread_id.map(u64::from),
+        _ => return None,
+    };
+    Some(getter)
 }
 
 #[derive(Debug, Clone)]
@@ -60,6 +80,8 @@ struct ValueSet {
     regexes: Option<RegexSet>,
     compares: Vec<(CmpOp, Number)>,
     cidrs: Vec<IpNet>,
+    /// Every value is a number (exact or compared): a numeric field can skip the text.
+    numeric_only: bool,
 }
 
 impl CompiledDetection {
@@ -124,6 +146,7 @@ fn compile_tests(
             p.push(PathSeg::Key(t.key.clone()));
             Ok(CompiledTest {
                 field: t.field.clone(),
+                system_number: system_number(&t.field),
                 kind: match &t.test {
                     Test::Exists(b) => TestKind::Exists(*b),
                     Test::Values { patterns, all } => {
@@ -163,6 +186,13 @@ fn compile_values(
             ValuePattern::Cidr(net) => set.cidrs.push(*net),
         }
     }
+    set.numeric_only = !set.null
+        && set.prefixes.is_empty()
+        && set.suffixes.is_empty()
+        && substrings.is_empty()
+        && regexes.is_empty()
+        && set.cidrs.is_empty()
+        && set.exact.iter().all(|(_, n)| n.is_some());
     if !substrings.is_empty() {
         let n = substrings.len();
         let ac = AhoCorasick::new(&substrings).map_err(|e| DetectionError {
@@ -245,12 +275,24 @@ impl CompiledTest {
                     .as_deref()
                     .is_some_and(|m| set.matches(Some(m)));
         }
+        if let (Some(get), TestKind::Values(set)) = (self.system_number, &self.kind) {
+            if set.numeric_only && !has_data_field(event, &self.field) {
+                return set.matches_number(get(event));
+            }
+        }
         let value = lookup(event, &self.field);
         match &self.kind {
             TestKind::Exists(want) => value.is_some() == *want,
             TestKind::Values(set) => set.matches(value.as_deref()),
         }
     }
+}
+
+fn has_data_field(event: &Event, name: &str) -> bool {
+    event
+        .fields
+        .iter()
+        .any(|f| f.name.eq_ignore_ascii_case(name))
 }
 
 /// `Event::get`, except that data fields are searched without allocating, and that a data
@@ -294,6 +336,29 @@ fn lower(value: &str) -> Cow<'_, str> {
 }
 
 impl ValueSet {
+    /// [`ValueSet::matches`] for a field that is a number, when `numeric_only`.
+    fn matches_number(&self, value: Option<u64>) -> bool {
+        let Some(v) = value else {
+            return self.matches(None);
+        };
+        let v = Number::Int(i128::from(v));
+        let exact = self
+            .exact
+            .iter()
+            .filter(|(_, n)| n.is_some_and(|n| n.compare(v) == Some(std::cmp::Ordering::Equal)))
+            .count();
+        let compares = self
+            .compares
+            .iter()
+            .filter(|(op, limit)| compare_holds(*op, v, *limit))
+            .count();
+        if self.all {
+            exact + compares >= self.total
+        } else {
+            exact + compares > 0
+        }
+    }
+
     /// Any value matches (all of them with `|all`). A missing field matches only `null`.
     fn matches(&self, value: Option<&str>) -> bool {
         let Some(value) = value else {
@@ -366,16 +431,7 @@ impl ValueSet {
                 hit!(self
                     .compares
                     .iter()
-                    .filter(|(op, limit)| {
-                        use std::cmp::Ordering::*;
-                        match (op, n.compare(*limit)) {
-                            (_, None) => false,
-                            (CmpOp::Gt, Some(o)) => o == Greater,
-                            (CmpOp::Gte, Some(o)) => o != Less,
-                            (CmpOp::Lt, Some(o)) => o == Less,
-                            (CmpOp::Lte, Some(o)) => o != Greater,
-                        }
-                    })
+                    .filter(|(op, limit)| compare_holds(*op, n, *limit))
                     .count());
             }
         }
@@ -388,6 +444,18 @@ impl ValueSet {
     }
 }
 
+/// Whether `value op limit` holds.
+fn compare_holds(op: CmpOp, value: Number, limit: Number) -> bool {
+    use std::cmp::Ordering::*;
+    match (op, value.compare(limit)) {
+        (_, None) => false,
+        (CmpOp::Gt, Some(o)) => o == Greater,
+        (CmpOp::Gte, Some(o)) => o != Less,
+        (CmpOp::Lt, Some(o)) => o == Less,
+        (CmpOp::Lte, Some(o)) => o != Greater,
+    }
+}
+
 /// Where a signal lives: its rule and its position among the rule's signals.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct SignalRef {
@@ -397,16 +465,22 @@ pub struct SignalRef {
 
 /// Signals by (event id, provider), and the channels any signal may need.
 ///
-/// Providers compare ASCII case-insensitively without allocating; a bucket per event id holds
-/// one entry per provider, so thousands of rules cost one hash lookup and a short scan.
+/// Event ids below 65,536 (every Windows event id) index a flat table, so a record's lookup is
+/// one array read and a scan of the few providers that share its id; providers compare ASCII
+/// case-insensitively without allocating. Thousands of rules cost no more per record.
 #[derive(Debug, Clone, Default)]
 pub struct SignalIndex {
-    by_event_id: HashMap<u32, Vec<(String, Vec<SignalRef>)>>,
+    /// For event id `i < 65536`: `buckets` position + 1, or 0.
+    small: Vec<u32>,
+    large: HashMap<u32, usize>,
+    buckets: Vec<Vec<(String, Vec<SignalRef>)>>,
     /// Lower-case channel names; `None` once some signal accepts any channel.
     channels: Option<Vec<String>>,
     any_channel: bool,
     empty: bool,
 }
+
+const SMALL_IDS: usize = 1 << 16;
 
 impl SignalIndex {
     pub fn new() -> Self {
@@ -414,6 +488,39 @@ impl SignalIndex {
             empty: true,
             ..SignalIndex::default()
         }
+    }
+
+    fn bucket_of(&self, id: u32) -> Option<usize> {
+        match usize::try_from(id) {
+            Ok(i) if i < SMALL_IDS => match self.small.get(i) {
+                Some(&b) if b > 0 => Some(b as usize - 1),
+                _ => None,
+            },
+            _ => self.large.get(&id).copied(),
+        }
+    }
+
+    fn bucket_mut(&mut self, id: u32) -> &mut Vec<(String, Vec<SignalRef>)> {
+        let at = match self.bucket_of(id) {
+            Some(at) => at,
+            None => {
+                self.buckets.push(Vec::new());
+                let at = self.buckets.len() - 1;
+                match usize::try_from(id) {
+                    Ok(i) if i < SMALL_IDS => {
+                        if self.small.is_empty() {
+                            self.small = vec![0; SMALL_IDS];
+                        }
+                        self.small[i] = u32::try_from(at + 1).unwrap_or(u32::MAX);
+                    }
+                    _ => {
+                        self.large.insert(id, at);
+                    }
+                }
+                at
+            }
+        };
+        &mut self.buckets[at]
     }
 
     /// Adds a signal under each of its providers and event ids; `channels` empty means any.
@@ -426,7 +533,7 @@ impl SignalIndex {
     ) {
         self.empty = false;
         for &id in event_ids {
-            let bucket = self.by_event_id.entry(id).or_default();
+            let bucket = self.bucket_mut(id);
             for p in providers {
                 match bucket
                     .iter_mut()
@@ -456,8 +563,8 @@ impl SignalIndex {
 
     /// The signals that may match a record with this provider and event id.
     pub fn lookup(&self, provider: &str, event_id: u32) -> &[SignalRef] {
-        self.by_event_id
-            .get(&event_id)
+        self.bucket_of(event_id)
+            .and_then(|b| self.buckets.get(b))
             .and_then(|bucket| {
                 bucket
                     .iter()
@@ -530,6 +637,15 @@ mod tests {
         assert!(matches("sel: {Reason: '2308'}\ncondition: sel", &e));
         assert!(!matches("sel: {Reason: 2309}\ncondition: sel", &e));
         assert!(matches("sel: {EventID: 36874}\ncondition: sel", &e));
+        assert!(matches("sel: {EventID: [1, 0x900A]}\ncondition: sel", &e));
+        assert!(!matches("sel: {EventID: [1, 2]}\ncondition: sel", &e));
+        assert!(matches("sel: {EventID|gte: 36874}\ncondition: sel", &e));
+        assert!(!matches("sel: {Level: 2}\ncondition: sel", &e), "no level");
+        assert!(matches("sel: {Level: null}\ncondition: sel", &e));
+        assert!(matches("sel: {EventID: '3687*'}\ncondition: sel", &e));
+        // A data field of the same name wins over the System field.
+        let shadow = event(&[("EventID", "7")]);
+        assert!(matches("sel: {EventID: 7}\ncondition: sel", &shadow));
         assert!(matches("sel: {Reason|gt: 2307}\ncondition: sel", &e));
         assert!(!matches("sel: {Reason|gt: 2308}\ncondition: sel", &e));
         assert!(matches("sel: {Reason|gte: 2308}\ncondition: sel", &e));
@@ -725,6 +841,18 @@ mod tests {
         assert_eq!(idx.lookup("Provider-7", 9999).len(), 100);
         assert!(idx.lookup("Provider-7", 400).is_empty());
         assert!(idx.lookup("Nobody", 1).is_empty());
+        // Ids past 16 bits still index.
+        idx.insert(
+            SignalRef { rule: 1, signal: 1 },
+            &["Big".into()],
+            &[70_000],
+            &[],
+        );
+        assert_eq!(
+            idx.lookup("big", 70_000),
+            &[SignalRef { rule: 1, signal: 1 }]
+        );
+        assert!(idx.lookup("big", 70_001).is_empty());
     }
 
     #[test]
