@@ -3,6 +3,7 @@
 //! `cargo bench --bench scan` measures it with criterion. With `EVIDENT_SCAN_ONCE=1` the
 //! binary instead scans the paths given as arguments once and prints the counts, so that
 //! `benches/compare-scan.sh` can time it beside `evtx_dump` in the same run.
+//! `EVIDENT_COLLECT=1` keeps every signal (`collect_signals`) instead of dropping them.
 //! `EVIDENT_RULES=DIR` adds rules to the embedded pack (e.g. a pack not yet embedded);
 //! with `EVIDENT_RULES_ONLY=1` the folder's rules are used alone.
 
@@ -92,6 +93,18 @@ fn main() {
             .and_then(|t| t.parse().ok())
             .unwrap_or(2);
         let rules = rules();
+        if std::env::var_os("EVIDENT_COLLECT").is_some() {
+            // Keep every signal, as `evident scan` does, to see what holding them costs.
+            let plan = ReadPlan { threads };
+            let (signals, summary) = evident::engine::collect_signals(&args, &rules, &plan);
+            println!(
+                "{} rules, {} records, {} signals kept",
+                rules.rules().len(),
+                summary.records(),
+                signals.len()
+            );
+            return;
+        }
         let (records, candidates, signals) = scan_once(&args, &rules, threads);
         println!(
             "{} rules, {records} records, {candidates} candidates, {signals} signals",

@@ -62,6 +62,8 @@ pub struct World<'a> {
     client_context: HashMap<String, Vec<usize>>,
     /// Per attempt: the server connection (131) that anchors it.
     anchors: Vec<Option<usize>>,
+    /// Per attempt: tied to the only server only if its 131 confirms it (see resolve_targets).
+    pending: Vec<bool>,
     /// (client, server) → the client's address as the server's 131 records it.
     client_ips: HashMap<(String, String), IpAddr>,
     /// (client, server) → server clock minus client clock, learnt from the anchors.
@@ -201,6 +203,7 @@ impl<'a> World<'a> {
             client_context,
             client_ips: HashMap::new(),
             clock_offsets: HashMap::new(),
+            pending: Vec::new(),
         };
         world.resolve_targets();
         world.anchor_attempts();
@@ -243,8 +246,9 @@ impl<'a> World<'a> {
         for a in &mut self.attempts {
             a.server = resolve_target(a.target.as_deref(), a.transport_ip.as_deref(), &servers);
         }
-        // The only-server fallback does not apply to a target that the same client uses
-        // beside the server's own name or address: that target is another machine.
+        // A target that the same client uses beside the server's own name or address may be
+        // another machine, or an alias (a DNS CNAME) of this one: it stays pending until the
+        // server's 131 from that client, at the time of the attempt, confirms it.
         let known: HashMap<(String, String), BTreeSet<String>> = self
             .attempts
             .iter()
@@ -264,22 +268,24 @@ impl<'a> World<'a> {
                     .insert(t.to_ascii_lowercase());
                 m
             });
-        for a in &mut self.attempts {
-            if let Some((s, TargetMatch::OnlyServer)) = &a.server {
-                let target = a
-                    .target
-                    .as_deref()
-                    .map(hosts::target_host)
-                    .unwrap_or_default()
-                    .to_ascii_lowercase();
-                if known
-                    .get(&(a.client.clone(), s.clone()))
-                    .is_some_and(|names| !names.contains(&target))
-                {
-                    a.server = None;
+        self.pending = self
+            .attempts
+            .iter()
+            .map(|a| match &a.server {
+                Some((s, TargetMatch::OnlyServer)) => {
+                    let target = a
+                        .target
+                        .as_deref()
+                        .map(hosts::target_host)
+                        .unwrap_or_default()
+                        .to_ascii_lowercase();
+                    known
+                        .get(&(a.client.clone(), s.clone()))
+                        .is_some_and(|names| !names.contains(&target))
                 }
-            }
-        }
+                _ => false,
+            })
+            .collect();
     }
 
     /// Ties each attempt to the server's RdpCoreTS 131 that records its arrival.
@@ -324,7 +330,7 @@ impl<'a> World<'a> {
                 continue;
             };
             let pair = (a.client.clone(), server.clone());
-            if candidates[ai].is_empty() {
+            if candidates[ai].is_empty() || self.pending[ai] {
                 continue;
             }
             *attempts_per_pair.entry(pair.clone()).or_default() += 1;
@@ -372,6 +378,9 @@ impl<'a> World<'a> {
             let Some((server, _)) = &a.server else {
                 continue;
             };
+            if self.pending[ai] {
+                continue;
+            }
             let pair = (a.client.clone(), server.clone());
             let ip = self.client_ips.get(&pair).copied();
             for &i in &candidates[ai] {
@@ -398,7 +407,9 @@ impl<'a> World<'a> {
                 })
                 .max();
             if let Some((support, _, d)) = best {
-                if support >= 2 {
+                // One attempt suffices when the client's address picked its 131; without the
+                // address, other users' 131s could make up a lone distance.
+                if support >= 2 || self.client_ips.contains_key(&pair) {
                     self.clock_offsets.insert(pair, d);
                 }
             }
@@ -410,7 +421,15 @@ impl<'a> World<'a> {
             let pair = (a.client.clone(), server.clone());
             let ip = self.client_ips.get(&pair).copied();
             let offset = self.clock_offsets.get(&pair).copied();
+            if self.pending[ai] && (ip.is_none() || offset.is_none()) {
+                continue;
+            }
             self.anchors[ai] = pick(ai, a, offset, ip);
+        }
+        for ai in 0..self.attempts.len() {
+            if self.pending[ai] && self.anchors[ai].is_none() {
+                self.attempts[ai].server = None;
+            }
         }
     }
 

@@ -177,9 +177,18 @@ impl CoverageIndex {
     }
 
     /// Whether `host` gave a log of one of `channels` (any log when `channels` is empty) whose
-    /// time span covers `t` within the skew tolerance. A log whose span is unknown (the read
-    /// did not report it and no signal came from it) is taken to cover any time.
+    /// time span covers `t` within the skew tolerance: from its first record to the host's
+    /// latest record in any log. A log whose span is unknown (the read did not report it and
+    /// no signal came from it) is taken to cover any time.
     pub fn covers(&self, host: &str, channels: &[String], t: Timestamp) -> bool {
+        // A log is exported with the host's others: after its last record it was quiet, not
+        // absent, until the host's latest record in any log.
+        let host_last = self
+            .sources
+            .iter()
+            .filter(|s| s.host.as_deref() == Some(host))
+            .filter_map(|s| s.last)
+            .max();
         self.sources.iter().any(|s| {
             s.host.as_deref() == Some(host)
                 && s.records > 0
@@ -188,7 +197,7 @@ impl CoverageIndex {
                         .as_deref()
                         .is_some_and(|c| channels.iter().any(|w| w.eq_ignore_ascii_case(c))))
                 && s.first.is_none_or(|f| t >= minus(f, self.skew))
-                && s.last.is_none_or(|l| t <= plus(l, self.skew))
+                && host_last.or(s.last).is_none_or(|l| t <= plus(l, self.skew))
         })
     }
 

@@ -130,6 +130,17 @@ pub(crate) fn read_evtx<T: Read + Seek>(
         if report.channel.is_none() {
             report.channel = outcome.channel;
         }
+        if report.computer.is_none() {
+            report.computer = outcome.computer;
+        }
+        report.first_time = [report.first_time, outcome.first_time]
+            .into_iter()
+            .flatten()
+            .min();
+        report.last_time = [report.last_time, outcome.last_time]
+            .into_iter()
+            .flatten()
+            .max();
     }
     report.skipped = file.declined.load(Ordering::Relaxed);
     if let Some(cut) = cut_short {
@@ -212,6 +223,11 @@ struct ChunkOutcome {
     errors: Vec<InputError>,
     /// The channel of the file's first record, when this chunk held it.
     channel: Option<String>,
+    /// Earliest and latest record time in this chunk (coverage: what time the log spans).
+    first_time: Option<jiff::Timestamp>,
+    last_time: Option<jiff::Timestamp>,
+    /// `Computer` of the first record this chunk rendered.
+    computer: Option<String>,
 }
 
 /// What the chunks of one file share while they are read, possibly on several threads.
@@ -285,6 +301,9 @@ impl FileState<'_> {
                 continue;
             }
             outcome.records += 1;
+            let t = record.timestamp;
+            outcome.first_time = Some(outcome.first_time.map_or(t, |f| f.min(t)));
+            outcome.last_time = Some(outcome.last_time.map_or(t, |l| l.max(t)));
 
             // The cheap head: from the substitution values, when this record's template has
             // been learned (see `HeadShapes`). The file's first record is always rendered, so
@@ -328,6 +347,9 @@ impl FileState<'_> {
             };
             if let Some((offset, values)) = learn_from {
                 heads.learn(offset, &event, &values, &mut text);
+            }
+            if outcome.computer.is_none() && !event.computer.is_empty() {
+                outcome.computer = Some(event.computer.clone());
             }
             if !self.channel_asked.swap(true, Ordering::Relaxed) {
                 outcome.channel = Some(event.channel.clone());

@@ -329,6 +329,13 @@ impl<'s> Feed<'s> {
     /// Offers one parsed record; returns whether to go on reading this source.
     pub(crate) fn offer(&mut self, event: Event) -> bool {
         self.report.records += 1;
+        if let Some(t) = event.time {
+            self.report.first_time = Some(self.report.first_time.map_or(t, |f| f.min(t)));
+            self.report.last_time = Some(self.report.last_time.map_or(t, |l| l.max(t)));
+        }
+        if self.report.computer.is_none() && !event.computer.is_empty() {
+            self.report.computer = Some(event.computer.clone());
+        }
         if !self.channel_asked {
             self.channel_asked = true;
             self.report.channel = Some(event.channel.clone());

@@ -1,0 +1,136 @@
+//! Every sample scenario's expectation holds: `samples/<scenario>/expected.json` names the
+//! cause a correct diagnosis ranks first and its confidence, and the causes that must have no
+//! finding at medium or above. The test scans `samples/<scenario>/logs` (the generated .evtx)
+//! with the embedded rule pack, exactly as `evident scan` does, and reports every scenario's
+//! outcome before failing on the first mismatch.
+
+use std::path::{Path, PathBuf};
+
+use evident::diagnose::{diagnose, DiagnoseOptions, Diagnosis, Level, RuleBook, RuleKind};
+use evident::engine::collect_signals;
+use evident::rules::RuleSet;
+use evident::source::ReadPlan;
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+struct Expected {
+    first: Option<String>,
+    confidence: Option<Level>,
+    #[serde(default)]
+    must_not_claim: Vec<String>,
+}
+
+fn scan(logs: &Path, rules: &RuleSet) -> Diagnosis {
+    let plan = ReadPlan { threads: 2 };
+    let (signals, summary) = collect_signals(&[logs.to_path_buf()], rules, &plan);
+    diagnose(
+        signals,
+        &RuleBook::from_rule_set(rules),
+        &summary,
+        &DiagnoseOptions::default(),
+    )
+}
+
+/// What is wrong with `d` against `e`, if anything.
+fn check(e: &Expected, d: &Diagnosis) -> Vec<String> {
+    let mut problems = Vec::new();
+    // A background scenario expects its info finding first; otherwise the first cause counts.
+    let background_expected = e.confidence == Some(Level::Info);
+    let causes: Vec<_> = d
+        .findings
+        .iter()
+        .filter(|f| {
+            background_expected || (f.kind == RuleKind::Cause && f.confidence > Level::Info)
+        })
+        .collect();
+    match (&e.first, causes.first()) {
+        (Some(want), Some(got)) => {
+            if &got.rule_id != want {
+                problems.push(format!(
+                    "first is {} ({}) on {}, expected {want}",
+                    got.rule_id, got.confidence, got.host
+                ));
+            } else if Some(got.confidence) != e.confidence {
+                problems.push(format!(
+                    "{want} ranks first at {}, expected {:?}",
+                    got.confidence, e.confidence
+                ));
+            }
+        }
+        (Some(want), None) => problems.push(format!("no cause found, expected {want}")),
+        (None, Some(got)) => problems.push(format!(
+            "expected no cause, found {} ({}) on {}",
+            got.rule_id, got.confidence, got.host
+        )),
+        _ => {}
+    }
+    for f in &d.findings {
+        if e.must_not_claim.contains(&f.rule_id) && f.confidence >= Level::Medium {
+            problems.push(format!(
+                "claims {} at {} on {}: {}",
+                f.rule_id, f.confidence, f.host, f.why
+            ));
+        }
+    }
+    if !d.errors.is_empty() {
+        problems.push(format!("{} read errors", d.errors.len()));
+    }
+    problems
+}
+
+#[test]
+fn every_scenario_ranks_its_cause_first() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("samples");
+    let Ok(entries) = std::fs::read_dir(&root) else {
+        println!("samples/ is absent: nothing to check");
+        return;
+    };
+    let (rules, errors) = RuleSet::load(None);
+    assert!(errors.is_empty(), "rule pack errors: {errors:?}");
+    let mut dirs: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.join("expected.json").is_file())
+        .collect();
+    dirs.sort();
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for dir in dirs {
+        let name = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let logs = dir.join("logs");
+        if !logs.is_dir() {
+            println!("{name}: skipped (no logs/)");
+            continue;
+        }
+        let text =
+            std::fs::read_to_string(dir.join("expected.json")).expect("readable expected.json");
+        let expected: Expected =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}/expected.json: {e}"));
+        let d = scan(&logs, &rules);
+        let first = d
+            .findings
+            .first()
+            .map(|f| format!("{} {} on {}", f.rule_id, f.confidence, f.host))
+            .unwrap_or_else(|| "no finding".into());
+        let problems = check(&expected, &d);
+        checked += 1;
+        if problems.is_empty() {
+            println!("{name}: ok (first: {first})");
+        } else {
+            println!("{name}: FAILED (first: {first})");
+            for p in &problems {
+                println!("    {p}");
+            }
+            failures.push(format!("{name}: {}", problems.join("; ")));
+        }
+    }
+    println!("{checked} scenario(s) checked, {} failed", failures.len());
+    assert!(
+        failures.is_empty(),
+        "scenarios failed:\n{}",
+        failures.join("\n")
+    );
+}
