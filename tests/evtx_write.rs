@@ -251,3 +251,23 @@ fn samples_build_writes_logs_beside_source_and_rebuilds_identically() {
     evident::evtx_write::build::build_samples(tmp.path()).unwrap();
     assert_eq!(std::fs::read(&system).unwrap(), first);
 }
+
+#[test]
+fn synth_fills_exactly_the_chunks_the_size_asks_for() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("synth.evtx");
+    let summary = evident::synth::write_file(&path, 1 << 20, 4).unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    assert_eq!(bytes.len(), 4096 + 16 * 65536);
+    assert_eq!(summary.chunks, 16);
+    let ids: Vec<u64> = read_back(bytes).iter().map(|r| r.0).collect();
+    assert_eq!(ids.len() as u64, summary.records);
+    assert_eq!(ids, (1..=summary.records).collect::<Vec<_>>());
+}
+
+#[test]
+fn a_log_without_events_is_a_bare_file_header() {
+    let bytes = xml_to_evtx("<Events></Events>").unwrap();
+    assert_eq!(bytes.len(), 4096);
+    assert!(read_back(bytes).is_empty());
+}

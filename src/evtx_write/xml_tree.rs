@@ -11,6 +11,10 @@ use quick_xml::Reader;
 
 /// Nesting deeper than this inside one event is refused: real events are 4-6 levels deep.
 const MAX_DEPTH: usize = 64;
+/// One event larger than this (text, names and attributes) is refused: a record holds at most
+/// 64 KiB, so anything near this limit cannot be written anyway, and memory stays bounded by
+/// one event of this size (plus the largest single text node).
+const MAX_EVENT_BYTES: usize = 4 << 20;
 
 /// An XML element with its attributes (in document order, values unescaped) and children.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -140,6 +144,7 @@ impl<R: BufRead> EventXmlReader<R> {
     /// Reads the content of `root` (whose start tag was just read) up to its end tag.
     fn read_children(&mut self, root: Element) -> Result<Element, XmlError> {
         let mut stack = vec![root];
+        let start = self.reader.buffer_position();
         loop {
             self.buf.clear();
             let event = self
@@ -149,6 +154,12 @@ impl<R: BufRead> EventXmlReader<R> {
                     offset: self.reader.error_position(),
                     message: e.to_string(),
                 })?;
+            if self.reader.buffer_position().saturating_sub(start) > MAX_EVENT_BYTES as u64 {
+                return Err(xml_error(
+                    &self.reader,
+                    format!("an <Event> larger than {MAX_EVENT_BYTES} bytes"),
+                ));
+            }
             let mut text_piece: Option<String> = None;
             match event {
                 XmlEvent::Start(start) => {
@@ -300,5 +311,15 @@ mod tests {
         let result: Result<Vec<_>, _> = EventXmlReader::new(doc.as_bytes()).collect();
         let err = result.unwrap_err();
         assert!(err.offset > 0, "{err}");
+    }
+
+    #[test]
+    fn an_oversized_event_is_refused() {
+        let doc = format!(
+            "<Events><Event><Data>{}</Data></Event></Events>",
+            "x".repeat(5 << 20)
+        );
+        let result: Result<Vec<_>, _> = EventXmlReader::new(doc.as_bytes()).collect();
+        assert!(result.unwrap_err().message.contains("larger than"));
     }
 }

@@ -79,7 +79,7 @@ pub(crate) fn read_evtx<T: Read + Seek>(
     // before any parallel work starts.
     let mut seq = 0u64;
     for item in chunks.by_ref() {
-        let outcome = file.chunk(item, seq);
+        let outcome = file.chunk(item, seq, None);
         seq += 1;
         let had_records = outcome.records > 0;
         outcomes.push(outcome);
@@ -92,7 +92,7 @@ pub(crate) fn read_evtx<T: Read + Seek>(
         match pool {
             None => {
                 for item in chunks {
-                    outcomes.push(file.chunk(item, seq));
+                    outcomes.push(file.chunk(item, seq, None));
                     seq += 1;
                 }
             }
@@ -110,7 +110,7 @@ pub(crate) fn read_evtx<T: Read + Seek>(
                         let this = seq;
                         seq += 1;
                         scope.spawn(move |_| {
-                            let outcome = file.chunk(item, this);
+                            let outcome = file.chunk(item, this, None);
                             if let Ok(mut done) = done.lock() {
                                 done.push(outcome);
                             }
@@ -143,16 +143,51 @@ pub(crate) fn read_evtx<T: Read + Seek>(
             .max();
     }
     report.skipped = file.declined.load(Ordering::Relaxed);
-    report.errors.extend(cut_short);
+    if let Some(cut) = cut_short {
+        report.errors.push(cut.error);
+        if let Some((number, tail, bytes)) = cut.chunk {
+            if !file.declined.load(Ordering::Relaxed) {
+                let item = EvtxChunkData::new(bytes, false)
+                    .map(|mut data| {
+                        data.number = Some(number);
+                        data
+                    })
+                    .map_err(|err| EvtxError::FailedToParseChunk {
+                        chunk_id: number,
+                        source: Box::new(err),
+                    });
+                let outcome = file.chunk(item, seq, Some(tail));
+                report.records += outcome.records;
+                // Its records that the cut damaged are already covered by the error above.
+                report.errors.extend(
+                    outcome
+                        .errors
+                        .into_iter()
+                        .filter(|e| e.kind != InputErrorKind::BadRecord),
+                );
+            }
+        }
+    }
     report
 }
 
-/// A file whose length is not a whole number of chunks was cut short (a copy interrupted, a
-/// download not finished): the records of its last, partial chunk are lost. The parser skips
-/// that chunk silently, so it is reported here.
-fn cut_short<T: Seek>(data: &mut T, ctx: &SourceCtx) -> Option<InputError> {
+/// The partial last chunk of a file cut short (a copy interrupted, a download not finished).
+struct CutShort {
+    error: InputError,
+    /// The chunk's number and its bytes, zero-padded to a whole chunk, when its header is
+    /// there: the records that end before the cut can still be read.
+    chunk: Option<(u64, u64, Vec<u8>)>,
+}
+
+/// The parser skips a partial last chunk silently, so it is reported (and read) here.
+fn cut_short<T: Read + Seek>(data: &mut T, ctx: &SourceCtx) -> Option<CutShort> {
     let len = data.seek(SeekFrom::End(0)).ok()?;
+    let found = cut_short_at(data, len, ctx);
     data.seek(SeekFrom::Start(0)).ok()?;
+    found
+}
+
+fn cut_short_at<T: Read + Seek>(data: &mut T, len: u64, ctx: &SourceCtx) -> Option<CutShort> {
     if len <= FILE_HEADER_SIZE {
         return None;
     }
@@ -160,15 +195,24 @@ fn cut_short<T: Seek>(data: &mut T, ctx: &SourceCtx) -> Option<InputError> {
     if tail == 0 {
         return None;
     }
-    let chunk = (len - FILE_HEADER_SIZE) / CHUNK_SIZE;
-    Some(ctx.error(
-        Some(chunk_offset(chunk)),
+    let number = (len - FILE_HEADER_SIZE) / CHUNK_SIZE;
+    let error = ctx.error(
+        Some(chunk_offset(number)),
         InputErrorKind::Truncated,
         format!(
-            "the file ends {tail} bytes into chunk {chunk} (chunks are {CHUNK_SIZE} bytes): \
-             it was cut short and that chunk's records are lost"
+            "the file ends {tail} bytes into chunk {number} (chunks are {CHUNK_SIZE} bytes): \
+             it was cut short; the records of that chunk after the cut are lost"
         ),
-    ))
+    );
+    let mut bytes = Vec::with_capacity(CHUNK_SIZE as usize);
+    let read = data
+        .seek(SeekFrom::Start(chunk_offset(number)))
+        .and_then(|_| data.take(tail).read_to_end(&mut bytes));
+    let chunk = (read.is_ok() && bytes.starts_with(b"ElfChnk\0") && tail >= 512).then(|| {
+        bytes.resize(CHUNK_SIZE as usize, 0);
+        (number, tail, bytes)
+    });
+    Some(CutShort { error, chunk })
 }
 
 /// What reading one chunk gave.
@@ -204,7 +248,14 @@ struct FileState<'a> {
 const PREFILTER_PROBE: u64 = 512;
 
 impl FileState<'_> {
-    fn chunk(&self, item: evtx::err::Result<EvtxChunkData>, seq: u64) -> ChunkOutcome {
+    /// Reads one chunk. `cut` is where the bytes of a partial last chunk end: records that run
+    /// past it are lost (the rest of the chunk is zero padding).
+    fn chunk(
+        &self,
+        item: evtx::err::Result<EvtxChunkData>,
+        seq: u64,
+        cut: Option<u64>,
+    ) -> ChunkOutcome {
         let mut outcome = ChunkOutcome {
             seq,
             ..ChunkOutcome::default()
@@ -245,6 +296,10 @@ impl FileState<'_> {
                 }
             };
             let record_id = record.event_record_id;
+            if cut.is_some_and(|cut| record.binxml_offset + u64::from(record.binxml_size) + 4 > cut)
+            {
+                continue;
+            }
             outcome.records += 1;
             let t = record.timestamp;
             outcome.first_time = Some(outcome.first_time.map_or(t, |f| f.min(t)));
