@@ -204,16 +204,6 @@ fn read_member(
     let head = &bytes[..bytes.len().min(64 * 1024)];
     match detect(head) {
         SourceKind::Evtx => vec![super::evtx::read_evtx(Cursor::new(bytes), ctx, pool, sink)],
-        SourceKind::Xml => {
-            let mut feed = super::Feed::new(sink, ctx.report(Some(SourceKind::Xml)));
-            super::xml::read_xml(&bytes[..], ctx, &mut |item| feed.take(item));
-            vec![feed.report]
-        }
-        SourceKind::Json => {
-            let mut feed = super::Feed::new(sink, ctx.report(Some(SourceKind::Json)));
-            super::json::read_json(&bytes[..], ctx, &mut |item| feed.take(item));
-            vec![feed.report]
-        }
         SourceKind::Zip if !nested => {
             let file = format!("{}!{name}", ctx.file);
             read_zip(Cursor::new(bytes), &file, limits, true, pool, sink)
@@ -227,7 +217,10 @@ fn read_member(
             ));
             vec![report]
         }
-        SourceKind::Unknown => {
+        SourceKind::Xml | SourceKind::Json | SourceKind::Unknown => {
+            if let Some(report) = super::read_text(&bytes[..], head, ctx, sink) {
+                return vec![report];
+            }
             if bytes.is_empty() || is_log_name(name) {
                 let mut report = ctx.report(None);
                 let kind = if bytes.is_empty() {

@@ -18,6 +18,7 @@ pub mod archive;
 mod assemble;
 pub mod evtx;
 pub mod json;
+mod utf16;
 pub mod walk;
 pub mod xml;
 
@@ -228,8 +229,8 @@ pub fn unknown_reason(head: &[u8]) -> String {
         "zero bytes".into()
     } else if is_legacy_evt(head) {
         "a legacy Windows NT/2003 .evt log (LfLe); convert it with wevtutil epl /lf or save it as .evtx".into()
-    } else if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) {
-        "UTF-16 text; save it as UTF-8".into()
+    } else if utf16::bom(head).is_some() {
+        "UTF-16 text that holds neither event XML nor evtx_dump JSON".into()
     } else {
         "not an event log (neither EVTX, XML with <Event> elements, evtx_dump JSON, nor zip)".into()
     }
@@ -369,4 +370,42 @@ impl<'s> Feed<'s> {
             }
         }
     }
+}
+
+/// Reads an XML or JSON source from any byte stream (UTF-8, or UTF-16 with a byte-order mark,
+/// which is decoded on the fly). `head` is the stream's first bytes, already looked at.
+pub(crate) fn read_text<R: std::io::Read>(
+    input: R,
+    head: &[u8],
+    ctx: &SourceCtx,
+    sink: &dyn EventSink,
+) -> Option<SourceReport> {
+    use std::io::BufReader;
+    const BUFFER: usize = 256 * 1024;
+    let (kind, order) = match utf16::bom(head) {
+        Some(order) => (detect(&utf16::decode_head(head, order)), Some(order)),
+        None => (detect(head), None),
+    };
+    if !matches!(kind, SourceKind::Xml | SourceKind::Json) {
+        return None;
+    }
+    let mut feed = Feed::new(sink, ctx.report(Some(kind)));
+    let mut take = |item| feed.take(item);
+    match (kind, order) {
+        (SourceKind::Xml, Some(order)) => xml::read_xml(
+            BufReader::with_capacity(BUFFER, utf16::Utf16ToUtf8::new(input, order)),
+            ctx,
+            &mut take,
+        ),
+        (SourceKind::Xml, None) => {
+            xml::read_xml(BufReader::with_capacity(BUFFER, input), ctx, &mut take)
+        }
+        (_, Some(order)) => json::read_json(
+            BufReader::with_capacity(BUFFER, utf16::Utf16ToUtf8::new(input, order)),
+            ctx,
+            &mut take,
+        ),
+        (_, None) => json::read_json(BufReader::with_capacity(BUFFER, input), ctx, &mut take),
+    }
+    Some(feed.report)
 }

@@ -8,14 +8,14 @@
 //! The choice is made once per run from the number of files; `ReadPlan::threads` caps both.
 
 use std::fs::{self, File};
-use std::io::{BufReader, Read, Seek, SeekFrom};
+use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
 use super::archive::{read_zip, ZipLimits};
 use super::{
-    detect, unknown_reason, EventSink, Feed, InputErrorKind, ReadPlan, ReadSummary, SourceCtx,
+    detect, read_text, unknown_reason, EventSink, InputErrorKind, ReadPlan, ReadSummary, SourceCtx,
     SourceKind, SourceReport,
 };
 
@@ -186,20 +186,11 @@ pub(crate) fn read_file(
     let kind = detect(&head);
     match kind {
         SourceKind::Evtx => vec![super::evtx::read_evtx(file, &ctx, pool, sink)],
-        SourceKind::Xml => {
-            let mut feed = Feed::new(sink, ctx.report(Some(kind)));
-            let reader = BufReader::with_capacity(256 * 1024, file);
-            super::xml::read_xml(reader, &ctx, &mut |item| feed.take(item));
-            vec![feed.report]
-        }
-        SourceKind::Json => {
-            let mut feed = Feed::new(sink, ctx.report(Some(kind)));
-            let reader = BufReader::with_capacity(256 * 1024, file);
-            super::json::read_json(reader, &ctx, &mut |item| feed.take(item));
-            vec![feed.report]
-        }
         SourceKind::Zip => read_zip(file, &input.display, limits, false, pool, sink),
-        SourceKind::Unknown => {
+        SourceKind::Xml | SourceKind::Json | SourceKind::Unknown => {
+            if let Some(report) = read_text(file, &head, &ctx, sink) {
+                return vec![report];
+            }
             if !input.explicit && !is_log_name(&input.display) {
                 // Not a log, found in a folder next to logs (a README, a manifest): skipped.
                 return Vec::new();
