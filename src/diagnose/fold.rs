@@ -2,7 +2,7 @@
 //! a count, first and last seen, the top values of the rule's `top` fields, and a few evidence
 //! records (29,000 identical Schannel events are one finding, not 29,000).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use super::correlate::{explain_reason, Part, World};
 use super::model::{Level, RuleBook};
@@ -61,10 +61,11 @@ pub fn fold(parts: Vec<Part>, signals: &[Signal], book: &RuleBook, world: &World
             .collect();
         // The first incident in full (it speaks for the finding), in time order; then one
         // record per signal of the other incidents; then the rest, up to the limit.
+        let in_all: HashSet<usize> = all.iter().copied().collect();
         let first_len = parts.first().map_or(0, |p| {
             p.evidence
                 .iter()
-                .filter(|i| all.contains(i))
+                .filter(|i| in_all.contains(i))
                 .count()
                 .min(MAX_EVIDENCE)
         });

@@ -14,13 +14,13 @@
 //! runs the sink inside the worker that parsed the record, so it drives the chunk API itself.
 
 use std::io::{Read, Seek, SeekFrom};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use evtx::binxml::value_variant::BinXmlValue;
 use evtx::err::{ChunkError, EvtxError};
 use evtx::{EvtxChunkData, EvtxParser, EvtxRecord, ParserSettings};
 
+use super::binxml::{read_record, ChunkTemplates, FileTemplates, Record, Verdict, Verdicts};
 use super::{
     EventSink, InputError, InputErrorKind, RecordHead, SourceCtx, SourceKind, SourceReport,
 };
@@ -69,8 +69,8 @@ pub(crate) fn read_evtx<T: Read + Seek>(
         settings,
         channel_asked: AtomicBool::new(false),
         declined: AtomicBool::new(false),
-        heads_asked: AtomicU64::new(0),
-        heads_declined: AtomicU64::new(0),
+        templates: FileTemplates::default(),
+        verdicts: Verdicts::default(),
     };
     let mut chunks = parser.chunks();
     let mut outcomes: Vec<ChunkOutcome> = Vec::new();
@@ -237,15 +237,16 @@ struct FileState<'a> {
     settings: Arc<ParserSettings>,
     channel_asked: AtomicBool,
     declined: AtomicBool,
-    /// Records offered to `wants`, and how many it declined: when a sink has wanted every one
-    /// of the first [`PREFILTER_PROBE`] records, reading heads ahead of rendering only costs,
-    /// so the rest of the file is rendered first and asked after (same answers, less work).
-    heads_asked: AtomicU64,
-    heads_declined: AtomicU64,
+    /// The file's templates, read by [`binxml`] for the fast path.
+    templates: FileTemplates,
+    /// Which record shapes [`binxml`] reads exactly as the crate does.
+    verdicts: Verdicts,
 }
 
-/// See `FileState::heads_asked`.
-const PREFILTER_PROBE: u64 = 512;
+/// EVTX chunk header size (MS-EVEN6 §2.2.3), where a chunk's first record starts.
+const CHUNK_HEADER_SIZE: usize = 512;
+/// EVTX record header size (MS-EVEN6 §2.2.4): magic, size, record id, time.
+const RECORD_HEADER_SIZE: usize = 24;
 
 impl FileState<'_> {
     /// Reads one chunk. `cut` is where the bytes of a partial last chunk end: records that run
@@ -271,6 +272,13 @@ impl FileState<'_> {
             }
         };
         let number = data.number;
+        if cut.is_none() && self.channel_asked.load(Ordering::Relaxed) {
+            if let Some(fast) = self.fast_chunk(&data, seq) {
+                return fast;
+            }
+        }
+        let chunk_bytes = data.data.clone();
+        let mut templates = ChunkTemplates::new(&chunk_bytes, &self.templates);
         let mut chunk = match data.parse(Arc::clone(&self.settings)) {
             Ok(chunk) => chunk,
             Err(err) => {
@@ -282,10 +290,6 @@ impl FileState<'_> {
                 return outcome;
             }
         };
-        let mut heads = HeadShapes::default();
-        let prefilter = self.heads_declined.load(Ordering::Relaxed) > 0
-            || self.heads_asked.load(Ordering::Relaxed) < PREFILTER_PROBE;
-        let (mut asked, mut declined) = (0u64, 0u64);
         let mut text = String::new();
         for record in chunk.iter() {
             let record = match record {
@@ -296,8 +300,9 @@ impl FileState<'_> {
                 }
             };
             let record_id = record.event_record_id;
-            if cut.is_some_and(|cut| record.binxml_offset + u64::from(record.binxml_size) + 4 > cut)
-            {
+            let binxml = record.binxml_offset as usize;
+            let binxml_end = binxml + record.binxml_size as usize;
+            if cut.is_some_and(|cut| binxml_end as u64 + 4 > cut) {
                 continue;
             }
             outcome.records += 1;
@@ -305,39 +310,27 @@ impl FileState<'_> {
             outcome.first_time = Some(outcome.first_time.map_or(t, |f| f.min(t)));
             outcome.last_time = Some(outcome.last_time.map_or(t, |l| l.max(t)));
 
-            // The cheap head: from the substitution values, when this record's template has
-            // been learned (see `HeadShapes`). The file's first record is always rendered, so
-            // that its channel is known for `wants_channel`.
-            let instances = if prefilter {
-                record.template_instances().ok()
-            } else {
-                None
-            };
-            let values = instances.as_ref().and_then(|i| i.first());
-            if self.channel_asked.load(Ordering::Relaxed) {
-                if let Some(values) = values {
-                    if let Some(shape) = heads.trusted(values.template_def_offset) {
-                        asked += 1;
-                        match shape.head(&values.values, &mut text) {
-                            Some(head) if !self.sink.wants(&head) => {
-                                declined += 1;
-                                continue;
-                            }
-                            Some(_) => {
-                                // Wanted: render below, without asking again.
-                                match self.render(record, number, record_id) {
-                                    Ok(event) => self.sink.accept(event),
-                                    Err(err) => outcome.errors.push(err),
-                                }
-                                continue;
-                            }
-                            None => {}
+            // The record as `binxml` reads it, and whether that reading is known to be exact.
+            let fast = read_record(&mut templates, binxml, binxml_end);
+            let verdict = fast
+                .as_ref()
+                .map_or(Verdict::Bad, |f| self.verdicts.get(f.shape));
+            if verdict == Verdict::Good && self.channel_asked.load(Ordering::Relaxed) {
+                if let Some(fast) = &fast {
+                    if let Some(head) = fast.head(&mut text) {
+                        if !self.sink.wants(&head) {
+                            continue;
                         }
+                    }
+                    if let Some(event) = self.fast_event(fast, &mut templates, number, record_id) {
+                        if self.sink.wants(&head_of(&event)) {
+                            self.sink.accept(event);
+                        }
+                        continue;
                     }
                 }
             }
 
-            let learn_from = values.map(|v| (v.template_def_offset, v.values.clone()));
             let event = match self.render(record, number, record_id) {
                 Ok(event) => event,
                 Err(err) => {
@@ -345,8 +338,12 @@ impl FileState<'_> {
                     continue;
                 }
             };
-            if let Some((offset, values)) = learn_from {
-                heads.learn(offset, &event, &values, &mut text);
+            if let (Some(fast), Verdict::Unknown) = (&fast, verdict) {
+                let same = self
+                    .fast_event(fast, &mut templates, number, record_id)
+                    .is_some_and(|f| f == event);
+                let verdict = if same { Verdict::Good } else { Verdict::Bad };
+                self.verdicts.set(fast.shape, verdict);
             }
             if outcome.computer.is_none() && !event.computer.is_empty() {
                 outcome.computer = Some(event.computer.clone());
@@ -358,21 +355,87 @@ impl FileState<'_> {
                     return outcome;
                 }
             }
-            let head = RecordHead {
-                provider: &event.provider.name,
-                event_id: event.event_id,
-                channel: &event.channel,
-            };
-            asked += 1;
-            if self.sink.wants(&head) {
+            if self.sink.wants(&head_of(&event)) {
                 self.sink.accept(event);
-            } else {
-                declined += 1;
             }
         }
-        self.heads_asked.fetch_add(asked, Ordering::Relaxed);
-        self.heads_declined.fetch_add(declined, Ordering::Relaxed);
         outcome
+    }
+
+    /// Reads a whole chunk with [`binxml`], when every record in it has a shape known to read
+    /// exactly as the crate reads it; `None` sends the chunk to the crate. Nothing reaches the
+    /// sink until the whole chunk has been read, so a chunk given up half-way is not read twice.
+    fn fast_chunk(&self, data: &EvtxChunkData, seq: u64) -> Option<ChunkOutcome> {
+        let number = data.number;
+        let header = &data.header;
+        let bytes = &data.data[..];
+        let live_end = (header.free_space_offset as usize).min(bytes.len());
+        let mut templates = ChunkTemplates::new(bytes, &self.templates);
+        let mut outcome = ChunkOutcome {
+            seq,
+            ..ChunkOutcome::default()
+        };
+        let mut wanted = Vec::new();
+        let mut known: Option<u64> = None;
+        let mut text = String::new();
+        let mut offset = CHUNK_HEADER_SIZE;
+        while offset < live_end {
+            let head = bytes.get(offset..offset + RECORD_HEADER_SIZE)?;
+            if head[..4] != *b"\x2a\x2a\x00\x00" {
+                return None;
+            }
+            let size = u32::from_le_bytes(head[4..8].try_into().ok()?) as usize;
+            let record_id = u64::from_le_bytes(head[8..16].try_into().ok()?);
+            let filetime = u64::from_le_bytes(head[16..24].try_into().ok()?);
+            let end = offset.checked_add(size)?;
+            if size < RECORD_HEADER_SIZE + 4 || end > bytes.len() {
+                return None;
+            }
+            let time = filetime_timestamp(filetime)?;
+            let record = read_record(&mut templates, offset + RECORD_HEADER_SIZE, end - 4)?;
+            if known != Some(record.shape) {
+                if self.verdicts.get(record.shape) != Verdict::Good {
+                    return None;
+                }
+                known = Some(record.shape);
+            }
+            outcome.records += 1;
+            outcome.first_time = Some(outcome.first_time.map_or(time, |f| f.min(time)));
+            outcome.last_time = Some(outcome.last_time.map_or(time, |l| l.max(time)));
+            let declined = record
+                .head(&mut text)
+                .is_some_and(|head| !self.sink.wants(&head));
+            if !declined {
+                let event = self.fast_event(&record, &mut templates, number, record_id)?;
+                if outcome.computer.is_none() && !event.computer.is_empty() {
+                    outcome.computer = Some(event.computer.clone());
+                }
+                wanted.push(event);
+            }
+            if record_id == header.last_event_record_id {
+                break;
+            }
+            offset = end;
+        }
+        for event in wanted {
+            if self.sink.wants(&head_of(&event)) {
+                self.sink.accept(event);
+            }
+        }
+        Some(outcome)
+    }
+
+    /// A record built by [`binxml`], with its origin.
+    fn fast_event<'c>(
+        &self,
+        record: &Record<'c>,
+        templates: &mut ChunkTemplates<'c>,
+        chunk: Option<u64>,
+        record_id: u64,
+    ) -> Option<Event> {
+        let mut event = record.event(templates, self.ctx)?;
+        event.origin = self.ctx.origin(chunk, Some(record_id));
+        Some(event)
     }
 
     /// Renders one record fully into an `Event`.
@@ -502,186 +565,18 @@ fn describe(err: &EvtxError) -> String {
     text.replace(['\n', '\r'], " ")
 }
 
-/// Where a template puts the three head fields: a substitution index, or a value written in
-/// the template itself (classic events often name their provider and channel literally).
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Slot<T> {
-    Substitution(usize),
-    Literal(T),
-}
-
-/// The head of the records of one template: which substitution values hold the provider, the
-/// event id and the channel.
-///
-/// The public API of the evtx crate gives a record's substitution values
-/// (`template_instances`) but not its template's structure, so the shape is learned from the
-/// first record of each template in a chunk, rendered in full: each head field is looked for
-/// among the values (preferring the index where Windows' System template puts it: event id
-/// 3, provider 14, channel 16), and a field found in no value is a literal of the template.
-/// The shape is trusted only after a second record of the same template, rendered in full
-/// too, agrees; a template whose records disagree is always rendered.
-#[derive(Debug, Clone)]
-struct HeadShape {
-    provider: Slot<String>,
-    event_id: Slot<u32>,
-    channel: Slot<String>,
-}
-
-/// What is known about the templates of one chunk (template definitions are chunk-local).
-#[derive(Debug, Default)]
-struct HeadShapes {
-    templates: std::collections::HashMap<u32, Learned>,
-}
-
-#[derive(Debug)]
-enum Learned {
-    /// Seen once: a candidate shape waiting for a second record to confirm it.
-    Candidate(HeadShape),
-    Trusted(HeadShape),
-    /// The values do not tell the head reliably: render every record of this template.
-    Unknown,
-}
-
-impl HeadShapes {
-    fn trusted(&self, template: u32) -> Option<&HeadShape> {
-        match self.templates.get(&template) {
-            Some(Learned::Trusted(shape)) => Some(shape),
-            _ => None,
-        }
-    }
-
-    fn learn(
-        &mut self,
-        template: u32,
-        event: &Event,
-        values: &[BinXmlValue<'_>],
-        text: &mut String,
-    ) {
-        let next = match self.templates.get(&template) {
-            None => match HeadShape::guess(event, values) {
-                Some(shape) => Learned::Candidate(shape),
-                None => Learned::Unknown,
-            },
-            Some(Learned::Candidate(shape)) => {
-                let agrees = shape.head(values, text).is_some_and(|head| {
-                    head.provider == event.provider.name
-                        && head.event_id == event.event_id
-                        && head.channel == event.channel
-                });
-                if agrees {
-                    Learned::Trusted(shape.clone())
-                } else {
-                    Learned::Unknown
-                }
-            }
-            Some(_) => return,
-        };
-        self.templates.insert(template, next);
+/// The head of a built event, for the sink's pre-filter.
+fn head_of(event: &Event) -> RecordHead<'_> {
+    RecordHead {
+        provider: &event.provider.name,
+        event_id: event.event_id,
+        channel: &event.channel,
     }
 }
 
-impl HeadShape {
-    fn guess(event: &Event, values: &[BinXmlValue<'_>]) -> Option<HeadShape> {
-        let strings: Vec<Option<String>> = values.iter().map(value_string).collect();
-        let string_slot = |wanted: &str, preferred: usize| -> Option<Slot<String>> {
-            let hits: Vec<usize> = (0..strings.len())
-                .filter(|&i| strings[i].as_deref() == Some(wanted))
-                .collect();
-            match hits.as_slice() {
-                [] => Some(Slot::Literal(wanted.to_string())),
-                [one] => Some(Slot::Substitution(*one)),
-                many if many.contains(&preferred) => Some(Slot::Substitution(preferred)),
-                _ => None,
-            }
-        };
-        let numbers: Vec<Option<u64>> = values.iter().map(value_number).collect();
-        let hits: Vec<usize> = (0..numbers.len())
-            .filter(|&i| numbers[i] == Some(u64::from(event.event_id)))
-            .collect();
-        let event_id = match hits.as_slice() {
-            [] => Slot::Literal(event.event_id),
-            [one] => Slot::Substitution(*one),
-            many if many.contains(&3) => Slot::Substitution(3),
-            _ => return None,
-        };
-        Some(HeadShape {
-            provider: string_slot(&event.provider.name, 14)?,
-            event_id,
-            channel: string_slot(&event.channel, 16)?,
-        })
-    }
-
-    /// The head of a record of this template, from its values. `text` holds the decoded
-    /// provider name; the channel is decoded into a second buffer inside it.
-    fn head<'t>(
-        &'t self,
-        values: &[BinXmlValue<'_>],
-        text: &'t mut String,
-    ) -> Option<RecordHead<'t>> {
-        text.clear();
-        let mut provider_end = 0;
-        let mut literal_provider: Option<&str> = None;
-        match &self.provider {
-            Slot::Literal(name) => literal_provider = Some(name),
-            Slot::Substitution(i) => {
-                push_string(values.get(*i)?, text)?;
-                provider_end = text.len();
-            }
-        }
-        let mut literal_channel: Option<&str> = None;
-        match &self.channel {
-            Slot::Literal(name) => literal_channel = Some(name),
-            Slot::Substitution(i) => {
-                push_string(values.get(*i)?, text)?;
-            }
-        }
-        let event_id = match &self.event_id {
-            Slot::Literal(id) => *id,
-            Slot::Substitution(i) => u32::try_from(value_number(values.get(*i)?)?).ok()? & 0xFFFF,
-        };
-        let text: &'t str = text;
-        Some(RecordHead {
-            provider: literal_provider.unwrap_or(&text[..provider_end]),
-            event_id,
-            channel: literal_channel.unwrap_or(&text[provider_end..]),
-        })
-    }
-}
-
-/// A string substitution value, as the XML rendering writes it (trailing NULs dropped).
-fn value_string(value: &BinXmlValue<'_>) -> Option<String> {
-    let mut out = String::new();
-    push_string(value, &mut out)?;
-    Some(out)
-}
-
-fn push_string(value: &BinXmlValue<'_>, out: &mut String) -> Option<()> {
-    match value {
-        BinXmlValue::StringType(s) => {
-            let start = out.len();
-            out.push_str(&s.to_string().ok()?);
-            let trimmed = out[start..].trim_end_matches('\0').len();
-            out.truncate(start + trimmed);
-        }
-        BinXmlValue::AnsiStringType(s) => out.push_str(s.trim_end_matches('\0')),
-        _ => return None,
-    }
-    Some(())
-}
-
-/// An unsigned integer substitution value.
-fn value_number(value: &BinXmlValue<'_>) -> Option<u64> {
-    Some(match *value {
-        BinXmlValue::UInt8Type(v) => v.into(),
-        BinXmlValue::UInt16Type(v) => v.into(),
-        BinXmlValue::UInt32Type(v) => v.into(),
-        BinXmlValue::UInt64Type(v) => v,
-        BinXmlValue::Int8Type(v) => u64::try_from(v).ok()?,
-        BinXmlValue::Int16Type(v) => u64::try_from(v).ok()?,
-        BinXmlValue::Int32Type(v) => u64::try_from(v).ok()?,
-        BinXmlValue::Int64Type(v) => u64::try_from(v).ok()?,
-        BinXmlValue::HexInt32Type(v) => v.into(),
-        BinXmlValue::HexInt64Type(v) => v,
-        _ => return None,
-    })
+/// A record header's FILETIME as a timestamp, as the crate converts it.
+fn filetime_timestamp(filetime: u64) -> Option<jiff::Timestamp> {
+    const UNIX_EPOCH_TICKS: i128 = 116_444_736_000_000_000;
+    let nanos = (i128::from(filetime) - UNIX_EPOCH_TICKS) * 100;
+    jiff::Timestamp::from_nanosecond(nanos).ok()
 }

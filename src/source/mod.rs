@@ -16,6 +16,7 @@ use crate::event::{Event, Origin};
 
 pub mod archive;
 mod assemble;
+mod binxml;
 pub mod evtx;
 pub mod json;
 mod utf16;

@@ -257,7 +257,7 @@ fn resolve_reference(reference: &BytesRef<'_>) -> String {
     }
 }
 
-type Step = Result<Option<Event>, (InputErrorKind, String)>;
+pub(crate) type Step = Result<Option<Event>, (InputErrorKind, String)>;
 
 /// The part of an event an element belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -282,7 +282,7 @@ struct Open {
 /// Turns the element stream of one `<Event>` at a time into [`Event`]s. Driven by quick-xml
 /// for text input and by [`scan_rendered`] for the EVTX parser's own rendering, so that both
 /// map the event schema the same way.
-struct Assembler<'c> {
+pub(crate) struct Assembler<'c> {
     ctx: &'c SourceCtx,
     builder: Option<EventBuilder>,
     /// Elements open below `<Event>` (the first is the section).
@@ -295,7 +295,7 @@ struct Assembler<'c> {
 }
 
 impl<'c> Assembler<'c> {
-    fn new(ctx: &'c SourceCtx) -> Self {
+    pub(crate) fn new(ctx: &'c SourceCtx) -> Self {
         Assembler {
             ctx,
             builder: None,
@@ -306,11 +306,11 @@ impl<'c> Assembler<'c> {
         }
     }
 
-    fn wants_text(&self) -> bool {
+    pub(crate) fn wants_text(&self) -> bool {
         self.builder.is_some() && !self.stack.is_empty()
     }
 
-    fn text(&mut self, text: &str) -> Step {
+    pub(crate) fn text(&mut self, text: &str) -> Step {
         if self.text.len() + text.len() > MAX_RUN {
             return Err((
                 InputErrorKind::LimitExceeded,
@@ -337,14 +337,14 @@ impl<'c> Assembler<'c> {
 
     /// Whether the attributes of the element just opened matter (System children, and
     /// EventData `<Data Name=...>`).
-    fn wants_attributes(&self) -> bool {
+    pub(crate) fn wants_attributes(&self) -> bool {
         self.builder.is_some()
             && self.stack.len() == 2
             && matches!(self.section(), Some(Section::System | Section::EventData))
     }
 
     /// An element opens (its attributes follow through [`Assembler::attribute`]).
-    fn open(&mut self, name: &str) -> Step {
+    pub(crate) fn open(&mut self, name: &str) -> Step {
         let Some(builder) = self.builder.as_mut() else {
             if name == "Event" {
                 self.builder = Some(EventBuilder::new());
@@ -371,7 +371,7 @@ impl<'c> Assembler<'c> {
     }
 
     /// An attribute of the element just opened; call only when [`Assembler::wants_attributes`].
-    fn attribute(&mut self, key: &str, value: &str) {
+    pub(crate) fn attribute(&mut self, key: &str, value: &str) {
         let Some(open) = self.stack.last() else {
             return;
         };
@@ -390,7 +390,7 @@ impl<'c> Assembler<'c> {
     }
 
     /// The start tag is complete; `empty` for `<x/>`. An empty `<Event/>` is not an event.
-    fn opened(&mut self, empty: bool) -> Step {
+    pub(crate) fn opened(&mut self, empty: bool) -> Step {
         if !empty {
             return Ok(None);
         }
@@ -401,7 +401,7 @@ impl<'c> Assembler<'c> {
         self.end()
     }
 
-    fn end(&mut self) -> Step {
+    pub(crate) fn end(&mut self) -> Step {
         if self.builder.is_none() {
             return Ok(None);
         }
@@ -599,7 +599,7 @@ fn find(bytes: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
 }
 
 /// The local part of a possibly prefixed name (`ns:Event` → `Event`).
-fn local(name: &str) -> &str {
+pub(crate) fn local(name: &str) -> &str {
     match name.bytes().position(|b| b == b':') {
         Some(colon) => &name[colon + 1..],
         None => name,

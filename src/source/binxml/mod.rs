@@ -1,0 +1,114 @@
+//! Reading EVTX records straight from a chunk's bytes, for speed.
+//!
+//! Nearly every record Windows writes is one template instance: a reference to a template
+//! definition stored once in the chunk, and a table of typed substitution values (MS-EVEN6
+//! §2.2.12). The `evtx` crate renders such a record as a whole document; its public API offers
+//! no view of the template, so asking it for one record's event id means rendering the record.
+//! That costs more than everything `evident scan` does with the records no rule wants.
+//!
+//! This module reads the template definitions and the value tables itself: the System head of
+//! a record (provider, event id, channel) comes from the values without rendering anything,
+//! and a wanted record is built into an [`Event`] by replaying its template with the values
+//! through the same assembler that reads XML, so both ways give the same `Event`.
+//!
+//! It reads only what it fully understands and answers `None` for anything else (array
+//! values, CDATA, reals, damaged bytes ...); the caller then reads that chunk with the crate.
+//! And it is checked against the crate at run time: the first record of every record shape
+//! (outer template plus embedded ones) in a file is read both ways, and a shape whose two
+//! readings differ is always read by the crate (see [`Verdicts`]).
+
+mod cursor;
+mod record;
+mod template;
+mod value;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+pub(crate) use record::{read_record, Record};
+pub(crate) use template::Template;
+
+/// The parsed templates of one file, shared by the threads that read its chunks. Templates
+/// are interned by content, so the same definition in different chunks gets one id.
+#[derive(Debug, Default)]
+pub(crate) struct FileTemplates {
+    interned: Mutex<HashMap<Arc<Template>, u32>>,
+}
+
+impl FileTemplates {
+    fn intern(&self, template: Template) -> (u32, Arc<Template>) {
+        let Ok(mut interned) = self.interned.lock() else {
+            return (u32::MAX, Arc::new(template));
+        };
+        if let Some((known, id)) = interned.get_key_value(&template) {
+            return (*id, Arc::clone(known));
+        }
+        let id = interned.len() as u32;
+        let template = Arc::new(template);
+        interned.insert(Arc::clone(&template), id);
+        (id, template)
+    }
+}
+
+/// The templates of one chunk by their offset (definitions are chunk-local).
+pub(crate) struct ChunkTemplates<'c> {
+    chunk: &'c [u8],
+    file: &'c FileTemplates,
+    by_offset: HashMap<u32, Option<(u32, Arc<Template>)>>,
+}
+
+impl<'c> ChunkTemplates<'c> {
+    pub(crate) fn new(chunk: &'c [u8], file: &'c FileTemplates) -> Self {
+        ChunkTemplates {
+            chunk,
+            file,
+            by_offset: HashMap::new(),
+        }
+    }
+
+    /// The template defined at chunk offset `def`, parsed once per chunk.
+    fn get(&mut self, def: u32) -> Option<(u32, Arc<Template>)> {
+        let (chunk, file) = (self.chunk, self.file);
+        self.by_offset
+            .entry(def)
+            .or_insert_with(|| template::parse(chunk, def as usize).map(|t| file.intern(t)))
+            .clone()
+    }
+}
+
+/// What is known about reading one record shape here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    /// Not yet compared with the crate's reading.
+    Unknown,
+    /// Read here, equal to the crate's reading.
+    Good,
+    /// Read differently here, or not readable here: always read by the crate.
+    Bad,
+}
+
+/// The verdicts of one file, by record shape.
+#[derive(Debug, Default)]
+pub(crate) struct Verdicts {
+    by_shape: Mutex<HashMap<u64, Verdict>>,
+}
+
+impl Verdicts {
+    pub(crate) fn get(&self, shape: u64) -> Verdict {
+        self.by_shape
+            .lock()
+            .ok()
+            .and_then(|v| v.get(&shape).copied())
+            .unwrap_or(Verdict::Unknown)
+    }
+
+    /// Records a verdict; a `Bad` one is never taken back.
+    pub(crate) fn set(&self, shape: u64, verdict: Verdict) {
+        if let Ok(mut v) = self.by_shape.lock() {
+            let entry = v.entry(shape).or_insert(verdict);
+            if *entry != Verdict::Bad {
+                *entry = verdict;
+            }
+        }
+    }
+}

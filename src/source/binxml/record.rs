@@ -1,0 +1,413 @@
+//! One record: its template instance read from the chunk, its head, and its `Event`.
+
+use std::sync::Arc;
+
+use super::cursor::{u32_at, Cursor};
+use super::template::{Slot, Template, Tok};
+use super::value::{read_values, sanitize_utf16, ty, write_text, Raw};
+use super::ChunkTemplates;
+use crate::event::Event;
+use crate::source::xml::Assembler;
+use crate::source::{RecordHead, SourceCtx};
+
+/// How deep embedded BinXML fragments may nest.
+const MAX_NESTING: usize = 8;
+
+/// A record read as a template instance.
+pub(crate) struct Record<'a> {
+    template: Arc<Template>,
+    values: Vec<Raw<'a>>,
+    /// Identifies the record's shape: its template and those of its embedded fragments.
+    pub shape: u64,
+}
+
+/// Reads the record whose BinXML is `chunk[start..end]`. `None` when it is not a single
+/// template instance this module can read.
+pub(crate) fn read_record<'a>(
+    templates: &mut ChunkTemplates<'a>,
+    start: usize,
+    end: usize,
+) -> Option<Record<'a>> {
+    let (id, template, values) = instance(templates, start, end)?;
+    let mut shape = Fnv::new();
+    shape.add(id);
+    shape_of(templates, &values, &mut shape, 0)?;
+    Some(Record {
+        template,
+        values,
+        shape: shape.0,
+    })
+}
+
+/// A fragment holding one template instance: the template's id, the template, the values.
+fn instance<'a>(
+    templates: &mut ChunkTemplates<'a>,
+    start: usize,
+    end: usize,
+) -> Option<(u32, Arc<Template>, Vec<Raw<'a>>)> {
+    let chunk = templates.chunk;
+    let mut cur = Cursor::at(chunk.get(..end)?, start);
+    // A record starts with a fragment header; an embedded fragment often does not.
+    let mut token = cur.u8()?;
+    if token == 0x0f {
+        cur.skip(3)?;
+        token = cur.u8()?;
+    }
+    if token != 0x0c {
+        return None;
+    }
+    cur.skip(5)?;
+    let def = cur.u32()?;
+    if def as usize == cur.pos() {
+        // The definition is written inline, here: skip it.
+        let size = u32_at(chunk, cur.pos() + 20)? as usize;
+        cur.skip(24usize.checked_add(size)?)?;
+    }
+    let mut values = Vec::new();
+    read_values(&mut cur, &mut values)?;
+    // Nothing but the end of the fragment may follow.
+    if cur.pos() < end && cur.u8()? != 0x00 {
+        return None;
+    }
+    let (id, template) = templates.get(def)?;
+    Some((id, template, values))
+}
+
+fn shape_of(
+    templates: &mut ChunkTemplates<'_>,
+    values: &[Raw<'_>],
+    shape: &mut Fnv,
+    depth: usize,
+) -> Option<()> {
+    for value in values
+        .iter()
+        .filter(|v| v.ty == ty::BINXML && !v.bytes.is_empty())
+    {
+        if depth >= MAX_NESTING {
+            return None;
+        }
+        let end = value.offset + value.bytes.len();
+        let (id, _, nested) = instance(templates, value.offset, end)?;
+        shape.add(id);
+        shape_of(templates, &nested, shape, depth + 1)?;
+    }
+    shape.add(u32::MAX);
+    Some(())
+}
+
+impl<'a> Record<'a> {
+    /// The System head from the values, without building the event. `None` when the
+    /// template does not tell it plainly (then build the event and ask it).
+    pub(crate) fn head<'t>(&'t self, text: &'t mut String) -> Option<RecordHead<'t>> {
+        text.clear();
+        let head = &self.template.head;
+        let guarded = head
+            .guards
+            .iter()
+            .any(|g| self.values.get(usize::from(*g)).is_none_or(Raw::is_null));
+        if guarded {
+            return None;
+        }
+        let provider = self.slot_text(&self.template.head.provider, text)?;
+        let channel = self.slot_text(&self.template.head.channel, text)?;
+        let event_id = match &self.template.head.event_id {
+            Slot::Literal(id) => u32::try_from(crate::source::assemble::parse_number(id)?).ok()?,
+            Slot::Value(i) => {
+                let value = self.values.get(usize::from(*i))?;
+                u32::try_from(value.number()?).ok()?
+            }
+            Slot::Unknown => return None,
+        } & 0xFFFF;
+        let text: &'t str = text;
+        let pick = |part: Part<'t>| match part {
+            Part::Literal(s) => s.trim(),
+            Part::Text(range) => text[range].trim(),
+        };
+        Some(RecordHead {
+            provider: pick(provider),
+            event_id,
+            channel: pick(channel),
+        })
+    }
+
+    fn slot_text<'t>(&'t self, slot: &'t Slot, text: &mut String) -> Option<Part<'t>> {
+        match slot {
+            Slot::Literal(s) => Some(Part::Literal(s)),
+            Slot::Value(i) => {
+                let value = self.values.get(usize::from(*i))?;
+                if !matches!(value.ty, ty::STRING | ty::ANSI_STRING | ty::NULL) {
+                    return None;
+                }
+                let start = text.len();
+                write_text(value, text)?;
+                Some(Part::Text(start..text.len()))
+            }
+            Slot::Unknown => None,
+        }
+    }
+
+    /// The whole record as an `Event` (origin left for the caller to set).
+    pub(crate) fn event(
+        &self,
+        templates: &mut ChunkTemplates<'a>,
+        ctx: &SourceCtx,
+    ) -> Option<Event> {
+        let mut replay = Replay {
+            asm: Assembler::new(ctx),
+            attr: None,
+            attr_value: String::new(),
+            scratch: String::new(),
+            event: None,
+        };
+        replay.template(templates, &self.template, &self.values, 0)?;
+        replay.event
+    }
+}
+
+enum Part<'t> {
+    Literal(&'t str),
+    Text(std::ops::Range<usize>),
+}
+
+/// Plays a template with its values into the XML assembler, as the rendering would read.
+struct Replay<'c> {
+    asm: Assembler<'c>,
+    /// The attribute being collected, while one is open: the index of its `Attr` token and
+    /// whether the assembler wants it; its value so far is `attr_value`.
+    attr: Option<(usize, bool)>,
+    attr_value: String,
+    scratch: String,
+    event: Option<Event>,
+}
+
+impl<'c> Replay<'c> {
+    fn template<'a>(
+        &mut self,
+        templates: &mut ChunkTemplates<'a>,
+        template: &Template,
+        values: &[Raw<'a>],
+        depth: usize,
+    ) -> Option<()> {
+        let toks = &template.toks;
+        self.range(templates, toks, 0..toks.len(), values, None, depth)
+    }
+
+    /// Plays `toks[range]`. `item` stands for the value of one substitution: an item of a
+    /// string array, while the element holding it is repeated once per item.
+    fn range<'a>(
+        &mut self,
+        templates: &mut ChunkTemplates<'a>,
+        toks: &[Tok],
+        range: std::ops::Range<usize>,
+        values: &[Raw<'a>],
+        item: Option<(u16, &[u8])>,
+        depth: usize,
+    ) -> Option<()> {
+        let mut i = range.start;
+        while i < range.end {
+            let tok = toks.get(i)?;
+            i += 1;
+            match tok {
+                Tok::Open {
+                    name,
+                    dependency,
+                    close,
+                } => {
+                    let left_out = dependency
+                        .and_then(|d| values.get(usize::from(d)))
+                        .is_some_and(Raw::is_null);
+                    if left_out {
+                        i = *close;
+                        continue;
+                    }
+                    if item.is_none() {
+                        if let Some((index, items)) = array_in(toks, i - 1, values)? {
+                            // MS-EVEN6 §3.1.4.7.5: the element is repeated once per item.
+                            for one in items {
+                                self.asm.open(name).ok()?;
+                                let inner = i..*close;
+                                self.range(
+                                    templates,
+                                    toks,
+                                    inner,
+                                    values,
+                                    Some((index, one)),
+                                    depth,
+                                )?;
+                            }
+                            i = *close;
+                            continue;
+                        }
+                    }
+                    self.asm.open(name).ok()?;
+                }
+                Tok::Attr(_) => {
+                    self.flush_attr(toks);
+                    self.attr = Some((i - 1, self.asm.wants_attributes()));
+                }
+                Tok::CloseStart => {
+                    self.flush_attr(toks);
+                    self.step(|asm| asm.opened(false))?;
+                }
+                Tok::CloseEmpty => {
+                    self.flush_attr(toks);
+                    self.step(|asm| asm.opened(true))?;
+                }
+                Tok::End => self.step(|asm| asm.end())?,
+                Tok::Text(text) => self.text(text)?,
+                Tok::Subst { index, .. } => {
+                    if let Some((_, one)) = item.filter(|(at, _)| at == index) {
+                        let mut scratch = std::mem::take(&mut self.scratch);
+                        scratch.clear();
+                        sanitize_utf16(one, &mut scratch);
+                        let pushed = self.text(&scratch);
+                        self.scratch = scratch;
+                        pushed?;
+                        continue;
+                    }
+                    let Some(value) = values.get(usize::from(*index)) else {
+                        continue;
+                    };
+                    match value.ty {
+                        ty::NULL => {}
+                        ty::BINXML if value.bytes.is_empty() => {}
+                        ty::STRING_ARRAY => return None,
+                        ty::BINXML => {
+                            if self.attr.is_some() || depth >= MAX_NESTING {
+                                return None;
+                            }
+                            let end = value.offset + value.bytes.len();
+                            let (_, nested, nested_values) =
+                                instance(templates, value.offset, end)?;
+                            self.template(templates, &nested, &nested_values, depth + 1)?;
+                        }
+                        _ => {
+                            let mut scratch = std::mem::take(&mut self.scratch);
+                            scratch.clear();
+                            let written = write_text(value, &mut scratch);
+                            let pushed = written.and_then(|_| self.text(&scratch));
+                            self.scratch = scratch;
+                            pushed?;
+                        }
+                    }
+                }
+            }
+        }
+        Some(())
+    }
+
+    fn text(&mut self, text: &str) -> Option<()> {
+        if self.attr.is_some() {
+            self.attr_value.push_str(text);
+        } else if self.asm.wants_text() {
+            self.asm.text(text).ok()?;
+        }
+        Some(())
+    }
+
+    /// Hands the attribute collected so far to the assembler; the rendering leaves out an
+    /// attribute whose value is empty.
+    fn flush_attr(&mut self, toks: &[Tok]) {
+        if let Some((at, wanted)) = self.attr.take() {
+            if let (true, false, Some(Tok::Attr(name))) =
+                (wanted, self.attr_value.is_empty(), toks.get(at))
+            {
+                self.asm.attribute(name, &self.attr_value);
+            }
+            self.attr_value.clear();
+        }
+    }
+
+    fn step(
+        &mut self,
+        f: impl FnOnce(&mut Assembler<'c>) -> crate::source::xml::Step,
+    ) -> Option<()> {
+        if let Some(event) = f(&mut self.asm).ok()? {
+            self.event = Some(event);
+        }
+        Some(())
+    }
+}
+
+/// The string array the element opened at `open` repeats over, if any: its substitution index
+/// and its items. `Some(None)` when the element holds no array; `None` for an array in a place
+/// this reader does not expand (an attribute, beside child elements, several arrays, or an
+/// array of another type), which the crate then reads.
+#[allow(clippy::type_complexity)]
+fn array_in<'v>(
+    toks: &[Tok],
+    open: usize,
+    values: &[Raw<'v>],
+) -> Option<Option<(u16, Vec<&'v [u8]>)>> {
+    let Some(Tok::Open { close, .. }) = toks.get(open) else {
+        return Some(None);
+    };
+    let mut found = None;
+    let mut has_child = false;
+    // Only the element's own content counts: child elements are skipped whole.
+    let mut i = open + 1;
+    while i + 1 < *close {
+        let tok = toks.get(i)?;
+        i += 1;
+        match tok {
+            Tok::Open { close, .. } => {
+                has_child = true;
+                i = *close;
+            }
+            Tok::Subst { index, .. } => {
+                let Some(value) = values.get(usize::from(*index)) else {
+                    continue;
+                };
+                if value.ty & 0x80 == 0 {
+                    continue;
+                }
+                if value.ty != ty::STRING_ARRAY || found.is_some() {
+                    return None;
+                }
+                found = Some((*index, value.bytes));
+            }
+            _ => {}
+        }
+    }
+    let Some((index, bytes)) = found else {
+        return Some(None);
+    };
+    if has_child {
+        return None;
+    }
+    // NUL-terminated UTF-16 strings, one after the other; the last must be terminated too.
+    let mut items = Vec::new();
+    let mut start = 0;
+    let mut at = 0;
+    while at + 1 < bytes.len() {
+        if bytes[at] == 0 && bytes[at + 1] == 0 {
+            items.push(&bytes[start..at]);
+            start = at + 2;
+        }
+        at += 2;
+    }
+    if start != bytes.len() {
+        return None;
+    }
+    if items.is_empty() {
+        // An empty array renders as nothing, in one element (the crate repeats from two items).
+        items.push(&[]);
+    }
+    Some(Some((index, items)))
+}
+
+/// FNV-1a over the template ids of a record shape.
+struct Fnv(u64);
+
+impl Fnv {
+    fn new() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+
+    fn add(&mut self, id: u32) {
+        for byte in id.to_le_bytes() {
+            self.0 ^= u64::from(byte);
+            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+}

@@ -1,0 +1,253 @@
+//! Template definitions (MS-EVEN6 §2.2.12 "TemplateDefinition"): the element tree of a record
+//! with every variable part left as a numbered substitution, stored once per chunk and shared
+//! by all the records written from it.
+//!
+//! A definition is read into a flat token list with its names resolved, so a parsed
+//! `Template` no longer depends on the chunk it came from and equal definitions of different
+//! chunks compare equal (that is what lets a verdict about one template hold for a whole file).
+
+use super::cursor::{u16_at, u32_at, Cursor};
+use super::value::sanitize_utf16;
+
+/// Deepest element nesting accepted in a definition (the XML reader's limit).
+const MAX_DEPTH: usize = crate::source::xml::MAX_DEPTH;
+
+/// One token of a definition.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum Tok {
+    /// An element start; `close` is the index just past its end, so that an element left out
+    /// (its dependency is null) is skipped in one step.
+    Open {
+        name: Box<str>,
+        dependency: Option<u16>,
+        close: usize,
+    },
+    /// An attribute of the element just opened; its value is the tokens up to the next
+    /// `Attr`, `CloseStart` or `CloseEmpty`.
+    Attr(Box<str>),
+    CloseStart,
+    CloseEmpty,
+    End,
+    /// Literal text, already as the XML rendering shows it once unescaped.
+    Text(Box<str>),
+    Subst {
+        index: u16,
+        optional: bool,
+    },
+}
+
+/// Where a System head field of the records of a template comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum Slot {
+    /// Written in the template itself (classic events name provider and channel literally).
+    Literal(Box<str>),
+    /// The value of this substitution.
+    Value(u16),
+    /// Not a single literal or substitution: the record must be decoded to know it.
+    Unknown,
+}
+
+/// The provider name, event id and channel of a template's records.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct Head {
+    pub provider: Slot,
+    pub event_id: Slot,
+    pub channel: Slot,
+    /// The dependencies of the elements that hold them: when one of these values is null,
+    /// an element is left out and the head is not plain.
+    pub guards: Vec<u16>,
+}
+
+/// A parsed template definition.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct Template {
+    pub toks: Vec<Tok>,
+    pub head: Head,
+}
+
+/// Reads the definition at chunk offset `def` (its 24-byte header, then the BinXML body).
+/// `None` for anything this reader does not handle; the record then goes to the `evtx` crate.
+pub(crate) fn parse(chunk: &[u8], def: usize) -> Option<Template> {
+    let size = u32_at(chunk, def.checked_add(20)?)? as usize;
+    let start = def.checked_add(24)?;
+    let end = start.checked_add(size)?.min(chunk.len());
+    let mut cur = Cursor::at(chunk, start);
+    let mut toks = Vec::new();
+    let mut open: Vec<usize> = Vec::new();
+    while cur.pos() < end {
+        match cur.u8()? {
+            0x00 => break,
+            0x0f => cur.skip(3)?,
+            token @ (0x01 | 0x41) => {
+                let dependency = cur.u16()?;
+                cur.skip(4)?;
+                let name = name_ref(&mut cur)?;
+                if token & 0x40 != 0 {
+                    cur.skip(4)?;
+                }
+                if open.len() >= MAX_DEPTH {
+                    return None;
+                }
+                open.push(toks.len());
+                toks.push(Tok::Open {
+                    name,
+                    dependency: (dependency != 0xffff).then_some(dependency),
+                    close: 0,
+                });
+            }
+            0x02 => toks.push(Tok::CloseStart),
+            token @ (0x03 | 0x04) => {
+                toks.push(if token == 0x03 {
+                    Tok::CloseEmpty
+                } else {
+                    Tok::End
+                });
+                let at = open.pop()?;
+                let after = toks.len();
+                if let Some(Tok::Open { close, .. }) = toks.get_mut(at) {
+                    *close = after;
+                }
+            }
+            0x05 | 0x45 => {
+                // Literal values in definitions are strings (type 0x01) in practice.
+                if cur.u8()? != 0x01 {
+                    return None;
+                }
+                let units = cur.u16()? as usize;
+                let bytes = cur.bytes(units.checked_mul(2)?)?;
+                let mut text = String::new();
+                sanitize_utf16(bytes, &mut text);
+                toks.push(Tok::Text(text.into()));
+            }
+            0x06 | 0x46 => toks.push(Tok::Attr(name_ref(&mut cur)?)),
+            token @ (0x0d | 0x0e) => {
+                let index = cur.u16()?;
+                cur.skip(1)?;
+                toks.push(Tok::Subst {
+                    index,
+                    optional: token == 0x0e,
+                });
+            }
+            // CDATA, character and entity references, processing instructions, a nested
+            // template instance: rare in definitions, left to the crate.
+            _ => return None,
+        }
+    }
+    if !open.is_empty() || toks.is_empty() {
+        return None;
+    }
+    let head = head_of(&toks);
+    Some(Template { toks, head })
+}
+
+/// A name reference: a chunk offset of a name record (`next u32, hash u16, units u16, UTF-16,
+/// NUL`), which may sit inline right after the reference.
+fn name_ref(cur: &mut Cursor<'_>) -> Option<Box<str>> {
+    let offset = cur.u32()? as usize;
+    let data = cur.data();
+    let units = u16_at(data, offset.checked_add(6)?)? as usize;
+    let start = offset + 8;
+    let bytes = data.get(start..start.checked_add(units.checked_mul(2)?)?)?;
+    if offset == cur.pos() {
+        cur.skip(8 + units * 2 + 2)?;
+    }
+    let name: String = char::decode_utf16(
+        bytes
+            .chunks_exact(2)
+            .map(|pair| u16::from_le_bytes([pair[0], pair[1]])),
+    )
+    .collect::<Result<_, _>>()
+    .ok()?;
+    Some(crate::source::xml::local(&name).into())
+}
+
+/// Finds the head fields in the `Event/System` part of a definition.
+fn head_of(toks: &[Tok]) -> Head {
+    let mut head = Head {
+        provider: Slot::Unknown,
+        event_id: Slot::Unknown,
+        channel: Slot::Unknown,
+        guards: Vec::new(),
+    };
+    let mut path: Vec<(&str, Option<u16>)> = Vec::new();
+    for (i, tok) in toks.iter().enumerate() {
+        match tok {
+            Tok::Open {
+                name, dependency, ..
+            } => {
+                path.push((name, *dependency));
+                let in_system = path.len() == 3 && path[0].0 == "Event" && path[1].0 == "System";
+                let slot = match &**name {
+                    "EventID" if in_system => &mut head.event_id,
+                    "Channel" if in_system => &mut head.channel,
+                    "Provider" if in_system => &mut head.provider,
+                    _ => continue,
+                };
+                *slot = if &**name == "Provider" {
+                    attr_slot(toks, i, "Name")
+                } else {
+                    content_slot(toks, i)
+                };
+                head.guards.extend(path.iter().filter_map(|p| p.1));
+            }
+            Tok::CloseEmpty | Tok::End => {
+                path.pop();
+            }
+            _ => {}
+        }
+    }
+    head.guards.sort_unstable();
+    head.guards.dedup();
+    head
+}
+
+/// The slot of one part, or `Unknown` for none or several.
+fn single(parts: &[Tok]) -> Slot {
+    match parts {
+        [Tok::Text(text)] => Slot::Literal(text.clone()),
+        [Tok::Subst { index, .. }] => Slot::Value(*index),
+        [] => Slot::Literal("".into()),
+        _ => Slot::Unknown,
+    }
+}
+
+/// The text content of the element opened at `at`, when it has no child element.
+fn content_slot(toks: &[Tok], at: usize) -> Slot {
+    let Some(Tok::Open { close, .. }) = toks.get(at) else {
+        return Slot::Unknown;
+    };
+    let inner = &toks[at + 1..*close];
+    let Some(start) = inner.iter().position(|t| matches!(t, Tok::CloseStart)) else {
+        return Slot::Literal("".into());
+    };
+    match inner.get(start + 1..inner.len().saturating_sub(1)) {
+        Some(parts)
+            if parts
+                .iter()
+                .all(|t| matches!(t, Tok::Text(_) | Tok::Subst { .. })) =>
+        {
+            single(parts)
+        }
+        _ => Slot::Unknown,
+    }
+}
+
+/// The value of attribute `wanted` of the element opened at `at`.
+fn attr_slot(toks: &[Tok], at: usize, wanted: &str) -> Slot {
+    let mut i = at + 1;
+    while let Some(tok) = toks.get(i) {
+        match tok {
+            Tok::Attr(name) if &**name == wanted => {
+                let rest = &toks[i + 1..];
+                let len = rest
+                    .iter()
+                    .position(|t| !matches!(t, Tok::Text(_) | Tok::Subst { .. }))
+                    .unwrap_or(rest.len());
+                return single(&rest[..len]);
+            }
+            Tok::Attr(_) | Tok::Text(_) | Tok::Subst { .. } => i += 1,
+            _ => break,
+        }
+    }
+    Slot::Literal("".into())
+}

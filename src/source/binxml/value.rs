@@ -1,0 +1,292 @@
+//! Substitution values (MS-EVEN6 §2.2.12 "Value types") and their text, written exactly as the
+//! `evtx` crate's XML rendering shows them once unescaped, so that a record read here and the
+//! same record rendered by the crate become equal `Event`s.
+//!
+//! Only the types whose rendering is plain are written here; for the others (reals, arrays,
+//! system times, handles, non-ASCII ANSI text, irregular booleans) [`write_text`] returns
+//! `None` and the record is read by the crate instead.
+
+use super::cursor::Cursor;
+
+/// Value type codes.
+pub(crate) mod ty {
+    pub const NULL: u8 = 0x00;
+    pub const STRING: u8 = 0x01;
+    pub const ANSI_STRING: u8 = 0x02;
+    pub const INT8: u8 = 0x03;
+    pub const UINT8: u8 = 0x04;
+    pub const INT16: u8 = 0x05;
+    pub const UINT16: u8 = 0x06;
+    pub const INT32: u8 = 0x07;
+    pub const UINT32: u8 = 0x08;
+    pub const INT64: u8 = 0x09;
+    pub const UINT64: u8 = 0x0a;
+    pub const BOOL: u8 = 0x0d;
+    pub const BINARY: u8 = 0x0e;
+    pub const GUID: u8 = 0x0f;
+    pub const SIZE_T: u8 = 0x10;
+    pub const FILETIME: u8 = 0x11;
+    pub const SID: u8 = 0x13;
+    pub const HEX_INT32: u8 = 0x14;
+    pub const HEX_INT64: u8 = 0x15;
+    pub const BINXML: u8 = 0x21;
+    pub const STRING_ARRAY: u8 = 0x81;
+}
+
+/// One substitution value: its type and its bytes, where they sit in the chunk.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Raw<'a> {
+    pub ty: u8,
+    pub bytes: &'a [u8],
+    /// Chunk offset of `bytes` (an embedded BinXML fragment resolves offsets against it).
+    pub offset: usize,
+}
+
+impl Raw<'_> {
+    pub(crate) fn is_null(&self) -> bool {
+        self.ty == ty::NULL
+    }
+
+    /// The value as an unsigned number, for the event id of a record head.
+    pub(crate) fn number(&self) -> Option<u64> {
+        let b = self.bytes;
+        Some(match (self.ty, b.len()) {
+            (ty::UINT8, 1) => u64::from(b[0]),
+            (ty::UINT16, 2) => u64::from(u16::from_le_bytes([b[0], b[1]])),
+            (ty::UINT32 | ty::HEX_INT32, 4) => {
+                u64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            }
+            (ty::UINT64 | ty::HEX_INT64, 8) => {
+                u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])
+            }
+            _ => return None,
+        })
+    }
+}
+
+/// Reads a template instance's value table at `cur` (count, descriptors, then the values one
+/// after another), into `out`.
+pub(crate) fn read_values<'a>(cur: &mut Cursor<'a>, out: &mut Vec<Raw<'a>>) -> Option<()> {
+    let count = cur.u32()? as usize;
+    let table = cur.bytes(count.checked_mul(4)?)?;
+    out.clear();
+    out.reserve(count);
+    for descriptor in table.chunks_exact(4) {
+        let size = u16::from_le_bytes([descriptor[0], descriptor[1]]) as usize;
+        let offset = cur.pos();
+        let bytes = cur.bytes(size)?;
+        out.push(Raw {
+            ty: descriptor[2],
+            bytes,
+            offset,
+        });
+    }
+    Some(())
+}
+
+/// Appends the text of a scalar value; `None` when the type is not one written here.
+pub(crate) fn write_text(value: &Raw<'_>, out: &mut String) -> Option<()> {
+    use std::fmt::Write;
+    let b = value.bytes;
+    let le2 = || -> Option<[u8; 2]> { b.try_into().ok() };
+    let le4 = || -> Option<[u8; 4]> { b.try_into().ok() };
+    let le8 = || -> Option<[u8; 8]> { b.try_into().ok() };
+    match value.ty {
+        ty::NULL => {}
+        ty::STRING => sanitize_utf16(b, out),
+        ty::ANSI_STRING => {
+            // Windows-1252 is ASCII below 0x80; anything above is left to the crate.
+            for &byte in b.iter().filter(|&&byte| byte != 0) {
+                if byte >= 0x80 {
+                    return None;
+                }
+                push_xml_char(char::from(byte), out);
+            }
+        }
+        ty::INT8 => push_int(*b.first()? as i8, out),
+        ty::UINT8 => push_int(*b.first()?, out),
+        ty::INT16 => push_int(i16::from_le_bytes(le2()?), out),
+        ty::UINT16 => push_int(u16::from_le_bytes(le2()?), out),
+        ty::INT32 => push_int(i32::from_le_bytes(le4()?), out),
+        ty::UINT32 => push_int(u32::from_le_bytes(le4()?), out),
+        ty::INT64 => push_int(i64::from_le_bytes(le8()?), out),
+        ty::UINT64 => push_int(u64::from_le_bytes(le8()?), out),
+        ty::BOOL => match i32::from_le_bytes(le4()?) {
+            0 => out.push_str("false"),
+            1 => out.push_str("true"),
+            _ => return None,
+        },
+        ty::BINARY => {
+            const HEX: &[u8; 16] = b"0123456789ABCDEF";
+            out.reserve(b.len() * 2);
+            for &byte in b {
+                out.push(char::from(HEX[usize::from(byte >> 4)]));
+                out.push(char::from(HEX[usize::from(byte & 0xf)]));
+            }
+        }
+        ty::GUID => {
+            let g: [u8; 16] = b.try_into().ok()?;
+            write!(
+                out,
+                "{{{:08x}-{:04x}-{:04x}-{:02x}{:02x}-{:02x}{:02x}{:02x}{:02x}{:02x}{:02x}}}",
+                u32::from_le_bytes([g[0], g[1], g[2], g[3]]),
+                u16::from_le_bytes([g[4], g[5]]),
+                u16::from_le_bytes([g[6], g[7]]),
+                g[8],
+                g[9],
+                g[10],
+                g[11],
+                g[12],
+                g[13],
+                g[14],
+                g[15]
+            )
+            .ok()?;
+        }
+        ty::SIZE_T | ty::HEX_INT32 | ty::HEX_INT64 => {
+            let n = match b.len() {
+                4 => u64::from(u32::from_le_bytes(le4()?)),
+                8 => u64::from_le_bytes(le8()?),
+                _ => return None,
+            };
+            if value.ty == ty::HEX_INT32 && b.len() != 4
+                || value.ty == ty::HEX_INT64 && b.len() != 8
+            {
+                return None;
+            }
+            write!(out, "0x{n:x}").ok()?;
+        }
+        ty::FILETIME => write_filetime(u64::from_le_bytes(le8()?), out)?,
+        ty::SID => write_sid(b, out)?,
+        _ => return None,
+    }
+    Some(())
+}
+
+fn push_int(n: impl itoa::Integer, out: &mut String) {
+    out.push_str(itoa::Buffer::new().format(n));
+}
+
+/// A FILETIME (100 ns ticks since 1601) as `YYYY-MM-DDTHH:MM:SS.fffffffZ`.
+fn write_filetime(ticks: u64, out: &mut String) -> Option<()> {
+    use std::fmt::Write;
+    const UNIX_EPOCH_SECONDS: i64 = 11_644_473_600;
+    let seconds = i64::try_from(ticks / 10_000_000).ok()? - UNIX_EPOCH_SECONDS;
+    let fraction = ticks % 10_000_000;
+    let time = jiff::Timestamp::from_second(seconds).ok()?;
+    let civil = time.to_zoned(jiff::tz::TimeZone::UTC).datetime();
+    if civil.year() < 1 {
+        return None;
+    }
+    write!(
+        out,
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{fraction:07}Z",
+        civil.year(),
+        civil.month(),
+        civil.day(),
+        civil.hour(),
+        civil.minute(),
+        civil.second()
+    )
+    .ok()
+}
+
+/// A SID as `S-R-A-S1-...` (revision, 48-bit big-endian authority, little-endian
+/// sub-authorities).
+fn write_sid(b: &[u8], out: &mut String) -> Option<()> {
+    use std::fmt::Write;
+    let &[revision, count, a0, a1, a2, a3, a4, a5, ref subs @ ..] = b else {
+        return None;
+    };
+    if subs.len() < usize::from(count) * 4 {
+        return None;
+    }
+    let authority = u64::from_be_bytes([0, 0, a0, a1, a2, a3, a4, a5]);
+    write!(out, "S-{revision}-{authority}").ok()?;
+    for sub in subs.chunks_exact(4).take(usize::from(count)) {
+        write!(
+            out,
+            "-{}",
+            u32::from_le_bytes([sub[0], sub[1], sub[2], sub[3]])
+        )
+        .ok()?;
+    }
+    Some(())
+}
+
+/// UTF-16LE text up to its first NUL, as the XML rendering shows it once unescaped: unpaired
+/// surrogates become U+FFFD, C0 controls other than tab, line feed and carriage return, and
+/// the non-characters U+FFFE and U+FFFF, become `_`.
+pub(crate) fn sanitize_utf16(bytes: &[u8], out: &mut String) {
+    let units = bytes
+        .chunks_exact(2)
+        .map(|pair| u16::from_le_bytes([pair[0], pair[1]]))
+        .take_while(|&unit| unit != 0);
+    for c in char::decode_utf16(units) {
+        push_xml_char(c.unwrap_or(char::REPLACEMENT_CHARACTER), out);
+    }
+}
+
+fn push_xml_char(c: char, out: &mut String) {
+    let replaced = matches!(c, '\u{0}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}')
+        || matches!(c, '\u{fffe}' | '\u{ffff}');
+    out.push(if replaced { '_' } else { c });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(ty: u8, bytes: &[u8]) -> Option<String> {
+        let mut out = String::new();
+        write_text(
+            &Raw {
+                ty,
+                bytes,
+                offset: 0,
+            },
+            &mut out,
+        )?;
+        Some(out)
+    }
+
+    #[test]
+    fn values_render_as_windows_xml_does() {
+        assert_eq!(text(ty::UINT16, &6005u16.to_le_bytes()).unwrap(), "6005");
+        assert_eq!(
+            text(ty::HEX_INT64, &0x8000_0000_0000_0000u64.to_le_bytes()).unwrap(),
+            "0x8000000000000000"
+        );
+        assert_eq!(text(ty::HEX_INT32, &0u32.to_le_bytes()).unwrap(), "0x0");
+        assert_eq!(text(ty::BINARY, &[0xe4, 0x07]).unwrap(), "E407");
+        assert_eq!(
+            text(ty::FILETIME, &132448315200000000u64.to_le_bytes()).unwrap(),
+            "2020-09-17T15:52:00.0000000Z"
+        );
+        assert_eq!(
+            text(ty::SID, &[1, 1, 0, 0, 0, 0, 0, 5, 18, 0, 0, 0]).unwrap(),
+            "S-1-5-18"
+        );
+        let guid = [
+            0x32, 0x81, 0x67, 0x1f, 0x38, 0x59, 0x86, 0x46, 0x9f, 0xdc, 0xc8, 0xff, 0x68, 0xf1,
+            0x5c, 0x85,
+        ];
+        assert_eq!(
+            text(ty::GUID, &guid).unwrap(),
+            "{1f678132-5938-4686-9fdc-c8ff68f15c85}"
+        );
+        assert_eq!(text(ty::BOOL, &1i32.to_le_bytes()).unwrap(), "true");
+        assert_eq!(text(ty::BOOL, &2i32.to_le_bytes()), None);
+    }
+
+    #[test]
+    fn strings_stop_at_nul_and_controls_become_underscores() {
+        let utf16: Vec<u8> = "a\u{1}b\tc\0tail"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        assert_eq!(text(ty::STRING, &utf16).unwrap(), "a_b\tc");
+        // An unpaired surrogate.
+        assert_eq!(text(ty::STRING, &[0x00, 0xd8]).unwrap(), "\u{fffd}");
+    }
+}
