@@ -19,12 +19,13 @@ use std::net::IpAddr;
 use jiff::{SignedDuration, Timestamp};
 
 use super::attempts::{build_attempts, Attempt};
+use super::connections::{Connections, Owner};
 use super::coverage::CoverageIndex;
 use super::expr::{self, Truth};
 use super::hosts::{self, host_key, resolve_target, ServerIdentity, TargetMatch};
 use super::model::{
-    reserved_side, ConfidenceView, Correlate, Level, RuleBook, RuleKind, RuleView, CLIENT_ATTEMPT,
-    CLIENT_DISCONNECT, SERVER_CONNECTION,
+    reserved_side, ConfidenceView, Correlate, Level, RuleBook, RuleKind, RuleView, Scope,
+    CLIENT_ATTEMPT, CLIENT_DISCONNECT, SERVER_CONNECTION,
 };
 use crate::signal::{Side, Signal};
 
@@ -56,8 +57,8 @@ pub struct World<'a> {
     pub addresses: BTreeMap<String, BTreeSet<IpAddr>>,
     /// (rule index, host key) → own matches, in time order.
     own: HashMap<(usize, String), Vec<usize>>,
-    /// Host key → RdpCoreTS 131 (`server_connection`) signals, in time order.
-    server_connections: HashMap<String, Vec<usize>>,
+    /// The RdpCoreTS 131 (`server_connection`) signals of every server.
+    connections: Connections,
     /// Host key → the context rule's client signals, in time order.
     client_context: HashMap<String, Vec<usize>>,
     /// Per attempt: the server connection (131) that anchors it.
@@ -160,7 +161,7 @@ impl<'a> World<'a> {
         skew: SignedDuration,
     ) -> World<'a> {
         let mut own: HashMap<(usize, String), Vec<usize>> = HashMap::new();
-        let mut server_connections: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut server_connections: Vec<usize> = Vec::new();
         let mut client_context: HashMap<String, Vec<usize>> = HashMap::new();
         let mut client_indexes = Vec::new();
         let rule_index: HashMap<&str, usize> = book
@@ -180,9 +181,7 @@ impl<'a> World<'a> {
                         client_indexes.push(i);
                         client_context.entry(host).or_default().push(i);
                     }
-                    Some(_) if s.signal_id == SERVER_CONNECTION => {
-                        server_connections.entry(host).or_default().push(i)
-                    }
+                    Some(_) if s.signal_id == SERVER_CONNECTION => server_connections.push(i),
                     _ => {}
                 }
             } else {
@@ -199,7 +198,7 @@ impl<'a> World<'a> {
             attempts,
             addresses: BTreeMap::new(),
             own,
-            server_connections,
+            connections: Connections::build(signals, server_connections),
             client_context,
             client_ips: HashMap::new(),
             clock_offsets: HashMap::new(),
@@ -295,7 +294,8 @@ impl<'a> World<'a> {
     /// near most of that client's attempts (other users' and scanners' addresses come and go),
     /// and the clock offset is the attempt-to-131 distance most attempts share. An
     /// attempt is then anchored to the 131 from that address closest to its start shifted by
-    /// the offset; with the address known, a 131 from another address never counts.
+    /// the offset; with the address known, a 131 from another address never counts. An attempt
+    /// whose own code says no TCP connection was opened (516, 264, DNS) is never anchored.
     fn anchor_attempts(&mut self) {
         let candidates: Vec<Vec<usize>> = self
             .attempts
@@ -304,7 +304,11 @@ impl<'a> World<'a> {
                 let Some((server, _)) = &a.server else {
                     return Vec::new();
                 };
-                let Some(list) = self.server_connections.get(server) else {
+                if a.never_opened_tcp() {
+                    // No connection reached any server: another client's 131 nearby is not it.
+                    return Vec::new();
+                }
+                let Some(list) = self.connections.of_host(server) else {
                     return Vec::new();
                 };
                 in_range(
@@ -704,11 +708,42 @@ impl<'a> World<'a> {
                 return Vec::new();
             };
             let (from, to) = self.server_range(ai, rule.window);
+            let scope = rule.signal(name).map_or(Scope::Host, |s| s.scope);
             in_range(self.signals, list, from, to)
                 .iter()
                 .copied()
                 .filter(|&i| self.signals[i].signal_id == name)
+                .filter(|&i| self.of_attempt_connection(ai, server, i, scope))
                 .collect()
+        }
+    }
+
+    /// Whether server record `i` on `server` may belong to attempt `ai`'s own connection: a
+    /// record that its ActivityID, the client address it names, or (for `scope: connection`)
+    /// the set-up it was logged in ties to another client's connection is not evidence about
+    /// this attempt, however close in time (module [`super::connections`]). When the attempt's
+    /// own connection is unknown (no 131 anchors it and its address was not learnt), nothing
+    /// can be excluded.
+    fn of_attempt_connection(&self, ai: usize, server: &str, i: usize, scope: Scope) -> bool {
+        let anchor = self.server_connection_of(ai);
+        let own_ip = anchor
+            .and_then(|c| Connections::client_ip(self.signals, c))
+            .or_else(|| self.client_ip(ai));
+        if anchor.is_none() && own_ip.is_none() {
+            return true;
+        }
+        let is_own = |c: usize| {
+            Some(c) == anchor
+                || own_ip.is_some_and(|ip| Connections::client_ip(self.signals, c) == Some(ip))
+        };
+        match self
+            .connections
+            .owner(self.signals, server, i, scope == Scope::Connection)
+        {
+            Owner::Unknown => true,
+            Owner::Activity(c) => is_own(c),
+            Owner::Address(ip) => own_ip.is_none_or(|own| own == ip),
+            Owner::SetUp(near) => near.iter().any(|&c| is_own(c)),
         }
     }
 
@@ -858,7 +893,7 @@ impl<'a> World<'a> {
                     .collect()
             } else {
                 let list = if name == SERVER_CONNECTION {
-                    self.server_connections.get(host)
+                    self.connections.of_host(host)
                 } else {
                     self.client_context.get(host)
                 };
