@@ -290,12 +290,10 @@ impl<'a> World<'a> {
     /// Ties each attempt to the server's RdpCoreTS 131 that records its arrival.
     ///
     /// Client logs do not carry the client's own address, and the two clocks differ, so both
-    /// are learnt per (client, server) pair: the client's address is the 131 `ClientIP` found
-    /// near most of that client's attempts (other users' and scanners' addresses come and go),
-    /// and the clock offset is the attempt-to-131 distance most attempts share. An
-    /// attempt is then anchored to the 131 from that address closest to its start shifted by
-    /// the offset; with the address known, a 131 from another address never counts. An attempt
-    /// whose own code says no TCP connection was opened (516, 264, DNS) is never anchored.
+    /// are learnt per (client, server) pair ([`Self::learn_address_and_offset`]). An attempt is
+    /// then anchored to the 131 from that address closest to its start shifted by the offset;
+    /// with the address known, a 131 from another address never counts. An attempt whose own
+    /// code says no TCP connection was opened (516, 264, DNS) is never anchored.
     fn anchor_attempts(&mut self) {
         let candidates: Vec<Vec<usize>> = self
             .attempts
@@ -326,38 +324,7 @@ impl<'a> World<'a> {
                 .get("ClientIP")
                 .and_then(|v| hosts::parse_ip(&v))
         };
-        // Per (client, server): in how many attempts each address appears.
-        let mut seen: HashMap<(String, String), HashMap<IpAddr, u64>> = HashMap::new();
-        let mut attempts_per_pair: HashMap<(String, String), u64> = HashMap::new();
-        for (ai, a) in self.attempts.iter().enumerate() {
-            let Some((server, _)) = &a.server else {
-                continue;
-            };
-            let pair = (a.client.clone(), server.clone());
-            if candidates[ai].is_empty() || self.pending[ai] {
-                continue;
-            }
-            *attempts_per_pair.entry(pair.clone()).or_default() += 1;
-            let ips: BTreeSet<IpAddr> = candidates[ai].iter().filter_map(|&i| ip_of(i)).collect();
-            let counts = seen.entry(pair).or_default();
-            for ip in ips {
-                *counts.entry(ip).or_default() += 1;
-            }
-        }
-        for (pair, counts) in &seen {
-            let total = attempts_per_pair.get(pair).copied().unwrap_or(0);
-            let mut ranked: Vec<(&IpAddr, &u64)> = counts.iter().collect();
-            ranked.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
-            let best = ranked.first().map(|(ip, n)| (**ip, **n));
-            let runner_up = ranked.get(1).map(|(_, n)| **n).unwrap_or(0);
-            if let Some((ip, n)) = best {
-                // Present near more than half of the attempts, and more often than any other.
-                let clear = n > runner_up && (n * 2 > total || (total == 1 && ranked.len() == 1));
-                if clear {
-                    self.client_ips.insert(pair.clone(), ip);
-                }
-            }
-        }
+        self.learn_address_and_offset(&candidates);
         let pick = |ai: usize, a: &Attempt, offset: Option<SignedDuration>, ip: Option<IpAddr>| {
             let expected = plus(a.start, offset.unwrap_or_default());
             // With the offset known, the 131 comes within a minute of the expected time
@@ -375,49 +342,6 @@ impl<'a> World<'a> {
                 .min()
                 .map(|(_, i)| i)
         };
-        // The clock offset: the distance from attempt to 131 that the most attempts share
-        // (within 2 s), over the 131s from the client's address.
-        let mut distances: HashMap<(String, String), Vec<(usize, SignedDuration)>> = HashMap::new();
-        for (ai, a) in self.attempts.iter().enumerate() {
-            let Some((server, _)) = &a.server else {
-                continue;
-            };
-            if self.pending[ai] {
-                continue;
-            }
-            let pair = (a.client.clone(), server.clone());
-            let ip = self.client_ips.get(&pair).copied();
-            for &i in &candidates[ai] {
-                if ip.is_none() || ip_of(i) == ip {
-                    distances
-                        .entry(pair.clone())
-                        .or_default()
-                        .push((ai, time_of(&self.signals[i]).duration_since(a.start)));
-                }
-            }
-        }
-        let tolerance = SignedDuration::from_secs(2);
-        for (pair, list) in distances {
-            let list: Vec<(usize, SignedDuration)> = list.into_iter().take(4096).collect();
-            let best = list
-                .iter()
-                .map(|&(_, d)| {
-                    let support: BTreeSet<usize> = list
-                        .iter()
-                        .filter(|(_, e)| (*e - d).abs() <= tolerance)
-                        .map(|(ai, _)| *ai)
-                        .collect();
-                    (support.len(), std::cmp::Reverse(d.abs()), d)
-                })
-                .max();
-            if let Some((support, _, d)) = best {
-                // One attempt suffices when the client's address picked its 131; without the
-                // address, other users' 131s could make up a lone distance.
-                if support >= 2 || self.client_ips.contains_key(&pair) {
-                    self.clock_offsets.insert(pair, d);
-                }
-            }
-        }
         for (ai, a) in self.attempts.iter().enumerate() {
             let Some((server, _)) = &a.server else {
                 continue;
@@ -433,6 +357,83 @@ impl<'a> World<'a> {
         for ai in 0..self.attempts.len() {
             if self.pending[ai] && self.anchors[ai].is_none() {
                 self.attempts[ai].server = None;
+            }
+        }
+    }
+
+    /// Learns, per (client, server) pair, the client's address as the server's 131 records it
+    /// and the server's clock offset, from the 131s near each attempt (`candidates`).
+    ///
+    /// Both are learnt together: the hypothesis "the client is address A and the server's clock
+    /// runs D ahead" is supported by every attempt that has a 131 from A at distance D (within
+    /// 2 s). Other users', terminals' and scanners' connections come at times unrelated to this
+    /// client's attempts, so they rarely line up with two attempts at one distance, while a
+    /// client's own connections do whenever they reach the server. The best hypothesis is taken
+    /// when at least two attempts support it and no other address is supported as well, or when
+    /// the pair has a single attempt near 131s from one address only. Without an address, a
+    /// distance that two attempts share still gives the clock offset.
+    fn learn_address_and_offset(&mut self, candidates: &[Vec<usize>]) {
+        type Observation = (usize, Option<IpAddr>, SignedDuration);
+        let mut observed: HashMap<(String, String), Vec<Observation>> = HashMap::new();
+        for (ai, a) in self.attempts.iter().enumerate() {
+            let Some((server, _)) = &a.server else {
+                continue;
+            };
+            if self.pending[ai] {
+                continue;
+            }
+            let list = observed
+                .entry((a.client.clone(), server.clone()))
+                .or_default();
+            for &i in &candidates[ai] {
+                list.push((
+                    ai,
+                    Connections::client_ip(self.signals, i),
+                    time_of(&self.signals[i]).duration_since(a.start),
+                ));
+            }
+        }
+        let tolerance = SignedDuration::from_secs(2);
+        for (pair, list) in observed {
+            let list: Vec<Observation> = list.into_iter().take(4096).collect();
+            // Attempts with a 131 from `ip` (any address when `None`) at about distance `d`.
+            let support = |ip: Option<IpAddr>, d: SignedDuration| {
+                list.iter()
+                    .filter(|(_, o_ip, e)| {
+                        (ip.is_none() || *o_ip == ip) && (*e - d).abs() <= tolerance
+                    })
+                    .map(|(ai, _, _)| *ai)
+                    .collect::<BTreeSet<usize>>()
+                    .len()
+            };
+            let best = list
+                .iter()
+                .filter(|(_, ip, _)| ip.is_some())
+                .map(|&(_, ip, d)| (support(ip, d), std::cmp::Reverse(d.abs()), ip, d))
+                .max();
+            if let Some((n, _, Some(ip), d)) = best {
+                let rival = list
+                    .iter()
+                    .filter(|(_, o_ip, _)| o_ip.is_some() && *o_ip != Some(ip))
+                    .map(|&(_, o_ip, e)| support(o_ip, e))
+                    .max()
+                    .unwrap_or(0);
+                let attempts: BTreeSet<usize> = list.iter().map(|(ai, _, _)| *ai).collect();
+                let lone = attempts.len() == 1 && list.iter().all(|(_, o_ip, _)| *o_ip == Some(ip));
+                if (n >= 2 && n > rival) || lone {
+                    self.client_ips.insert(pair.clone(), ip);
+                    self.clock_offsets.insert(pair, d);
+                    continue;
+                }
+            }
+            let shared = list
+                .iter()
+                .map(|&(_, _, d)| (support(None, d), std::cmp::Reverse(d.abs()), d))
+                .max();
+            if let Some((n, _, d)) = shared {
+                if n >= 2 {
+                    self.clock_offsets.insert(pair, d);
+                }
             }
         }
     }

@@ -624,3 +624,68 @@ fn an_attempt_that_never_opened_tcp_is_not_anchored_to_a_nearby_131() {
     );
     assert!(f.why.contains("logged no connection"), "{}", f.why);
 }
+
+/// A client attempt from WS042 to `srv01` at `t` ending with `reason` (activity `act`).
+fn attempt(t: i64, act: &str, reason: &str) -> Vec<Signal> {
+    vec![
+        sig(
+            "rdp-connection",
+            CLIENT_ATTEMPT,
+            "WS042",
+            t,
+            &[("Value", "srv01")],
+        )
+        .act(act),
+        sig(
+            "rdp-connection",
+            CLIENT_DISCONNECT,
+            "WS042",
+            t + 2,
+            &[("Value", reason)],
+        )
+        .act(act),
+        sig(
+            "network-blocked",
+            "client_failure",
+            "WS042",
+            t + 2,
+            &[("Value", reason)],
+        )
+        .act(act),
+    ]
+}
+
+fn connection(t: i64, ip: &str) -> Signal {
+    sig(
+        "rdp-connection",
+        SERVER_CONNECTION,
+        "SRV01",
+        t,
+        &[("ClientIP", ip)],
+    )
+}
+
+#[test]
+fn the_clients_address_is_learnt_from_attempts_that_agree_on_the_clock_offset() {
+    // Two attempts reach the server 30 s later on its clock, from 10.0.0.42; two later ones are
+    // reset on the way (2308, no 131 of their own) while a till terminal connects near them at
+    // distances that agree with nothing.
+    let mut signals = Vec::new();
+    signals.extend(attempt(0, "A", "2308"));
+    signals.push(connection(30, "10.0.0.42:50100"));
+    signals.extend(attempt(600, "B", "2308"));
+    signals.push(connection(630, "10.0.0.42:50200"));
+    signals.extend(attempt(1200, "C", "2308"));
+    signals.extend(attempt(1260, "D", "2308"));
+    signals.push(connection(1240, "10.0.7.14:55807"));
+    signals.push(connection(1250, "10.0.7.14:55808"));
+    signals.sort_by_key(|s| s.event.time);
+    let d = run(signals, &book(vec![blocked_rule()]));
+    let blocked: Vec<&Finding> = d
+        .findings
+        .iter()
+        .filter(|f| f.rule_id == "network-blocked" && f.why.contains("logged no connection"))
+        .collect();
+    assert_eq!(blocked.len(), 1, "{:#?}", d.findings);
+    assert_eq!(blocked[0].incidents, 2);
+}
