@@ -318,13 +318,8 @@ impl<'a> World<'a> {
                 .to_vec()
             })
             .collect();
-        let ip_of = |i: usize| {
-            self.signals[i]
-                .event
-                .get("ClientIP")
-                .and_then(|v| hosts::parse_ip(&v))
-        };
         self.learn_address_and_offset(&candidates);
+        let ip_of = |i: usize| Connections::client_ip(self.signals, i);
         let pick = |ai: usize, a: &Attempt, offset: Option<SignedDuration>, ip: Option<IpAddr>| {
             let expected = plus(a.start, offset.unwrap_or_default());
             // With the offset known, the 131 comes within a minute of the expected time
