@@ -56,3 +56,63 @@ fn the_binary_embeds_the_rule_folder() {
     assert!(errors.is_empty(), "{errors:?}");
     assert_eq!(rules.len(), on_disk.len());
 }
+
+/// The signals of `rule` that `event` matches (provider + event id + detection).
+fn signals_matching<'r>(
+    rule: &'r evident::rules::Rule,
+    event: &evident::event::Event,
+) -> Vec<&'r str> {
+    rule.signals
+        .iter()
+        .zip(&rule.def.signals.0)
+        .filter(|(s, (_, spec))| {
+            let ls = &spec.logsource;
+            ls.provider
+                .iter()
+                .any(|p| p.eq_ignore_ascii_case(&event.provider.name))
+                && ls.event_id.contains(&event.event_id)
+                && s.matcher.matches(event)
+        })
+        .map(|(s, _)| s.name.as_str())
+        .collect()
+}
+
+/// Issue #6: each cause rule's `no_match` examples include events that belong to neighbouring
+/// causes, i.e. at least one of them is recognised by another cause's (or the background
+/// rule's) signals. Prints which neighbours each rule is checked against.
+#[test]
+fn every_cause_rejects_events_of_its_neighbours() {
+    use evident::rules::model::RuleKind;
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+    if !dir.is_dir() {
+        return;
+    }
+    let (rules, errors) = loader::load_dir(&dir);
+    assert!(errors.is_empty(), "{errors:?}");
+    let mut lonely = Vec::new();
+    for rule in rules.iter().filter(|r| r.def.kind == RuleKind::Cause) {
+        let mut neighbours: Vec<String> = Vec::new();
+        for ex in &rule.def.examples.no_match {
+            let event = read_example_event(&ex.event).expect("example events read");
+            for other in rules
+                .iter()
+                .filter(|o| o.def.kind != RuleKind::Context && o.id() != rule.id())
+            {
+                for s in signals_matching(other, &event) {
+                    neighbours.push(format!("{}/{s}", other.id()));
+                }
+            }
+        }
+        neighbours.sort();
+        neighbours.dedup();
+        eprintln!("{}: {}", rule.id(), neighbours.join(", "));
+        if neighbours.is_empty() {
+            lonely.push(rule.id().to_string());
+        }
+    }
+    assert!(
+        lonely.is_empty(),
+        "no `no_match` example of a neighbouring cause in: {}",
+        lonely.join(", ")
+    );
+}

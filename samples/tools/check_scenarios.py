@@ -52,7 +52,8 @@ def check_scenario(folder: Path, problems: list[str]) -> None:
     except (OSError, ValueError) as err:
         problems.append(f"{exp_path}: unreadable: {err}")
         return
-    if set(exp) != {"scenario", "description", "first", "confidence", "must_not_claim"}:
+    required = {"scenario", "description", "first", "confidence", "must_not_claim"}
+    if not required <= set(exp) <= required | {"also"}:
         problems.append(f"{exp_path}: keys {sorted(exp)}")
     if exp.get("scenario") != name:
         problems.append(f"{exp_path}: scenario {exp.get('scenario')!r} is not the folder name")
@@ -64,6 +65,9 @@ def check_scenario(folder: Path, problems: list[str]) -> None:
     for cause in exp.get("must_not_claim", []):
         if cause not in RULE_IDS or cause == first:
             problems.append(f"{exp_path}: must_not_claim {cause!r}")
+    for cause in exp.get("also", []):
+        if cause not in RULE_IDS or cause == first or cause in exp.get("must_not_claim", []):
+            problems.append(f"{exp_path}: also {cause!r}")
 
     client_attempts: list[tuple[dt.datetime, str]] = []
     server_131: dict[str, list[dt.datetime]] = defaultdict(list)

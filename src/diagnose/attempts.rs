@@ -54,7 +54,22 @@ impl Attempt {
     pub fn is_setup_failure(&self) -> bool {
         self.connected.is_none() && self.disconnect_reason.is_some_and(|r| r > 3)
     }
+
+    /// The client's own code says no TCP connection was opened: the attempt failed at name
+    /// resolution or at TCP connect (domain reference §1.2), so no server event, RdpCoreTS 131
+    /// included, can be of this attempt's connection.
+    pub fn never_opened_tcp(&self) -> bool {
+        self.connected.is_none()
+            && self
+                .disconnect_reason
+                .is_some_and(|r| NO_TCP_CONNECTION.contains(&r))
+    }
 }
+
+/// Disconnect reasons (1026 `Value`) of the phases before a TCP connection exists: DNS lookup
+/// failed (0x104, 0x508), host not found (0x208), gethostbyname failed (0x604), connect failed
+/// (0x204), connection timed out (0x108). Domain reference §1.2 and §3.1.
+const NO_TCP_CONNECTION: [u32; 6] = [0x104, 0x508, 0x208, 0x604, 0x204, 0x108];
 
 fn value_of(signal: &Signal) -> Option<String> {
     signal
@@ -237,6 +252,8 @@ mod tests {
         assert!(a[1].connected.is_some());
         assert_eq!(a[2].client, "ws2");
         assert_eq!(a[2].disconnect_reason, Some(516));
+        assert!(a[2].never_opened_tcp());
+        assert!(!a[0].never_opened_tcp());
         assert_eq!(a[3].disconnect_reason, None);
     }
 }

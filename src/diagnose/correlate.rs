@@ -19,12 +19,13 @@ use std::net::IpAddr;
 use jiff::{SignedDuration, Timestamp};
 
 use super::attempts::{build_attempts, Attempt};
+use super::connections::{Connections, Owner};
 use super::coverage::CoverageIndex;
 use super::expr::{self, Truth};
 use super::hosts::{self, host_key, resolve_target, ServerIdentity, TargetMatch};
 use super::model::{
-    reserved_side, ConfidenceView, Correlate, Level, RuleBook, RuleKind, RuleView, CLIENT_ATTEMPT,
-    CLIENT_DISCONNECT, SERVER_CONNECTION,
+    reserved_side, ConfidenceView, Correlate, Level, RuleBook, RuleKind, RuleView, Scope,
+    CLIENT_ATTEMPT, CLIENT_DISCONNECT, SERVER_CONNECTION,
 };
 use crate::signal::{Side, Signal};
 
@@ -56,8 +57,8 @@ pub struct World<'a> {
     pub addresses: BTreeMap<String, BTreeSet<IpAddr>>,
     /// (rule index, host key) → own matches, in time order.
     own: HashMap<(usize, String), Vec<usize>>,
-    /// Host key → RdpCoreTS 131 (`server_connection`) signals, in time order.
-    server_connections: HashMap<String, Vec<usize>>,
+    /// The RdpCoreTS 131 (`server_connection`) signals of every server.
+    connections: Connections,
     /// Host key → the context rule's client signals, in time order.
     client_context: HashMap<String, Vec<usize>>,
     /// Per attempt: the server connection (131) that anchors it.
@@ -160,7 +161,7 @@ impl<'a> World<'a> {
         skew: SignedDuration,
     ) -> World<'a> {
         let mut own: HashMap<(usize, String), Vec<usize>> = HashMap::new();
-        let mut server_connections: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut server_connections: Vec<usize> = Vec::new();
         let mut client_context: HashMap<String, Vec<usize>> = HashMap::new();
         let mut client_indexes = Vec::new();
         let rule_index: HashMap<&str, usize> = book
@@ -180,9 +181,7 @@ impl<'a> World<'a> {
                         client_indexes.push(i);
                         client_context.entry(host).or_default().push(i);
                     }
-                    Some(_) if s.signal_id == SERVER_CONNECTION => {
-                        server_connections.entry(host).or_default().push(i)
-                    }
+                    Some(_) if s.signal_id == SERVER_CONNECTION => server_connections.push(i),
                     _ => {}
                 }
             } else {
@@ -199,7 +198,7 @@ impl<'a> World<'a> {
             attempts,
             addresses: BTreeMap::new(),
             own,
-            server_connections,
+            connections: Connections::build(signals, server_connections),
             client_context,
             client_ips: HashMap::new(),
             clock_offsets: HashMap::new(),
@@ -291,11 +290,10 @@ impl<'a> World<'a> {
     /// Ties each attempt to the server's RdpCoreTS 131 that records its arrival.
     ///
     /// Client logs do not carry the client's own address, and the two clocks differ, so both
-    /// are learnt per (client, server) pair: the client's address is the 131 `ClientIP` found
-    /// near most of that client's attempts (other users' and scanners' addresses come and go),
-    /// and the clock offset is the attempt-to-131 distance most attempts share. An
-    /// attempt is then anchored to the 131 from that address closest to its start shifted by
-    /// the offset; with the address known, a 131 from another address never counts.
+    /// are learnt per (client, server) pair ([`Self::learn_address_and_offset`]). An attempt is
+    /// then anchored to the 131 from that address closest to its start shifted by the offset;
+    /// with the address known, a 131 from another address never counts. An attempt whose own
+    /// code says no TCP connection was opened (516, 264, DNS) is never anchored.
     fn anchor_attempts(&mut self) {
         let candidates: Vec<Vec<usize>> = self
             .attempts
@@ -304,7 +302,11 @@ impl<'a> World<'a> {
                 let Some((server, _)) = &a.server else {
                     return Vec::new();
                 };
-                let Some(list) = self.server_connections.get(server) else {
+                if a.never_opened_tcp() {
+                    // No connection reached any server: another client's 131 nearby is not it.
+                    return Vec::new();
+                }
+                let Some(list) = self.connections.of_host(server) else {
                     return Vec::new();
                 };
                 in_range(
@@ -316,44 +318,8 @@ impl<'a> World<'a> {
                 .to_vec()
             })
             .collect();
-        let ip_of = |i: usize| {
-            self.signals[i]
-                .event
-                .get("ClientIP")
-                .and_then(|v| hosts::parse_ip(&v))
-        };
-        // Per (client, server): in how many attempts each address appears.
-        let mut seen: HashMap<(String, String), HashMap<IpAddr, u64>> = HashMap::new();
-        let mut attempts_per_pair: HashMap<(String, String), u64> = HashMap::new();
-        for (ai, a) in self.attempts.iter().enumerate() {
-            let Some((server, _)) = &a.server else {
-                continue;
-            };
-            let pair = (a.client.clone(), server.clone());
-            if candidates[ai].is_empty() || self.pending[ai] {
-                continue;
-            }
-            *attempts_per_pair.entry(pair.clone()).or_default() += 1;
-            let ips: BTreeSet<IpAddr> = candidates[ai].iter().filter_map(|&i| ip_of(i)).collect();
-            let counts = seen.entry(pair).or_default();
-            for ip in ips {
-                *counts.entry(ip).or_default() += 1;
-            }
-        }
-        for (pair, counts) in &seen {
-            let total = attempts_per_pair.get(pair).copied().unwrap_or(0);
-            let mut ranked: Vec<(&IpAddr, &u64)> = counts.iter().collect();
-            ranked.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
-            let best = ranked.first().map(|(ip, n)| (**ip, **n));
-            let runner_up = ranked.get(1).map(|(_, n)| **n).unwrap_or(0);
-            if let Some((ip, n)) = best {
-                // Present near more than half of the attempts, and more often than any other.
-                let clear = n > runner_up && (n * 2 > total || (total == 1 && ranked.len() == 1));
-                if clear {
-                    self.client_ips.insert(pair.clone(), ip);
-                }
-            }
-        }
+        self.learn_address_and_offset(&candidates);
+        let ip_of = |i: usize| Connections::client_ip(self.signals, i);
         let pick = |ai: usize, a: &Attempt, offset: Option<SignedDuration>, ip: Option<IpAddr>| {
             let expected = plus(a.start, offset.unwrap_or_default());
             // With the offset known, the 131 comes within a minute of the expected time
@@ -371,49 +337,6 @@ impl<'a> World<'a> {
                 .min()
                 .map(|(_, i)| i)
         };
-        // The clock offset: the distance from attempt to 131 that the most attempts share
-        // (within 2 s), over the 131s from the client's address.
-        let mut distances: HashMap<(String, String), Vec<(usize, SignedDuration)>> = HashMap::new();
-        for (ai, a) in self.attempts.iter().enumerate() {
-            let Some((server, _)) = &a.server else {
-                continue;
-            };
-            if self.pending[ai] {
-                continue;
-            }
-            let pair = (a.client.clone(), server.clone());
-            let ip = self.client_ips.get(&pair).copied();
-            for &i in &candidates[ai] {
-                if ip.is_none() || ip_of(i) == ip {
-                    distances
-                        .entry(pair.clone())
-                        .or_default()
-                        .push((ai, time_of(&self.signals[i]).duration_since(a.start)));
-                }
-            }
-        }
-        let tolerance = SignedDuration::from_secs(2);
-        for (pair, list) in distances {
-            let list: Vec<(usize, SignedDuration)> = list.into_iter().take(4096).collect();
-            let best = list
-                .iter()
-                .map(|&(_, d)| {
-                    let support: BTreeSet<usize> = list
-                        .iter()
-                        .filter(|(_, e)| (*e - d).abs() <= tolerance)
-                        .map(|(ai, _)| *ai)
-                        .collect();
-                    (support.len(), std::cmp::Reverse(d.abs()), d)
-                })
-                .max();
-            if let Some((support, _, d)) = best {
-                // One attempt suffices when the client's address picked its 131; without the
-                // address, other users' 131s could make up a lone distance.
-                if support >= 2 || self.client_ips.contains_key(&pair) {
-                    self.clock_offsets.insert(pair, d);
-                }
-            }
-        }
         for (ai, a) in self.attempts.iter().enumerate() {
             let Some((server, _)) = &a.server else {
                 continue;
@@ -429,6 +352,83 @@ impl<'a> World<'a> {
         for ai in 0..self.attempts.len() {
             if self.pending[ai] && self.anchors[ai].is_none() {
                 self.attempts[ai].server = None;
+            }
+        }
+    }
+
+    /// Learns, per (client, server) pair, the client's address as the server's 131 records it
+    /// and the server's clock offset, from the 131s near each attempt (`candidates`).
+    ///
+    /// Both are learnt together: the hypothesis "the client is address A and the server's clock
+    /// runs D ahead" is supported by every attempt that has a 131 from A at distance D (within
+    /// 2 s). Other users', terminals' and scanners' connections come at times unrelated to this
+    /// client's attempts, so they rarely line up with two attempts at one distance, while a
+    /// client's own connections do whenever they reach the server. The best hypothesis is taken
+    /// when at least two attempts support it and no other address is supported as well, or when
+    /// the pair has a single attempt near 131s from one address only. Without an address, a
+    /// distance that two attempts share still gives the clock offset.
+    fn learn_address_and_offset(&mut self, candidates: &[Vec<usize>]) {
+        type Observation = (usize, Option<IpAddr>, SignedDuration);
+        let mut observed: HashMap<(String, String), Vec<Observation>> = HashMap::new();
+        for (ai, a) in self.attempts.iter().enumerate() {
+            let Some((server, _)) = &a.server else {
+                continue;
+            };
+            if self.pending[ai] {
+                continue;
+            }
+            let list = observed
+                .entry((a.client.clone(), server.clone()))
+                .or_default();
+            for &i in &candidates[ai] {
+                list.push((
+                    ai,
+                    Connections::client_ip(self.signals, i),
+                    time_of(&self.signals[i]).duration_since(a.start),
+                ));
+            }
+        }
+        let tolerance = SignedDuration::from_secs(2);
+        for (pair, list) in observed {
+            let list: Vec<Observation> = list.into_iter().take(4096).collect();
+            // Attempts with a 131 from `ip` (any address when `None`) at about distance `d`.
+            let support = |ip: Option<IpAddr>, d: SignedDuration| {
+                list.iter()
+                    .filter(|(_, o_ip, e)| {
+                        (ip.is_none() || *o_ip == ip) && (*e - d).abs() <= tolerance
+                    })
+                    .map(|(ai, _, _)| *ai)
+                    .collect::<BTreeSet<usize>>()
+                    .len()
+            };
+            let best = list
+                .iter()
+                .filter(|(_, ip, _)| ip.is_some())
+                .map(|&(_, ip, d)| (support(ip, d), std::cmp::Reverse(d.abs()), ip, d))
+                .max();
+            if let Some((n, _, Some(ip), d)) = best {
+                let rival = list
+                    .iter()
+                    .filter(|(_, o_ip, _)| o_ip.is_some() && *o_ip != Some(ip))
+                    .map(|&(_, o_ip, e)| support(o_ip, e))
+                    .max()
+                    .unwrap_or(0);
+                let attempts: BTreeSet<usize> = list.iter().map(|(ai, _, _)| *ai).collect();
+                let lone = attempts.len() == 1 && list.iter().all(|(_, o_ip, _)| *o_ip == Some(ip));
+                if (n >= 2 && n > rival) || lone {
+                    self.client_ips.insert(pair.clone(), ip);
+                    self.clock_offsets.insert(pair, d);
+                    continue;
+                }
+            }
+            let shared = list
+                .iter()
+                .map(|&(_, _, d)| (support(None, d), std::cmp::Reverse(d.abs()), d))
+                .max();
+            if let Some((n, _, d)) = shared {
+                if n >= 2 {
+                    self.clock_offsets.insert(pair, d);
+                }
             }
         }
     }
@@ -704,11 +704,42 @@ impl<'a> World<'a> {
                 return Vec::new();
             };
             let (from, to) = self.server_range(ai, rule.window);
+            let scope = rule.signal(name).map_or(Scope::Host, |s| s.scope);
             in_range(self.signals, list, from, to)
                 .iter()
                 .copied()
                 .filter(|&i| self.signals[i].signal_id == name)
+                .filter(|&i| self.of_attempt_connection(ai, server, i, scope))
                 .collect()
+        }
+    }
+
+    /// Whether server record `i` on `server` may belong to attempt `ai`'s own connection: a
+    /// record that its ActivityID, the client address it names, or (for `scope: connection`)
+    /// the set-up it was logged in ties to another client's connection is not evidence about
+    /// this attempt, however close in time (module [`super::connections`]). When the attempt's
+    /// own connection is unknown (no 131 anchors it and its address was not learnt), nothing
+    /// can be excluded.
+    fn of_attempt_connection(&self, ai: usize, server: &str, i: usize, scope: Scope) -> bool {
+        let anchor = self.server_connection_of(ai);
+        let own_ip = anchor
+            .and_then(|c| Connections::client_ip(self.signals, c))
+            .or_else(|| self.client_ip(ai));
+        if anchor.is_none() && own_ip.is_none() {
+            return true;
+        }
+        let is_own = |c: usize| {
+            Some(c) == anchor
+                || own_ip.is_some_and(|ip| Connections::client_ip(self.signals, c) == Some(ip))
+        };
+        match self
+            .connections
+            .owner(self.signals, server, i, scope == Scope::Connection)
+        {
+            Owner::Unknown => true,
+            Owner::Activity(c) => is_own(c),
+            Owner::Address(ip) => own_ip.is_none_or(|own| own == ip),
+            Owner::SetUp(near) => near.iter().any(|&c| is_own(c)),
         }
     }
 
@@ -858,7 +889,7 @@ impl<'a> World<'a> {
                     .collect()
             } else {
                 let list = if name == SERVER_CONNECTION {
-                    self.server_connections.get(host)
+                    self.connections.of_host(host)
                 } else {
                     self.client_context.get(host)
                 };

@@ -6,12 +6,14 @@
 //!
 //! * [`hosts`]: host identity and which server a client's target names;
 //! * [`attempts`]: the client's connection attempts (context rule, reserved signals);
+//! * [`connections`]: which server connection (RdpCoreTS 131) a server record belongs to;
 //! * [`coverage`]: which logs each host gave, for which time, and what was missing or absent;
 //! * [`correlate`]: incidents per rule and host, client↔server ties, the confidence ladder;
 //! * [`fold`]: repeats folded into one finding with counts, first/last seen, top values;
 //! * ranking and the output model (this module).
 
 pub mod attempts;
+pub mod connections;
 pub mod correlate;
 pub mod coverage;
 pub mod expr;

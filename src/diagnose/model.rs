@@ -31,7 +31,7 @@ pub fn reserved_side(name: &str) -> Option<Side> {
     RESERVED.iter().find(|(n, _)| *n == name).map(|(_, s)| *s)
 }
 
-pub use crate::rules::model::{Correlate, FixStep, Level, RuleKind};
+pub use crate::rules::model::{Correlate, FixStep, Level, RuleKind, Scope};
 
 /// One signal of a rule, as far as diagnosis needs it.
 #[derive(Debug, Clone)]
@@ -42,6 +42,8 @@ pub struct SignalView {
     pub channels: Vec<String>,
     pub providers: Vec<String>,
     pub event_ids: Vec<u32>,
+    /// Host state or one connection's set-up (ties server evidence to its connection).
+    pub scope: Scope,
 }
 
 /// One rung of the confidence ladder.
@@ -111,6 +113,7 @@ impl RuleBook {
             channels: Vec::new(),
             providers: Vec::new(),
             event_ids: Vec::new(),
+            scope: Scope::Host,
         })
     }
 }
@@ -134,6 +137,7 @@ impl RuleBook {
                         channels: spec.logsource.channel.clone(),
                         providers: spec.logsource.provider.clone(),
                         event_ids: spec.logsource.event_id.clone(),
+                        scope: spec.scope,
                     })
                     .collect();
                 let (window, top, confidence) = match &def.diagnosis {

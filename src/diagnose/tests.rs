@@ -467,6 +467,7 @@ fn hosts_and_coverage_list_every_machine_and_missing_logs() {
         channels: vec!["Microsoft-Windows-CAPI2/Operational".into()],
         providers: vec![],
         event_ids: vec![],
+        scope: Scope::Host,
     });
     let b = book(vec![tls]);
     let d = run(tls_incident(), &b);
@@ -479,4 +480,212 @@ fn hosts_and_coverage_list_every_machine_and_missing_logs() {
         .missing
         .iter()
         .any(|m| m.channel == "Microsoft-Windows-CAPI2/Operational" && m.needed_by == [TLS]));
+}
+
+/// The TLS rule with its server signal logged per connection (`scope: connection`).
+fn tls_rule_per_connection() -> RuleView {
+    let mut r = tls_rule();
+    for s in &mut r.signals {
+        if s.name == "no_common_cipher" {
+            s.scope = Scope::Connection;
+        }
+    }
+    r
+}
+
+#[test]
+fn a_refusal_in_another_clients_handshake_is_not_tied_to_the_attempt() {
+    let b = book(vec![tls_rule_per_connection()]);
+    let mut signals = tls_incident();
+    // The user's own handshake is not refused; 9 s after the user's 131 (server clock),
+    // another client (a till terminal whose logs were not given) is refused within its own
+    // set-up, well inside the rule's window around the attempt.
+    signals.retain(|s| s.signal_id != "no_common_cipher");
+    signals.push(sig(
+        "rdp-connection",
+        SERVER_CONNECTION,
+        "SRV01.corp.example",
+        40,
+        &[("ClientIP", "10.0.7.14:55807")],
+    ));
+    signals.push(sig(
+        TLS,
+        "no_common_cipher",
+        "SRV01.corp.example",
+        40,
+        &[("Protocol", "TLS 1.0")],
+    ));
+    let d = run(signals.clone(), &b);
+    assert_eq!(d.findings.len(), 1);
+    assert_eq!(d.findings[0].confidence, Level::Medium);
+    assert!(!d.findings[0].correlated);
+
+    // The same refusal as host state (scope host) is still tied by time alone.
+    let d = run(signals, &book(vec![tls_rule()]));
+    assert_eq!(d.findings[0].confidence, Level::High);
+}
+
+#[test]
+fn a_refusal_in_the_attempts_own_handshake_is_tied_even_beside_other_connections() {
+    let b = book(vec![tls_rule_per_connection()]);
+    let mut signals = tls_incident();
+    // Another client connects one second before the user's 131: the refusal is within both
+    // set-ups, one of which is the user's, so it may be the user's.
+    signals.push(sig(
+        "rdp-connection",
+        SERVER_CONNECTION,
+        "SRV01.corp.example",
+        30,
+        &[("ClientIP", "10.0.7.14:55807")],
+    ));
+    let d = run(signals, &b);
+    assert_eq!(d.findings[0].confidence, Level::High);
+    assert!(d.findings[0].correlated);
+}
+
+#[test]
+fn server_evidence_naming_another_client_or_its_activity_is_not_the_attempts() {
+    let b = book(vec![tls_rule()]);
+    // A record that names another client's address.
+    let mut signals = tls_incident();
+    for s in &mut signals {
+        if s.signal_id == "no_common_cipher" {
+            s.event
+                .fields
+                .push(crate::event::Field::new("IpAddress", "10.0.7.14"));
+        }
+    }
+    let d = run(signals, &b);
+    assert_eq!(d.findings[0].confidence, Level::Medium);
+
+    // A record that shares its ActivityID with another client's 131.
+    let mut signals = tls_incident();
+    signals.push(
+        sig(
+            "rdp-connection",
+            SERVER_CONNECTION,
+            "SRV01.corp.example",
+            -200,
+            &[("ClientIP", "10.0.7.14:55807")],
+        )
+        .act("{B0B0-1}"),
+    );
+    for s in &mut signals {
+        if s.signal_id == "no_common_cipher" {
+            s.event.activity_id = Some("{b0b0-1}".into());
+        }
+    }
+    let d = run(signals, &b);
+    assert_eq!(d.findings[0].confidence, Level::Medium);
+}
+
+#[test]
+fn an_attempt_that_never_opened_tcp_is_not_anchored_to_a_nearby_131() {
+    let b = book(vec![blocked_rule()]);
+    let signals = vec![
+        sig(
+            "rdp-connection",
+            CLIENT_ATTEMPT,
+            "WS042",
+            0,
+            &[("Value", "srv01")],
+        )
+        .act("A"),
+        sig(
+            "rdp-connection",
+            CLIENT_DISCONNECT,
+            "WS042",
+            2,
+            &[("Value", "516")],
+        )
+        .act("A"),
+        sig(
+            "network-blocked",
+            "client_failure",
+            "WS042",
+            2,
+            &[("Value", "516")],
+        )
+        .act("A"),
+        // an administrator's connection two minutes earlier, within the skew tolerance
+        sig(
+            "rdp-connection",
+            SERVER_CONNECTION,
+            "SRV01",
+            -120,
+            &[("ClientIP", "10.0.0.5:50100")],
+        ),
+    ];
+    let d = run(signals, &b);
+    let f = &d.findings[0];
+    assert_eq!(
+        (f.rule_id.as_str(), f.confidence),
+        ("network-blocked", Level::High)
+    );
+    assert!(f.why.contains("logged no connection"), "{}", f.why);
+}
+
+/// A client attempt from WS042 to `srv01` at `t` ending with `reason` (activity `act`).
+fn attempt(t: i64, act: &str, reason: &str) -> Vec<Signal> {
+    vec![
+        sig(
+            "rdp-connection",
+            CLIENT_ATTEMPT,
+            "WS042",
+            t,
+            &[("Value", "srv01")],
+        )
+        .act(act),
+        sig(
+            "rdp-connection",
+            CLIENT_DISCONNECT,
+            "WS042",
+            t + 2,
+            &[("Value", reason)],
+        )
+        .act(act),
+        sig(
+            "network-blocked",
+            "client_failure",
+            "WS042",
+            t + 2,
+            &[("Value", reason)],
+        )
+        .act(act),
+    ]
+}
+
+fn connection(t: i64, ip: &str) -> Signal {
+    sig(
+        "rdp-connection",
+        SERVER_CONNECTION,
+        "SRV01",
+        t,
+        &[("ClientIP", ip)],
+    )
+}
+
+#[test]
+fn the_clients_address_is_learnt_from_attempts_that_agree_on_the_clock_offset() {
+    // Two attempts reach the server 30 s later on its clock, from 10.0.0.42; two later ones are
+    // reset on the way (2308, no 131 of their own) while a till terminal connects near them at
+    // distances that agree with nothing.
+    let mut signals = Vec::new();
+    signals.extend(attempt(0, "A", "2308"));
+    signals.push(connection(30, "10.0.0.42:50100"));
+    signals.extend(attempt(600, "B", "2308"));
+    signals.push(connection(630, "10.0.0.42:50200"));
+    signals.extend(attempt(1200, "C", "2308"));
+    signals.extend(attempt(1260, "D", "2308"));
+    signals.push(connection(1240, "10.0.7.14:55807"));
+    signals.push(connection(1250, "10.0.7.14:55808"));
+    signals.sort_by_key(|s| s.event.time);
+    let d = run(signals, &book(vec![blocked_rule()]));
+    let blocked: Vec<&Finding> = d
+        .findings
+        .iter()
+        .filter(|f| f.rule_id == "network-blocked" && f.why.contains("logged no connection"))
+        .collect();
+    assert_eq!(blocked.len(), 1, "{:#?}", d.findings);
+    assert_eq!(blocked[0].incidents, 2);
 }

@@ -70,6 +70,7 @@ pub fn signal_view(name: &str, side: Side) -> SignalView {
         channels: vec![channel_for(name, side).into()],
         providers: vec![],
         event_ids: vec![],
+        scope: Scope::Host,
     }
 }
 

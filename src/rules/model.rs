@@ -256,6 +256,24 @@ pub struct SignalSpec {
     /// dropped from the event when it matches.
     #[serde(default)]
     pub evidence: Vec<String>,
+    /// What one record describes: the host's state (default), or one incoming connection's
+    /// set-up (docs/RULES.md, "Scope").
+    #[serde(default)]
+    pub scope: Scope,
+}
+
+/// What one record of a signal describes, for tying server evidence to a client's attempt.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scope {
+    /// A state of the host (a stopped service, a missing certificate, a policy): it concerns
+    /// every connection within the rule's window.
+    #[default]
+    Host,
+    /// Logged once per incoming connection while it is set up (a Schannel handshake failure):
+    /// it belongs to the connection whose RdpCoreTS 131 it follows within seconds, and never
+    /// counts for an attempt whose connection is another one.
+    Connection,
 }
 
 /// Where a signal's records come from: the index key (provider + event ids) and a channel
