@@ -183,7 +183,10 @@ pub fn collect_signals(
 
 /// The stable order of signals: by time, file, record, rule and signal.
 pub fn sort_signals(signals: &mut [Signal]) {
-    signals.sort_by(|a, b| {
+    // Signals are large: sort their positions, then move each one once.
+    let mut order: Vec<usize> = (0..signals.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (a, b) = (&signals[a], &signals[b]);
         (
             a.event.time,
             &a.event.origin.file,
@@ -199,10 +202,33 @@ pub fn sort_signals(signals: &mut [Signal]) {
             .then_with(|| a.rule_id.cmp(&b.rule_id))
             .then_with(|| a.signal_id.cmp(&b.signal_id))
     });
+    permute(signals, order);
+}
+
+/// Rearranges `items` so that position `i` holds what was at `order[i]`, by following the
+/// permutation's cycles (each item is swapped into place once).
+fn permute<T>(items: &mut [T], mut order: Vec<usize>) {
+    for start in 0..items.len() {
+        let mut at = start;
+        while order[at] != start {
+            let next = order[at];
+            order[at] = at;
+            items.swap(at, next);
+            at = next;
+        }
+        order[at] = at;
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn permute_moves_each_item_to_its_place() {
+        let mut items = vec!['a', 'b', 'c', 'd', 'e'];
+        super::permute(&mut items, vec![2, 0, 1, 4, 3]);
+        assert_eq!(items, ['c', 'a', 'b', 'e', 'd']);
+    }
+
     use super::*;
     use crate::event::{Field, Provider};
     use crate::rules::loader::load_str;

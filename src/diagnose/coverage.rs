@@ -7,7 +7,7 @@
 //! lacking that, the one host whose other files sit in the same folder (exports are collected
 //! per machine).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -226,6 +226,18 @@ impl CoverageIndex {
     ) -> Vec<HostSummary> {
         let mut keys: BTreeSet<String> = self.display.keys().cloned().collect();
         keys.extend(self.sources.iter().filter_map(|s| s.host.clone()));
+        // Signals per host, in one pass (a flood has hundreds of thousands).
+        let mut per_host: HashMap<String, SignalSpan> = HashMap::new();
+        let mut key_of: HashMap<&str, String> = HashMap::new();
+        for s in signals {
+            let key = key_of.entry(s.host()).or_insert_with(|| host_key(s.host()));
+            let span = per_host.entry(key.clone()).or_default();
+            span.count += 1;
+            if let Some(t) = s.event.time {
+                span.first = Some(span.first.map_or(t, |f| f.min(t)));
+                span.last = Some(span.last.map_or(t, |l| l.max(t)));
+            }
+        }
         keys.into_iter()
             .map(|key| {
                 let name = self.name_of(&key);
@@ -234,20 +246,9 @@ impl CoverageIndex {
                     .iter()
                     .filter(|s| s.host.as_deref() == Some(key.as_str()))
                     .collect();
-                let host_signals: Vec<&Signal> = signals
-                    .iter()
-                    .filter(|s| host_key(s.host()) == key)
-                    .collect();
-                let first = own
-                    .iter()
-                    .filter_map(|s| s.first)
-                    .chain(host_signals.iter().filter_map(|s| s.event.time))
-                    .min();
-                let last = own
-                    .iter()
-                    .filter_map(|s| s.last)
-                    .chain(host_signals.iter().filter_map(|s| s.event.time))
-                    .max();
+                let span = per_host.get(&key).copied().unwrap_or_default();
+                let first = own.iter().filter_map(|s| s.first).chain(span.first).min();
+                let last = own.iter().filter_map(|s| s.last).chain(span.last).max();
                 let causes: Vec<&Finding> = findings
                     .iter()
                     .filter(|f| host_key(&f.host) == key && f.kind == RuleKind::Cause)
@@ -265,7 +266,7 @@ impl CoverageIndex {
                         .unwrap_or_default(),
                     files: own.len() as u64,
                     records: own.iter().map(|s| s.records).sum(),
-                    signals: host_signals.len() as u64,
+                    signals: span.count,
                     first_seen: first,
                     last_seen: last,
                     findings: causes.len() as u64,
@@ -275,6 +276,14 @@ impl CoverageIndex {
             })
             .collect()
     }
+}
+
+/// How many signals one host gave, and when.
+#[derive(Debug, Clone, Copy, Default)]
+struct SignalSpan {
+    count: u64,
+    first: Option<jiff::Timestamp>,
+    last: Option<jiff::Timestamp>,
 }
 
 /// The coverage section of the report.
