@@ -31,6 +31,16 @@ const FILE_HEADER_SIZE: u64 = 4096;
 /// EVTX chunk size (MS-EVEN6 §2.2.2).
 const CHUNK_SIZE: u64 = 65536;
 
+/// Whether records are read with [`binxml`] where it can (the default). Off, every record is
+/// rendered by the crate: the reference reading that the fast path is compared with.
+static FAST_PATH: AtomicBool = AtomicBool::new(true);
+
+/// Turns the fast path on or off for the whole process (a comparison switch for tests and
+/// benchmarks; both readings give the same events).
+pub fn use_fast_path(enabled: bool) {
+    FAST_PATH.store(enabled, Ordering::Relaxed);
+}
+
 fn chunk_offset(chunk: u64) -> u64 {
     FILE_HEADER_SIZE + chunk.saturating_mul(CHUNK_SIZE)
 }
@@ -272,7 +282,8 @@ impl FileState<'_> {
             }
         };
         let number = data.number;
-        if cut.is_none() && self.channel_asked.load(Ordering::Relaxed) {
+        let fast_path = FAST_PATH.load(Ordering::Relaxed);
+        if fast_path && cut.is_none() && self.channel_asked.load(Ordering::Relaxed) {
             if let Some(fast) = self.fast_chunk(&data, seq) {
                 return fast;
             }
@@ -311,7 +322,9 @@ impl FileState<'_> {
             outcome.last_time = Some(outcome.last_time.map_or(t, |l| l.max(t)));
 
             // The record as `binxml` reads it, and whether that reading is known to be exact.
-            let fast = read_record(&mut templates, binxml, binxml_end);
+            let fast = fast_path
+                .then(|| read_record(&mut templates, binxml, binxml_end))
+                .flatten();
             let verdict = fast
                 .as_ref()
                 .map_or(Verdict::Bad, |f| self.verdicts.get(f.shape));
