@@ -5,10 +5,11 @@ use std::sync::Arc;
 use super::cursor::{u32_at, Cursor};
 use super::template::{Slot, Template, Tok};
 use super::value::{read_values, sanitize_utf16, ty, write_text, Raw};
-use super::ChunkTemplates;
+use super::{ChunkTemplates, Fnv};
 use crate::event::Event;
 use crate::source::xml::Assembler;
 use crate::source::{RecordHead, SourceCtx};
+use std::hash::Hasher;
 
 /// How deep embedded BinXML fragments may nest.
 const MAX_NESTING: usize = 8;
@@ -29,13 +30,13 @@ pub(crate) fn read_record<'a>(
     end: usize,
 ) -> Option<Record<'a>> {
     let (id, template, values) = instance(templates, start, end)?;
-    let mut shape = Fnv::new();
-    shape.add(id);
+    let mut shape = Fnv::default();
+    shape.write_u32(id);
     shape_of(templates, &values, &mut shape, 0)?;
     Some(Record {
         template,
         values,
-        shape: shape.0,
+        shape: shape.finish(),
     })
 }
 
@@ -88,10 +89,10 @@ fn shape_of(
         }
         let end = value.offset + value.bytes.len();
         let (id, _, nested) = instance(templates, value.offset, end)?;
-        shape.add(id);
+        shape.write_u32(id);
         shape_of(templates, &nested, shape, depth + 1)?;
     }
-    shape.add(u32::MAX);
+    shape.write_u32(u32::MAX);
     Some(())
 }
 
@@ -394,20 +395,4 @@ fn array_in<'v>(
         items.push(&[]);
     }
     Some(Some((index, items)))
-}
-
-/// FNV-1a over the template ids of a record shape.
-struct Fnv(u64);
-
-impl Fnv {
-    fn new() -> Self {
-        Fnv(0xcbf2_9ce4_8422_2325)
-    }
-
-    fn add(&mut self, id: u32) {
-        for byte in id.to_le_bytes() {
-            self.0 ^= u64::from(byte);
-            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    }
 }

@@ -218,10 +218,20 @@ fn write_sid(b: &[u8], out: &mut String) -> Option<()> {
 /// surrogates become U+FFFD, C0 controls other than tab, line feed and carriage return, and
 /// the non-characters U+FFFE and U+FFFF, become `_`.
 pub(crate) fn sanitize_utf16(bytes: &[u8], out: &mut String) {
-    let units = bytes
+    let mut units = bytes
         .chunks_exact(2)
         .map(|pair| u16::from_le_bytes([pair[0], pair[1]]))
-        .take_while(|&unit| unit != 0);
+        .take_while(|&unit| unit != 0)
+        .peekable();
+    // Most event text is printable ASCII, which needs no decoding.
+    out.reserve(bytes.len() / 2);
+    while let Some(&unit) = units.peek() {
+        if !(0x20..0x80).contains(&unit) {
+            break;
+        }
+        out.push(char::from(unit as u8));
+        units.next();
+    }
     for c in char::decode_utf16(units) {
         push_xml_char(c.unwrap_or(char::REPLACEMENT_CHARACTER), out);
     }
