@@ -159,6 +159,7 @@ impl<'a> Record<'a> {
             attr_value: String::new(),
             scratch: String::new(),
             event: None,
+            budget: TOKEN_BUDGET,
         };
         replay.template(templates, &self.template, &self.values, 0)?;
         replay.event
@@ -179,7 +180,14 @@ struct Replay<'c> {
     attr_value: String,
     scratch: String,
     event: Option<Event>,
+    /// Tokens left to play. A template may place one embedded fragment many times, and that
+    /// fragment's template its own again: without a bound, a crafted record would take
+    /// exponential time. Past it the record goes to the crate, which has a budget of its own.
+    budget: usize,
 }
+
+/// Tokens one record may play (a real record plays well under a thousand).
+const TOKEN_BUDGET: usize = 100_000;
 
 impl<'c> Replay<'c> {
     fn template<'a>(
@@ -208,6 +216,7 @@ impl<'c> Replay<'c> {
         while i < range.end {
             let tok = toks.get(i)?;
             i += 1;
+            self.budget = self.budget.checked_sub(1)?;
             match tok {
                 Tok::Open {
                     name,
@@ -395,4 +404,70 @@ fn array_in<'v>(
         items.push(&[]);
     }
     Some(Some((index, items)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::binxml::FileTemplates;
+
+    const NAME_AT: usize = 0x100;
+    const DEF_AT: usize = 0x200;
+    const RECORD_AT: usize = 0x800;
+
+    /// A chunk whose one template is `<E>` holding `fan_out` copies of substitution 0.
+    fn chunk_with_template(fan_out: usize) -> Vec<u8> {
+        let mut chunk = vec![0u8; 0x10000];
+        // Name record: next, hash, one UTF-16 unit, NUL.
+        chunk[NAME_AT + 6] = 1;
+        chunk[NAME_AT + 8] = b'E';
+        let mut body = vec![0x0f, 1, 1, 0, 0x01, 0xff, 0xff, 0, 0, 0, 0];
+        body.extend((NAME_AT as u32).to_le_bytes());
+        body.push(0x02);
+        for _ in 0..fan_out {
+            body.extend([0x0e, 0, 0, 0x21]);
+        }
+        body.extend([0x04, 0x00]);
+        chunk[DEF_AT + 20..DEF_AT + 24].copy_from_slice(&(body.len() as u32).to_le_bytes());
+        chunk[DEF_AT + 24..DEF_AT + 24 + body.len()].copy_from_slice(&body);
+        chunk
+    }
+
+    /// A template instance of that template whose one value embeds the next level.
+    fn instance_bytes(levels: usize) -> Vec<u8> {
+        let mut out = vec![0x0c, 1];
+        out.extend(1u32.to_le_bytes());
+        out.extend((DEF_AT as u32).to_le_bytes());
+        if levels == 0 {
+            out.extend(0u32.to_le_bytes());
+            return out;
+        }
+        let inner = instance_bytes(levels - 1);
+        out.extend(1u32.to_le_bytes());
+        out.extend((inner.len() as u16).to_le_bytes());
+        out.extend([0x21, 0]);
+        out.extend(inner);
+        out
+    }
+
+    #[test]
+    fn a_fragment_placed_many_times_at_every_level_is_given_up_not_played() {
+        let mut chunk = chunk_with_template(50);
+        let mut record = vec![0x0f, 1, 1, 0];
+        record.extend(instance_bytes(8));
+        record.push(0x00);
+        chunk[RECORD_AT..RECORD_AT + record.len()].copy_from_slice(&record);
+        let file = FileTemplates::default();
+        let mut templates = ChunkTemplates::new(&chunk, &file);
+        let read = read_record(&mut templates, RECORD_AT, RECORD_AT + record.len())
+            .expect("the record's structure is readable");
+        let ctx = SourceCtx {
+            file: "crafted.evtx".into(),
+            member: None,
+        };
+        // 50^8 plays without a budget; with it, the record is left to the crate at once.
+        let started = std::time::Instant::now();
+        assert!(read.event(&mut templates, &ctx).is_none());
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    }
 }
