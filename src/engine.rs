@@ -12,6 +12,7 @@
 //!    becomes a [`Signal`] whose event keeps only the fields the rule needs, and only then is
 //!    a lock taken.
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -163,20 +164,29 @@ pub fn scan_signals(
 }
 
 /// Reads `paths` and returns every signal, in a stable order (time, then origin, then rule
-/// and signal), with the read's accounting.
+/// and signal), with the read's accounting. A record read twice (from two files) gives its
+/// signals once, from the file read first.
 pub fn collect_signals(
     paths: &[PathBuf],
     rules: &RuleSet,
     plan: &ReadPlan,
 ) -> (Vec<Signal>, ReadSummary) {
-    let found = Mutex::new(Vec::new());
+    let found = Mutex::new((Vec::new(), HashSet::new()));
     let emit = |s: Signal| {
-        if let Ok(mut v) = found.lock() {
-            v.push(s);
+        if let Ok(mut found) = found.lock() {
+            let (kept, seen) = &mut *found;
+            // The same record given twice (one log exported as .evtx and as XML, or copied
+            // into two bundles) is one piece of evidence, not two.
+            if let Some(identity) = record_identity(&s) {
+                if !seen.insert(identity) {
+                    return;
+                }
+            }
+            kept.push(s);
         }
     };
     let (summary, _) = scan_signals(paths, rules, plan, &emit);
-    let mut signals = found.into_inner().unwrap_or_else(|p| p.into_inner());
+    let (mut signals, _) = found.into_inner().unwrap_or_else(|p| p.into_inner());
     sort_signals(&mut signals);
     (signals, summary)
 }
@@ -203,6 +213,32 @@ pub fn sort_signals(signals: &mut [Signal]) {
             .then_with(|| a.signal_id.cmp(&b.signal_id))
     });
     permute(signals, order);
+}
+
+/// What makes two signals the same evidence: the same signal of the same rule on the same
+/// record, told by the host, log, provider, event id, record id and time the record carries
+/// (not by the file it was read from). Kept as a 128-bit fingerprint (16 bytes a signal; two
+/// different records colliding is about as likely as 2^-100 in a million-signal scan). `None`
+/// when the record lacks an id or a time: it is never merged.
+fn record_identity(s: &Signal) -> Option<u128> {
+    use std::hash::{Hash, Hasher};
+    let e = &s.event;
+    let key = (
+        &s.rule_id,
+        &s.signal_id,
+        &e.computer,
+        &e.channel,
+        &e.provider.name,
+        e.event_id,
+        e.record_id?,
+        e.time?,
+    );
+    let mut low = std::collections::hash_map::DefaultHasher::new();
+    key.hash(&mut low);
+    let mut high = std::collections::hash_map::DefaultHasher::new();
+    0xe1d3_u16.hash(&mut high);
+    key.hash(&mut high);
+    Some(u128::from(high.finish()) << 64 | u128::from(low.finish()))
 }
 
 /// Rearranges `items` so that position `i` holds what was at `order[i]`, by following the

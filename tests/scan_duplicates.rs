@@ -1,0 +1,55 @@
+//! The same record given twice is one piece of evidence: a scenario's logs given once, and
+//! given again beside a copy of themselves (as when one log is exported twice, or copied into
+//! two bundles), give the same signals, once each.
+
+use std::path::{Path, PathBuf};
+
+use evident::engine::collect_signals;
+use evident::rules::RuleSet;
+use evident::source::ReadPlan;
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap().flatten() {
+        let path = entry.path();
+        let target = to.join(entry.file_name());
+        if path.is_dir() {
+            copy_tree(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn a_log_given_twice_gives_its_signals_once() {
+    let (rules, errors) = RuleSet::load(None);
+    assert!(errors.is_empty(), "{errors:?}");
+    let logs = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/tls-mismatch/logs");
+    let twice = tempfile::tempdir().unwrap();
+    copy_tree(&logs, &twice.path().join("first"));
+    copy_tree(&logs, &twice.path().join("second"));
+    let plan = ReadPlan { threads: 2 };
+
+    let (once, _) = collect_signals(&[logs.clone()], &rules, &plan);
+    let paths: Vec<PathBuf> = vec![twice.path().to_path_buf()];
+    let (doubled, summary) = collect_signals(&paths, &rules, &plan);
+
+    assert!(!once.is_empty());
+    assert_eq!(summary.sources.len() % 2, 0, "both copies were read");
+    assert_eq!(once.len(), doubled.len());
+    let key = |s: &evident::signal::Signal| {
+        (
+            s.rule_id.clone(),
+            s.signal_id.clone(),
+            s.event.record_id,
+            s.event.time,
+            s.event.computer.clone(),
+        )
+    };
+    let mut a: Vec<_> = once.iter().map(key).collect();
+    let mut b: Vec<_> = doubled.iter().map(key).collect();
+    a.sort();
+    b.sort();
+    assert_eq!(a, b);
+}
