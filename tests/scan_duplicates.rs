@@ -31,7 +31,7 @@ fn a_log_given_twice_gives_its_signals_once() {
     copy_tree(&logs, &twice.path().join("second"));
     let plan = ReadPlan { threads: 2 };
 
-    let (once, _) = collect_signals(&[logs.clone()], &rules, &plan);
+    let (once, _) = collect_signals(std::slice::from_ref(&logs), &rules, &plan);
     let paths: Vec<PathBuf> = vec![twice.path().to_path_buf()];
     let (doubled, summary) = collect_signals(&paths, &rules, &plan);
 
