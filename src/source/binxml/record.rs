@@ -339,16 +339,14 @@ impl<'c> Replay<'c> {
     }
 }
 
+/// A string array substitution: its index and its items (UTF-16, without their NULs).
+type ArrayItems<'v> = (u16, Vec<&'v [u8]>);
+
 /// The string array the element opened at `open` repeats over, if any: its substitution index
-/// and its items. `Some(None)` when the element holds no array; `None` for an array in a place
-/// this reader does not expand (an attribute, beside child elements, several arrays, or an
-/// array of another type), which the crate then reads.
-#[allow(clippy::type_complexity)]
-fn array_in<'v>(
-    toks: &[Tok],
-    open: usize,
-    values: &[Raw<'v>],
-) -> Option<Option<(u16, Vec<&'v [u8]>)>> {
+/// and its items. `Some(None)` when the element holds no array; `None` for an array this reader
+/// does not expand (beside child elements, one of several, or of another type than strings),
+/// which the crate then reads.
+fn array_in<'v>(toks: &[Tok], open: usize, values: &[Raw<'v>]) -> Option<Option<ArrayItems<'v>>> {
     let Some(Tok::Open { close, .. }) = toks.get(open) else {
         return Some(None);
     };
