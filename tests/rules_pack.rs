@@ -57,26 +57,6 @@ fn the_binary_embeds_the_rule_folder() {
     assert_eq!(rules.len(), on_disk.len());
 }
 
-/// The signals of `rule` that `event` matches (provider + event id + detection).
-fn signals_matching<'r>(
-    rule: &'r evident::rules::Rule,
-    event: &evident::event::Event,
-) -> Vec<&'r str> {
-    rule.signals
-        .iter()
-        .zip(&rule.def.signals.0)
-        .filter(|(s, (_, spec))| {
-            let ls = &spec.logsource;
-            ls.provider
-                .iter()
-                .any(|p| p.eq_ignore_ascii_case(&event.provider.name))
-                && ls.event_id.contains(&event.event_id)
-                && s.matcher.matches(event)
-        })
-        .map(|(s, _)| s.name.as_str())
-        .collect()
-}
-
 /// Issue #6: each cause rule's `no_match` examples include events that belong to neighbouring
 /// causes, i.e. at least one of them is recognised by another cause's (or the background
 /// rule's) signals. Prints which neighbours each rule is checked against.
@@ -98,7 +78,7 @@ fn every_cause_rejects_events_of_its_neighbours() {
                 .iter()
                 .filter(|o| o.def.kind != RuleKind::Context && o.id() != rule.id())
             {
-                for s in signals_matching(other, &event) {
+                for s in other.signals_matching(&event) {
                     neighbours.push(format!("{}/{s}", other.id()));
                 }
             }

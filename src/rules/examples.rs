@@ -30,21 +30,7 @@ pub fn run_examples(rule: &Rule, parse: &dyn Fn(&str) -> Result<Event, String>) 
             message,
         )
     };
-    let matching = |event: &Event| -> Vec<&str> {
-        rule.signals
-            .iter()
-            .zip(&rule.def.signals.0)
-            .filter(|(s, (_, spec))| {
-                let ls = &spec.logsource;
-                ls.provider
-                    .iter()
-                    .any(|p| p.eq_ignore_ascii_case(&event.provider.name))
-                    && ls.event_id.contains(&event.event_id)
-                    && s.matcher.matches(event)
-            })
-            .map(|(s, _)| s.name.as_str())
-            .collect()
-    };
+    let matching = |event: &Event| rule.signals_matching(event);
     for (i, ex) in rule.def.examples.matches.iter().enumerate() {
         out.run += 1;
         match parse(&ex.event) {

@@ -42,6 +42,24 @@ impl Rule {
     pub fn signal(&self, name: &str) -> Option<&CompiledSignal> {
         self.signals.iter().find(|s| s.name == name)
     }
+
+    /// The names of the signals `event` matches: log source (provider, event id) and
+    /// detection, without the index (for examples and tests, one event at a time).
+    pub fn signals_matching(&self, event: &crate::event::Event) -> Vec<&str> {
+        self.signals
+            .iter()
+            .zip(&self.def.signals.0)
+            .filter(|(s, (_, spec))| {
+                let ls = &spec.logsource;
+                ls.provider
+                    .iter()
+                    .any(|p| p.eq_ignore_ascii_case(&event.provider.name))
+                    && ls.event_id.contains(&event.event_id)
+                    && s.matcher.matches(event)
+            })
+            .map(|(s, _)| s.name.as_str())
+            .collect()
+    }
 }
 
 /// One signal of a rule, ready to match.
