@@ -18,6 +18,8 @@
 //! readings differ is always read by the crate (see [`Verdicts`]).
 
 mod cursor;
+#[cfg(test)]
+mod divergence_tests;
 mod record;
 mod template;
 mod value;

@@ -160,6 +160,7 @@ impl<'a> Record<'a> {
             scratch: String::new(),
             event: None,
             budget: TOKEN_BUDGET,
+            text_budget: TEXT_BUDGET,
         };
         replay.template(templates, &self.template, &self.values, 0)?;
         replay.event
@@ -184,10 +185,14 @@ struct Replay<'c> {
     /// fragment's template its own again: without a bound, a crafted record would take
     /// exponential time. Past it the record goes to the crate, which has a budget of its own.
     budget: usize,
+    /// Bytes of text left to play: the crate refuses a record whose rendering passes 16 MiB.
+    text_budget: usize,
 }
 
 /// Tokens one record may play (a real record plays well under a thousand).
 const TOKEN_BUDGET: usize = 100_000;
+/// Bytes of text one record may play.
+const TEXT_BUDGET: usize = 16 * 1024 * 1024;
 
 impl<'c> Replay<'c> {
     fn template<'a>(
@@ -223,15 +228,25 @@ impl<'c> Replay<'c> {
                     dependency,
                     close,
                 } => {
-                    let left_out = dependency
-                        .and_then(|d| values.get(usize::from(d)))
-                        .is_some_and(Raw::is_null);
+                    // A template's root is always rendered; other elements are left out when
+                    // the value they depend on is null (MS-EVEN6 §2.2.12).
+                    let root = i == 1;
+                    let left_out = !root
+                        && dependency
+                            .and_then(|d| values.get(usize::from(d)))
+                            .is_some_and(Raw::is_null);
                     if left_out {
                         i = *close;
                         continue;
                     }
                     if item.is_none() {
-                        if let Some((index, items)) = array_in(toks, i - 1, values)? {
+                        let array = array_in(toks, i - 1, values)?;
+                        if root && array.is_some() {
+                            // The crate joins an array at a template's root instead of
+                            // repeating the root: left to it.
+                            return None;
+                        }
+                        if let Some((index, items)) = array {
                             // MS-EVEN6 §3.1.4.7.5: the element is repeated once per item.
                             for one in items {
                                 self.asm.open(name).ok()?;
@@ -307,6 +322,7 @@ impl<'c> Replay<'c> {
     }
 
     fn text(&mut self, text: &str) -> Option<()> {
+        self.text_budget = self.text_budget.checked_sub(text.len())?;
         if self.attr.is_some() {
             self.attr_value.push_str(text);
         } else if self.asm.wants_text() {
@@ -369,6 +385,8 @@ fn array_in<'v>(toks: &[Tok], open: usize, values: &[Raw<'v>]) -> Option<Option<
                 if value.ty & 0x80 == 0 {
                     continue;
                 }
+                // Another array, or the same one placed twice (the crate repeats the element
+                // once per placement then), is left to the crate.
                 if value.ty != ty::STRING_ARRAY || found.is_some() {
                     return None;
                 }

@@ -7,7 +7,7 @@
 //! chunks compare equal (that is what lets a verdict about one template hold for a whole file).
 
 use super::cursor::{u16_at, u32_at, Cursor};
-use super::value::sanitize_utf16;
+use super::value::{is_known_type, sanitize_utf16};
 
 /// Deepest element nesting accepted in a definition (the XML reader's limit).
 const MAX_DEPTH: usize = crate::source::xml::MAX_DEPTH;
@@ -70,7 +70,10 @@ pub(crate) struct Template {
 pub(crate) fn parse(chunk: &[u8], def: usize) -> Option<Template> {
     let size = u32_at(chunk, def.checked_add(20)?)? as usize;
     let start = def.checked_add(24)?;
-    let end = start.checked_add(size)?.min(chunk.len());
+    let end = start.checked_add(size)?;
+    if end > chunk.len() {
+        return None;
+    }
     let mut cur = Cursor::at(chunk, start);
     let mut toks = Vec::new();
     let mut open: Vec<usize> = Vec::new();
@@ -122,7 +125,10 @@ pub(crate) fn parse(chunk: &[u8], def: usize) -> Option<Template> {
             0x06 | 0x46 => toks.push(Tok::Attr(name_ref(&mut cur)?)),
             token @ (0x0d | 0x0e) => {
                 let index = cur.u16()?;
-                cur.skip(1)?;
+                // The declared type must be one the crate knows (it rejects the record else).
+                if !is_known_type(cur.u8()?) {
+                    return None;
+                }
                 toks.push(Tok::Subst {
                     index,
                     optional: token == 0x0e,

@@ -43,8 +43,9 @@ pub(crate) struct Raw<'a> {
 }
 
 impl Raw<'_> {
+    /// Null as the rendering sees it: a null value, or an embedded fragment with no bytes.
     pub(crate) fn is_null(&self) -> bool {
-        self.ty == ty::NULL
+        self.ty == ty::NULL || self.ty == ty::BINXML && self.bytes.is_empty()
     }
 
     /// The value as an unsigned number, for the event id of a record head.
@@ -65,7 +66,8 @@ impl Raw<'_> {
 }
 
 /// Reads a template instance's value table at `cur` (count, descriptors, then the values one
-/// after another), into `out`.
+/// after another), into `out`. `None` when a value's size does not fit its type or the type is
+/// unknown: the crate then reads the record (and reports it when it cannot either).
 pub(crate) fn read_values<'a>(cur: &mut Cursor<'a>, out: &mut Vec<Raw<'a>>) -> Option<()> {
     let count = cur.u32()? as usize;
     let table = cur.bytes(count.checked_mul(4)?)?;
@@ -73,15 +75,45 @@ pub(crate) fn read_values<'a>(cur: &mut Cursor<'a>, out: &mut Vec<Raw<'a>>) -> O
     out.reserve(count);
     for descriptor in table.chunks_exact(4) {
         let size = u16::from_le_bytes([descriptor[0], descriptor[1]]) as usize;
+        let ty = descriptor[2];
         let offset = cur.pos();
         let bytes = cur.bytes(size)?;
-        out.push(Raw {
-            ty: descriptor[2],
-            bytes,
-            offset,
-        });
+        if !size_fits(ty, bytes) {
+            return None;
+        }
+        out.push(Raw { ty, bytes, offset });
     }
     Some(())
+}
+
+/// Whether `bytes` is a well-formed value of type `ty`, as the crate requires before it
+/// renders a record: fixed-width types at their width, UTF-16 in whole units, a SID as long as
+/// its sub-authority count says, a string array ending with its last NUL, a known type.
+pub(crate) fn size_fits(ty: u8, bytes: &[u8]) -> bool {
+    let size = bytes.len();
+    if !is_known_type(ty) {
+        return false;
+    }
+    match ty {
+        ty::NULL | ty::ANSI_STRING | ty::BINARY | ty::BINXML => true,
+        ty::STRING => size % 2 == 0,
+        ty::INT8 | ty::UINT8 => size == 1,
+        ty::INT16 | ty::UINT16 => size == 2,
+        ty::INT32 | ty::UINT32 | ty::HEX_INT32 | ty::BOOL | 0x0b => size == 4,
+        ty::INT64 | ty::UINT64 | ty::HEX_INT64 | ty::FILETIME | 0x0c => size == 8,
+        ty::GUID | 0x12 => size == 16,
+        ty::SIZE_T => size == 4 || size == 8,
+        ty::SID => size >= 8 && size == 8 + 4 * usize::from(bytes[1]),
+        ty::STRING_ARRAY => size % 2 == 0 && (size == 0 || bytes[size - 2..] == [0, 0]),
+        // Handles, EvtXml and the other arrays: known to the crate, never read here.
+        _ => true,
+    }
+}
+
+/// The value types MS-EVEN6 defines (and the crate reads): scalars 0x00–0x15, handle 0x20,
+/// BinXML 0x21, EvtXml 0x23, arrays 0x81–0x95.
+pub(crate) fn is_known_type(ty: u8) -> bool {
+    matches!(ty, 0x00..=0x15 | 0x20 | 0x21 | 0x23 | 0x81..=0x95)
 }
 
 /// Appends the text of a scalar value; `None` when the type is not one written here.
@@ -215,7 +247,7 @@ fn write_sid(b: &[u8], out: &mut String) -> Option<()> {
 }
 
 /// UTF-16LE text up to its first NUL, as the XML rendering shows it once unescaped: unpaired
-/// surrogates become U+FFFD, C0 controls other than tab, line feed and carriage return, and
+/// surrogates, C0 controls other than tab, line feed and carriage return, and
 /// the non-characters U+FFFE and U+FFFF, become `_`.
 pub(crate) fn sanitize_utf16(bytes: &[u8], out: &mut String) {
     let mut units = bytes
@@ -233,7 +265,8 @@ pub(crate) fn sanitize_utf16(bytes: &[u8], out: &mut String) {
         units.next();
     }
     for c in char::decode_utf16(units) {
-        push_xml_char(c.unwrap_or(char::REPLACEMENT_CHARACTER), out);
+        // The XML rendering writes an unpaired surrogate as `_`, like a control character.
+        push_xml_char(c.unwrap_or('\u{0}'), out);
     }
 }
 
@@ -297,6 +330,6 @@ mod tests {
             .collect();
         assert_eq!(text(ty::STRING, &utf16).unwrap(), "a_b\tc");
         // An unpaired surrogate.
-        assert_eq!(text(ty::STRING, &[0x00, 0xd8]).unwrap(), "\u{fffd}");
+        assert_eq!(text(ty::STRING, &[0x00, 0xd8]).unwrap(), "_");
     }
 }

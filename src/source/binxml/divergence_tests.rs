@@ -1,0 +1,324 @@
+//! Records of one shape (the same outer and embedded templates) whose values differ, each read
+//! by the crate and by this module: a record read here must equal the crate's reading, and a
+//! record the crate refuses must not be read here. The per-shape check compares only the first
+//! record of a shape, so these are the cases it cannot see.
+
+use crate::event::Event;
+use crate::source::binxml::{read_record, ChunkTemplates, FileTemplates};
+use crate::source::SourceCtx;
+
+const NAMES: usize = 0x8000;
+const T_OUTER: usize = 0x9000;
+const T_NESTED: usize = 0x9800;
+
+struct Names(std::collections::HashMap<&'static str, u32>);
+
+fn put_names(chunk: &mut [u8]) -> Names {
+    let mut at = NAMES;
+    let mut map = std::collections::HashMap::new();
+    for n in [
+        "Event",
+        "System",
+        "Provider",
+        "Name",
+        "EventID",
+        "Channel",
+        "EventData",
+        "Data",
+    ] {
+        map.insert(n, at as u32);
+        let units: Vec<u16> = n.encode_utf16().collect();
+        chunk[at + 6..at + 8].copy_from_slice(&(units.len() as u16).to_le_bytes());
+        for (i, u) in units.iter().enumerate() {
+            chunk[at + 8 + 2 * i..at + 10 + 2 * i].copy_from_slice(&u.to_le_bytes());
+        }
+        at += 8 + units.len() * 2 + 2;
+        at = (at + 3) & !3;
+    }
+    Names(map)
+}
+
+fn open(b: &mut Vec<u8>, names: &Names, name: &str, dep: u16, attrs: bool) {
+    b.push(if attrs { 0x41 } else { 0x01 });
+    b.extend(dep.to_le_bytes());
+    b.extend(0u32.to_le_bytes());
+    b.extend(names.0[name].to_le_bytes());
+    if attrs {
+        b.extend(0u32.to_le_bytes());
+    }
+}
+fn attr(b: &mut Vec<u8>, names: &Names, name: &str) {
+    b.push(0x06);
+    b.extend(names.0[name].to_le_bytes());
+}
+fn lit(b: &mut Vec<u8>, s: &str) {
+    let u: Vec<u16> = s.encode_utf16().collect();
+    b.push(0x05);
+    b.push(0x01);
+    b.extend((u.len() as u16).to_le_bytes());
+    for x in u {
+        b.extend(x.to_le_bytes());
+    }
+}
+fn subst(b: &mut Vec<u8>, index: u16, ty: u8) {
+    b.push(0x0e);
+    b.extend(index.to_le_bytes());
+    b.push(ty);
+}
+fn put_template(chunk: &mut [u8], at: usize, body: &[u8]) {
+    chunk[at + 20..at + 24].copy_from_slice(&(body.len() as u32).to_le_bytes());
+    chunk[at + 24..at + 24 + body.len()].copy_from_slice(body);
+}
+
+/// Outer: <Event><System><Provider Name=%0/><EventID>%1</EventID><Channel>%2</Channel>
+/// </System><EventData><Data Name="a">%4</Data><Data Name="b" dep=5>%6</Data>%7
+/// </EventData></Event>   (value 3 is never used)
+/// Nested (value 7): <Data Name="n" dep=0>%1</Data>
+fn templates(chunk: &mut [u8], n: &Names) {
+    let mut b = vec![0x0f, 1, 1, 0];
+    open(&mut b, n, "Event", 0xffff, false);
+    b.push(0x02);
+    open(&mut b, n, "System", 0xffff, false);
+    b.push(0x02);
+    open(&mut b, n, "Provider", 0xffff, true);
+    attr(&mut b, n, "Name");
+    subst(&mut b, 0, 0x01);
+    b.push(0x03);
+    open(&mut b, n, "EventID", 0xffff, false);
+    b.push(0x02);
+    subst(&mut b, 1, 0x06);
+    b.push(0x04);
+    open(&mut b, n, "Channel", 0xffff, false);
+    b.push(0x02);
+    subst(&mut b, 2, 0x01);
+    b.push(0x04);
+    b.push(0x04); // </System>
+    open(&mut b, n, "EventData", 0xffff, false);
+    b.push(0x02);
+    open(&mut b, n, "Data", 0xffff, true);
+    attr(&mut b, n, "Name");
+    lit(&mut b, "a");
+    b.push(0x02);
+    subst(&mut b, 4, 0x01);
+    b.push(0x04);
+    open(&mut b, n, "Data", 5, true);
+    attr(&mut b, n, "Name");
+    lit(&mut b, "b");
+    b.push(0x02);
+    subst(&mut b, 6, 0x01);
+    b.push(0x04);
+    subst(&mut b, 7, 0x21);
+    b.push(0x04); // </EventData>
+    b.push(0x04); // </Event>
+    b.push(0x00);
+    put_template(chunk, T_OUTER, &b);
+
+    let mut b = vec![0x0f, 1, 1, 0];
+    open(&mut b, n, "Data", 0, true);
+    attr(&mut b, n, "Name");
+    lit(&mut b, "n");
+    b.push(0x02);
+    subst(&mut b, 1, 0x01);
+    b.push(0x04);
+    b.push(0x00);
+    put_template(chunk, T_NESTED, &b);
+}
+
+fn utf16(s: &str) -> Vec<u8> {
+    s.encode_utf16().flat_map(u16::to_le_bytes).collect()
+}
+
+/// (type, declared size, bytes)
+type V = (u8, u16, Vec<u8>);
+fn v(ty: u8, bytes: Vec<u8>) -> V {
+    (ty, bytes.len() as u16, bytes)
+}
+
+fn instance(def: usize, values: &[V]) -> Vec<u8> {
+    let mut out = vec![0x0c, 1];
+    out.extend(1u32.to_le_bytes());
+    out.extend((def as u32).to_le_bytes());
+    out.extend((values.len() as u32).to_le_bytes());
+    for (ty, size, _) in values {
+        out.extend(size.to_le_bytes());
+        out.extend([*ty, 0]);
+    }
+    for (_, _, bytes) in values {
+        out.extend(bytes);
+    }
+    out
+}
+
+fn nested(dep: V, text: &str) -> V {
+    v(0x21, instance(T_NESTED, &[dep, v(0x01, utf16(text))]))
+}
+
+/// The values of the baseline record; `f` changes them.
+fn values(f: impl FnOnce(&mut Vec<V>)) -> Vec<u8> {
+    let mut vals = vec![
+        v(0x01, utf16("Prov")),
+        v(0x06, 4624u16.to_le_bytes().to_vec()),
+        v(0x01, utf16("Security")),
+        v(0x08, 7u32.to_le_bytes().to_vec()),
+        v(0x01, utf16("alpha")),
+        v(0x04, vec![1]),
+        v(0x01, utf16("beta")),
+        nested(v(0x04, vec![1]), "gamma"),
+    ];
+    f(&mut vals);
+    let mut b = vec![0x0f, 1, 1, 0];
+    b.extend(instance(T_OUTER, &vals));
+    b.push(0x00);
+    b
+}
+
+fn build(records: &[Vec<u8>]) -> (Vec<u8>, Vec<(usize, usize)>) {
+    let mut chunk = vec![0u8; 0x10000];
+    chunk[..8].copy_from_slice(b"ElfChnk\0");
+    let names = put_names(&mut chunk);
+    templates(&mut chunk, &names);
+    let mut at = 512;
+    let mut spans = Vec::new();
+    for (i, binxml) in records.iter().enumerate() {
+        let size = 24 + binxml.len() + 4;
+        chunk[at..at + 4].copy_from_slice(b"\x2a\x2a\0\0");
+        chunk[at + 4..at + 8].copy_from_slice(&(size as u32).to_le_bytes());
+        chunk[at + 8..at + 16].copy_from_slice(&(i as u64 + 1).to_le_bytes());
+        chunk[at + 16..at + 24].copy_from_slice(&132448315200000000u64.to_le_bytes());
+        chunk[at + 24..at + 24 + binxml.len()].copy_from_slice(binxml);
+        chunk[at + size - 4..at + size].copy_from_slice(&(size as u32).to_le_bytes());
+        spans.push((at + 24, at + size - 4));
+        chunk[44..48].copy_from_slice(&(at as u32).to_le_bytes());
+        at += size;
+    }
+    chunk[24..32].copy_from_slice(&1u64.to_le_bytes());
+    chunk[32..40].copy_from_slice(&(records.len() as u64).to_le_bytes());
+    chunk[40..44].copy_from_slice(&128u32.to_le_bytes());
+    chunk[48..52].copy_from_slice(&(at as u32).to_le_bytes());
+    (chunk, spans)
+}
+
+fn ctx() -> SourceCtx {
+    SourceCtx {
+        file: "crafted.evtx".into(),
+        member: None,
+    }
+}
+
+/// The crate's reading of each record: its event, or its error.
+fn by_crate(chunk: &[u8]) -> Vec<Result<Event, String>> {
+    let mut data = evtx::EvtxChunkData::new(chunk.to_vec(), false).unwrap();
+    let settings = std::sync::Arc::new(
+        evtx::ParserSettings::new()
+            .num_threads(1)
+            .indent(false)
+            .validate_checksums(false),
+    );
+    let mut parsed = data.parse(settings).unwrap();
+    let ctx = ctx();
+    let mut out = Vec::new();
+    for record in parsed.iter() {
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                out.push(Err(e.to_string()));
+                continue;
+            }
+        };
+        match record.into_xml_bytes() {
+            Ok(x) => {
+                let event = crate::source::xml::scan_rendered(&x.data, &ctx).or_else(|| {
+                    let mut got = None;
+                    crate::source::xml::read_rendered(&x.data, &ctx, &mut |e| {
+                        got = e.ok();
+                        false
+                    });
+                    got
+                });
+                out.push(event.ok_or_else(|| String::from_utf8_lossy(&x.data).into_owned()));
+            }
+            Err(e) => out.push(Err(e.to_string())),
+        }
+    }
+    out
+}
+
+fn by_fast(chunk: &[u8], spans: &[(usize, usize)]) -> Vec<(Option<u64>, Option<Event>)> {
+    let file = FileTemplates::default();
+    let mut t = ChunkTemplates::new(chunk, &file);
+    let ctx = ctx();
+    spans
+        .iter()
+        .map(|&(s, e)| match read_record(&mut t, s, e) {
+            Some(r) => (Some(r.shape), r.event(&mut t, &ctx)),
+            None => (None, None),
+        })
+        .collect()
+}
+
+#[test]
+fn a_later_record_of_a_good_shape_reads_as_the_crate_reads_it_or_not_at_all() {
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("baseline", values(|_| {})),
+        (
+            "lone surrogate in a string value",
+            values(|vals| {
+                vals[4] = v(0x01, vec![b'x', 0, 0x00, 0xd8, b'y', 0]);
+            }),
+        ),
+        (
+            "dependency on an empty BinXml value",
+            values(|vals| vals[5] = v(0x21, vec![])),
+        ),
+        (
+            "nested template root depends on a NULL value",
+            values(|vals| {
+                vals[7] = nested(v(0x00, vec![]), "gamma");
+            }),
+        ),
+        (
+            "unused value shorter than its type (UINT32, size 0)",
+            values(|vals| {
+                vals[3] = (0x08, 0, vec![]);
+            }),
+        ),
+        (
+            "string value of odd size",
+            values(|vals| {
+                vals[4] = v(0x01, vec![b'o', 0, b'd', 0, b'd']);
+            }),
+        ),
+        (
+            "string array of 2 items in a nested template's root element",
+            values(|vals| {
+                vals[7] = v(
+                    0x21,
+                    instance(T_NESTED, &[v(0x04, vec![1]), v(0x81, utf16("x\0y\0"))]),
+                );
+            }),
+        ),
+        (
+            "unused value of an unknown type",
+            values(|vals| vals[3] = v(0x16, vec![0; 4])),
+        ),
+    ];
+    let records: Vec<Vec<u8>> = cases.iter().map(|c| c.1.clone()).collect();
+    let (chunk, spans) = build(&records);
+    let slow = by_crate(&chunk);
+    let fast = by_fast(&chunk, &spans);
+    assert_eq!(slow.len(), cases.len());
+    let shape0 = fast[0].0.expect("baseline readable");
+    let mut wrong = Vec::new();
+    for (i, ((name, _), (s, (shape, f)))) in cases.iter().zip(slow.iter().zip(&fast)).enumerate() {
+        if let Some(shape) = shape {
+            assert_eq!(*shape, shape0, "{name}: same shape");
+        }
+        let same = matches!((s, f), (Ok(a), Some(b)) if a == b);
+        if i == 0 {
+            assert!(same, "baseline must read equal (the shape is then Good)");
+        } else if f.is_some() && !same {
+            wrong.push(format!("{name}: crate {s:?}, here {f:?}"));
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
