@@ -12,7 +12,7 @@
 //!    becomes a [`Signal`] whose event keeps only the fields the rule needs, and only then is
 //!    a lock taken.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -171,18 +171,29 @@ pub fn collect_signals(
     rules: &RuleSet,
     plan: &ReadPlan,
 ) -> (Vec<Signal>, ReadSummary) {
-    let found = Mutex::new((Vec::new(), HashSet::new()));
+    let found = Mutex::new((Vec::new(), HashMap::new()));
     let emit = |s: Signal| {
         if let Ok(mut found) = found.lock() {
-            let (kept, seen) = &mut *found;
+            let (kept, seen): &mut (Vec<Signal>, HashMap<u128, usize>) = &mut found;
             // The same record given twice (one log exported as .evtx and as XML, or copied
-            // into two bundles) is one piece of evidence, not two.
-            if let Some(identity) = record_identity(&s) {
-                if !seen.insert(identity) {
-                    return;
+            // into two bundles) is one piece of evidence, not two. Of the copies, the one of
+            // the first file in name order is kept, whichever thread read it first.
+            let Some(identity) = record_identity(&s) else {
+                kept.push(s);
+                return;
+            };
+            match seen.get(&identity) {
+                Some(&at) => {
+                    let (new, old) = (&s.event.origin, &kept[at].event.origin);
+                    if (&new.file, &new.member) < (&old.file, &old.member) {
+                        kept[at] = s;
+                    }
+                }
+                None => {
+                    seen.insert(identity, kept.len());
+                    kept.push(s);
                 }
             }
-            kept.push(s);
         }
     };
     let (summary, _) = scan_signals(paths, rules, plan, &emit);
@@ -217,7 +228,7 @@ pub fn sort_signals(signals: &mut [Signal]) {
 
 /// What makes two signals the same evidence: the same signal of the same rule on the same
 /// record, told by the host, log, provider, event id, record id and time the record carries
-/// (not by the file it was read from). Kept as a 128-bit fingerprint (16 bytes a signal; two
+/// (not by the file it was read from). Kept as a 128-bit fingerprint (two
 /// different records colliding is about as likely as 2^-100 in a million-signal scan). `None`
 /// when the record lacks an id or a time: it is never merged.
 fn record_identity(s: &Signal) -> Option<u128> {
