@@ -8,11 +8,13 @@
 //!
 //! This module reads the template definitions and the value tables itself: the System head of
 //! a record (provider, event id, channel) comes from the values without rendering anything,
-//! and a wanted record is built into an [`Event`] by replaying its template with the values
+//! and a wanted record is built into an `Event` by replaying its template with the values
 //! through the same assembler that reads XML, so both ways give the same `Event`.
 //!
-//! It reads only what it fully understands and answers `None` for anything else (array
-//! values, CDATA, reals, damaged bytes ...); the caller then reads that chunk with the crate.
+//! It reads only what it fully understands and answers `None` for anything else (arrays other
+//! than strings, CDATA, reals, values whose size does not fit their type, damaged bytes, a
+//! record over its token or text budget ...); the caller then reads that chunk with the crate,
+//! which reports what it cannot read.
 //! And it is checked against the crate at run time: the first record of every record shape
 //! (outer template plus embedded ones) in a file is read both ways, and a shape whose two
 //! readings differ is always read by the crate (see [`Verdicts`]).
