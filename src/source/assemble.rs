@@ -99,6 +99,33 @@ impl EventBuilder {
         }
     }
 
+    /// The content of a `System` child element given as a number (a typed substitution value),
+    /// with the effect its decimal text would have through [`EventBuilder::system_text`].
+    pub(crate) fn system_number(&mut self, element: &str, n: u64) {
+        let e = &mut self.event;
+        match element {
+            "EventID" if n > 0xFFFF => {
+                e.event_id = (n & 0xFFFF) as u32;
+                if e.qualifiers.is_none() {
+                    e.qualifiers = Some(((n >> 16) & 0xFFFF) as u32);
+                }
+            }
+            "EventID" => e.event_id = n as u32,
+            "Version" => e.version = u32::try_from(n).ok(),
+            "Level" => e.level = u32::try_from(n).ok(),
+            "Task" => e.task = u32::try_from(n).ok(),
+            "Opcode" => e.opcode = u32::try_from(n).ok(),
+            "Keywords" => e.keywords = Some(n),
+            "EventRecordID" => e.record_id = Some(n),
+            other => self.system_text(other, itoa::Buffer::new().format(n)),
+        }
+    }
+
+    /// `TimeCreated/@SystemTime` given as a timestamp (a typed substitution value).
+    pub(crate) fn system_time(&mut self, time: Timestamp) {
+        self.event.time = Some(time);
+    }
+
     /// An attribute of a `System` child element (`Provider/@Name`, `TimeCreated/@SystemTime`, ...).
     pub(crate) fn system_attr(&mut self, element: &str, attr: &str, value: &str) {
         let e = &mut self.event;

@@ -20,7 +20,9 @@ use std::sync::{Arc, Mutex};
 use evtx::err::{ChunkError, EvtxError};
 use evtx::{EvtxChunkData, EvtxParser, EvtxRecord, ParserSettings};
 
-use super::binxml::{read_record, ChunkTemplates, FileTemplates, Record, Verdict, Verdicts};
+use super::binxml::{
+    filetime_timestamp, read_record, ChunkTemplates, FileTemplates, Record, Verdict, Verdicts,
+};
 use super::{
     EventSink, InputError, InputErrorKind, RecordHead, SourceCtx, SourceKind, SourceReport,
 };
@@ -585,11 +587,4 @@ fn head_of(event: &Event) -> RecordHead<'_> {
         event_id: event.event_id,
         channel: &event.channel,
     }
-}
-
-/// A record header's FILETIME as a timestamp, as the crate converts it.
-fn filetime_timestamp(filetime: u64) -> Option<jiff::Timestamp> {
-    const UNIX_EPOCH_TICKS: i128 = 116_444_736_000_000_000;
-    let nanos = (i128::from(filetime) - UNIX_EPOCH_TICKS) * 100;
-    jiff::Timestamp::from_nanosecond(nanos).ok()
 }

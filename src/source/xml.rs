@@ -306,6 +306,16 @@ impl<'c> Assembler<'c> {
         }
     }
 
+    /// The builder of the event being read, when the next element would be a section
+    /// (`System`, `EventData` ...): for a reader that fills a whole section itself.
+    pub(crate) fn section_builder(&mut self) -> Option<&mut EventBuilder> {
+        if self.stack.is_empty() {
+            self.builder.as_mut()
+        } else {
+            None
+        }
+    }
+
     pub(crate) fn wants_text(&self) -> bool {
         self.builder.is_some() && !self.stack.is_empty()
     }

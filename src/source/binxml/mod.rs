@@ -59,6 +59,7 @@ type FnvMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
 
 pub(crate) use record::{read_record, Record};
 pub(crate) use template::Template;
+pub(crate) use value::filetime_timestamp;
 
 /// The parsed templates of one file, shared by the threads that read its chunks. Templates
 /// are interned by content, so the same definition in different chunks gets one id.

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use super::cursor::{u32_at, Cursor};
-use super::template::{Slot, Template, Tok};
+use super::template::{Part, Slot, SystemPlan, Template, Tok};
 use super::value::{read_values, sanitize_utf16, ty, write_text, Raw};
 use super::{ChunkTemplates, Fnv};
 use crate::event::Event;
@@ -120,9 +120,9 @@ impl<'a> Record<'a> {
             Slot::Unknown => return None,
         } & 0xFFFF;
         let text: &'t str = text;
-        let pick = |part: Part<'t>| match part {
-            Part::Literal(s) => s.trim(),
-            Part::Text(range) => text[range].trim(),
+        let pick = |part: HeadPart<'t>| match part {
+            HeadPart::Literal(s) => s.trim(),
+            HeadPart::Text(range) => text[range].trim(),
         };
         Some(RecordHead {
             provider: pick(provider),
@@ -131,9 +131,9 @@ impl<'a> Record<'a> {
         })
     }
 
-    fn slot_text<'t>(&'t self, slot: &'t Slot, text: &mut String) -> Option<Part<'t>> {
+    fn slot_text<'t>(&'t self, slot: &'t Slot, text: &mut String) -> Option<HeadPart<'t>> {
         match slot {
-            Slot::Literal(s) => Some(Part::Literal(s)),
+            Slot::Literal(s) => Some(HeadPart::Literal(s)),
             Slot::Value(i) => {
                 let value = self.values.get(usize::from(*i))?;
                 if !matches!(value.ty, ty::STRING | ty::ANSI_STRING | ty::NULL) {
@@ -141,7 +141,7 @@ impl<'a> Record<'a> {
                 }
                 let start = text.len();
                 write_text(value, text)?;
-                Some(Part::Text(start..text.len()))
+                Some(HeadPart::Text(start..text.len()))
             }
             Slot::Unknown => None,
         }
@@ -167,7 +167,8 @@ impl<'a> Record<'a> {
     }
 }
 
-enum Part<'t> {
+/// A head field's text: written in the template, or a range of the caller's buffer.
+enum HeadPart<'t> {
     Literal(&'t str),
     Text(std::ops::Range<usize>),
 }
@@ -203,11 +204,14 @@ impl<'c> Replay<'c> {
         depth: usize,
     ) -> Option<()> {
         let toks = &template.toks;
-        self.range(templates, toks, 0..toks.len(), values, None, depth)
+        let system = template.system.as_ref();
+        self.range(templates, toks, 0..toks.len(), values, None, system, depth)
     }
 
     /// Plays `toks[range]`. `item` stands for the value of one substitution: an item of a
-    /// string array, while the element holding it is repeated once per item.
+    /// string array, while the element holding it is repeated once per item. `system` is the
+    /// template's System plan, played as fields instead of tokens.
+    #[allow(clippy::too_many_arguments)]
     fn range<'a>(
         &mut self,
         templates: &mut ChunkTemplates<'a>,
@@ -215,6 +219,7 @@ impl<'c> Replay<'c> {
         range: std::ops::Range<usize>,
         values: &[Raw<'a>],
         item: Option<(u16, &[u8])>,
+        system: Option<&SystemPlan>,
         depth: usize,
     ) -> Option<()> {
         let mut i = range.start;
@@ -239,6 +244,11 @@ impl<'c> Replay<'c> {
                         i = *close;
                         continue;
                     }
+                    if let Some(plan) = system.filter(|p| p.open == i - 1) {
+                        self.system(plan, values)?;
+                        i = plan.close;
+                        continue;
+                    }
                     if item.is_none() {
                         let array = array_in(toks, i - 1, values)?;
                         if root && array.is_some() {
@@ -257,6 +267,7 @@ impl<'c> Replay<'c> {
                                     inner,
                                     values,
                                     Some((index, one)),
+                                    None,
                                     depth,
                                 )?;
                             }
@@ -318,6 +329,50 @@ impl<'c> Replay<'c> {
                 }
             }
         }
+        Some(())
+    }
+
+    /// Fills the event's System part from a template's plan: what the assembler would make of
+    /// the same elements, with numbers and the time taken from typed values without text.
+    fn system(&mut self, plan: &SystemPlan, values: &[Raw<'_>]) -> Option<()> {
+        let mut text = std::mem::take(&mut self.scratch);
+        let builder = self.asm.section_builder()?;
+        builder.saw_system();
+        for field in &plan.fields {
+            let value_of = |part: &[Part]| match part {
+                [Part::Value(i)] => values.get(usize::from(*i)),
+                _ => None,
+            };
+            let left_out = field
+                .dependency
+                .and_then(|d| values.get(usize::from(d)))
+                .is_some_and(Raw::is_null);
+            if left_out {
+                continue;
+            }
+            for (attr, parts) in &field.attrs {
+                let is_time = &*field.element == "TimeCreated" && &**attr == "SystemTime";
+                if let Some(time) = value_of(parts).filter(|_| is_time).and_then(Raw::filetime) {
+                    builder.system_time(time);
+                    continue;
+                }
+                text.clear();
+                write_parts(parts, values, &mut text)?;
+                self.text_budget = self.text_budget.checked_sub(text.len())?;
+                if !text.is_empty() {
+                    builder.system_attr(&field.element, attr, &text);
+                }
+            }
+            if let Some(n) = value_of(&field.text).and_then(Raw::number) {
+                builder.system_number(&field.element, n);
+                continue;
+            }
+            text.clear();
+            write_parts(&field.text, values, &mut text)?;
+            self.text_budget = self.text_budget.checked_sub(text.len())?;
+            builder.system_text(&field.element, &text);
+        }
+        self.scratch = text;
         Some(())
     }
 
@@ -420,6 +475,29 @@ fn array_in<'v>(toks: &[Tok], open: usize, values: &[Raw<'v>]) -> Option<Option<
         items.push(&[]);
     }
     Some(Some((index, items)))
+}
+
+/// The text of literal and substitution parts, as the rendering writes them; `None` for a value
+/// that is not plain text there (an embedded fragment, an array).
+fn write_parts(parts: &[Part], values: &[Raw<'_>], out: &mut String) -> Option<()> {
+    for part in parts {
+        match part {
+            Part::Text(text) => out.push_str(text),
+            Part::Value(i) => {
+                let Some(value) = values.get(usize::from(*i)) else {
+                    continue;
+                };
+                if value.is_null() {
+                    continue;
+                }
+                if value.ty == ty::BINXML || value.ty & 0x80 != 0 {
+                    return None;
+                }
+                write_text(value, out)?;
+            }
+        }
+    }
+    Some(())
 }
 
 #[cfg(test)]

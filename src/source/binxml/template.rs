@@ -63,6 +63,34 @@ pub(crate) struct Head {
 pub(crate) struct Template {
     pub toks: Vec<Tok>,
     pub head: Head,
+    /// Its `System` part as a list of fields, when it has the plain shape Windows writes.
+    pub system: Option<SystemPlan>,
+}
+
+/// One piece of an attribute value or of an element's text.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum Part {
+    Text(Box<str>),
+    Value(u16),
+}
+
+/// One child element of `System`: its attributes and its text, each made of parts.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct SystemField {
+    pub element: Box<str>,
+    pub dependency: Option<u16>,
+    pub attrs: Vec<(Box<str>, Vec<Part>)>,
+    pub text: Vec<Part>,
+}
+
+/// The `System` element of a template (a child of its root, holding only leaf elements), read
+/// as fields so that a record's System part is filled without replaying its tokens.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct SystemPlan {
+    /// Token index of `System`'s start, and just past its end.
+    pub open: usize,
+    pub close: usize,
+    pub fields: Vec<SystemField>,
 }
 
 /// Reads the definition at chunk offset `def` (its 24-byte header, then the BinXML body).
@@ -143,7 +171,8 @@ pub(crate) fn parse(chunk: &[u8], def: usize) -> Option<Template> {
         return None;
     }
     let head = head_of(&toks);
-    Some(Template { toks, head })
+    let system = system_plan(&toks);
+    Some(Template { toks, head, system })
 }
 
 /// A name reference: a chunk offset of a name record (`next u32, hash u16, units u16, UTF-16,
@@ -256,4 +285,97 @@ fn attr_slot(toks: &[Tok], at: usize, wanted: &str) -> Slot {
         }
     }
     Slot::Literal("".into())
+}
+
+/// The plan of the template's `System` element, when it is a child of the root made only of
+/// leaf elements whose attributes and text are literals and substitutions.
+fn system_plan(toks: &[Tok]) -> Option<SystemPlan> {
+    let Some(Tok::Open {
+        close: root_close, ..
+    }) = toks.first()
+    else {
+        return None;
+    };
+    // The root's children: find `System` among them.
+    let mut i = 1;
+    let open = loop {
+        match toks.get(i)? {
+            Tok::Open { name, .. } if &**name == "System" => break i,
+            Tok::Open { close, .. } => i = *close,
+            _ => i += 1,
+        }
+        if i >= *root_close {
+            return None;
+        }
+    };
+    let Tok::Open { close, .. } = toks.get(open)? else {
+        return None;
+    };
+    let close = *close;
+    let mut fields = Vec::new();
+    let mut j = open + 1;
+    match toks.get(j)? {
+        Tok::CloseStart => j += 1,
+        Tok::CloseEmpty => {
+            return Some(SystemPlan {
+                open,
+                close,
+                fields,
+            })
+        }
+        _ => return None,
+    }
+    while j < close - 1 {
+        let Tok::Open {
+            name,
+            dependency,
+            close: end,
+        } = toks.get(j)?
+        else {
+            return None;
+        };
+        let mut field = SystemField {
+            element: name.clone(),
+            dependency: *dependency,
+            attrs: Vec::new(),
+            text: Vec::new(),
+        };
+        let mut k = j + 1;
+        while let Some(Tok::Attr(attr)) = toks.get(k) {
+            let (parts, next) = parts_at(toks, k + 1);
+            field.attrs.push((attr.clone(), parts));
+            k = next;
+        }
+        match toks.get(k)? {
+            Tok::CloseEmpty if k + 1 == *end => {}
+            Tok::CloseStart => {
+                let (parts, next) = parts_at(toks, k + 1);
+                if next + 1 != *end || !matches!(toks.get(next)?, Tok::End) {
+                    return None;
+                }
+                field.text = parts;
+            }
+            _ => return None,
+        }
+        fields.push(field);
+        j = *end;
+    }
+    Some(SystemPlan {
+        open,
+        close,
+        fields,
+    })
+}
+
+/// The run of literal and substitution tokens from `at`, and where it ends.
+fn parts_at(toks: &[Tok], mut at: usize) -> (Vec<Part>, usize) {
+    let mut parts = Vec::new();
+    loop {
+        match toks.get(at) {
+            Some(Tok::Text(text)) => parts.push(Part::Text(text.clone())),
+            Some(Tok::Subst { index, .. }) => parts.push(Part::Value(*index)),
+            _ => return (parts, at),
+        }
+        at += 1;
+    }
 }

@@ -48,6 +48,15 @@ impl Raw<'_> {
         self.ty == ty::NULL || self.ty == ty::BINXML && self.bytes.is_empty()
     }
 
+    /// A FILETIME value as a timestamp (the instant its text names).
+    pub(crate) fn filetime(&self) -> Option<jiff::Timestamp> {
+        let ticks: [u8; 8] = (self.ty == ty::FILETIME)
+            .then_some(self.bytes)?
+            .try_into()
+            .ok()?;
+        filetime_timestamp(u64::from_le_bytes(ticks))
+    }
+
     /// The value as an unsigned number, for the event id of a record head.
     pub(crate) fn number(&self) -> Option<u64> {
         let b = self.bytes;
@@ -197,6 +206,12 @@ pub(crate) fn write_text(value: &Raw<'_>, out: &mut String) -> Option<()> {
 
 fn push_int(n: impl itoa::Integer, out: &mut String) {
     out.push_str(itoa::Buffer::new().format(n));
+}
+
+/// A FILETIME (100 ns ticks since 1601) as a timestamp; `None` outside the range of times.
+pub(crate) fn filetime_timestamp(ticks: u64) -> Option<jiff::Timestamp> {
+    const UNIX_EPOCH_TICKS: i128 = 116_444_736_000_000_000;
+    jiff::Timestamp::from_nanosecond((i128::from(ticks) - UNIX_EPOCH_TICKS) * 100).ok()
 }
 
 /// A FILETIME (100 ns ticks since 1601) as `YYYY-MM-DDTHH:MM:SS.fffffffZ`.
