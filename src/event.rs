@@ -181,7 +181,11 @@ pub fn normalize_guid(raw: &str) -> String {
             _ => c.is_ascii_hexdigit(),
         });
     if is_guid {
-        format!("{{{}}}", inner.to_ascii_uppercase())
+        let mut out = String::with_capacity(38);
+        out.push('{');
+        out.extend(inner.chars().map(|c| c.to_ascii_uppercase()));
+        out.push('}');
+        out
     } else {
         raw.trim().to_string()
     }

@@ -166,23 +166,21 @@ pub(crate) fn write_text(value: &Raw<'_>, out: &mut String) -> Option<()> {
             }
         }
         ty::GUID => {
-            let g: [u8; 16] = b.try_into().ok()?;
-            write!(
-                out,
-                "{{{:08x}-{:04x}-{:04x}-{:02x}{:02x}-{:02x}{:02x}{:02x}{:02x}{:02x}{:02x}}}",
-                u32::from_le_bytes([g[0], g[1], g[2], g[3]]),
-                u16::from_le_bytes([g[4], g[5]]),
-                u16::from_le_bytes([g[6], g[7]]),
-                g[8],
-                g[9],
-                g[10],
-                g[11],
-                g[12],
-                g[13],
-                g[14],
-                g[15]
-            )
-            .ok()?;
+            // Windows' layout: data1-3 little-endian, data4 as bytes; lower-case in braces.
+            const ORDER: [usize; 16] = [3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15];
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            if b.len() != 16 {
+                return None;
+            }
+            out.push('{');
+            for (n, &at) in ORDER.iter().enumerate() {
+                if matches!(n, 4 | 6 | 8 | 10) {
+                    out.push('-');
+                }
+                out.push(char::from(HEX[usize::from(b[at] >> 4)]));
+                out.push(char::from(HEX[usize::from(b[at] & 0xf)]));
+            }
+            out.push('}');
         }
         ty::SIZE_T | ty::HEX_INT32 | ty::HEX_INT64 => {
             let n = match b.len() {
