@@ -588,3 +588,35 @@ fn head_of(event: &Event) -> RecordHead<'_> {
         channel: &event.channel,
     }
 }
+
+/// The crate's own reading of each record of one chunk (rendered XML, assembled): its event, or
+/// its error. The reference the fast path's tests compare with.
+#[cfg(test)]
+pub(crate) fn crate_reading(chunk: &[u8], ctx: &SourceCtx) -> Vec<Result<Event, String>> {
+    let mut data = EvtxChunkData::new(chunk.to_vec(), false).expect("a chunk header");
+    let settings = Arc::new(
+        ParserSettings::new()
+            .num_threads(1)
+            .indent(false)
+            .validate_checksums(false),
+    );
+    let mut parsed = data.parse(settings).expect("a readable chunk");
+    let mut out = Vec::new();
+    for record in parsed.iter() {
+        let rendered = record.and_then(EvtxRecord::into_xml_bytes);
+        out.push(match rendered {
+            Ok(xml) => super::xml::scan_rendered(&xml.data, ctx)
+                .or_else(|| {
+                    let mut got = None;
+                    super::xml::read_rendered(&xml.data, ctx, &mut |e| {
+                        got = e.ok();
+                        false
+                    });
+                    got
+                })
+                .ok_or_else(|| String::from_utf8_lossy(&xml.data).into_owned()),
+            Err(err) => Err(err.to_string()),
+        });
+    }
+    out
+}

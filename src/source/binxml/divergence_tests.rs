@@ -207,40 +207,7 @@ fn ctx() -> SourceCtx {
 
 /// The crate's reading of each record: its event, or its error.
 fn by_crate(chunk: &[u8]) -> Vec<Result<Event, String>> {
-    let mut data = evtx::EvtxChunkData::new(chunk.to_vec(), false).unwrap();
-    let settings = std::sync::Arc::new(
-        evtx::ParserSettings::new()
-            .num_threads(1)
-            .indent(false)
-            .validate_checksums(false),
-    );
-    let mut parsed = data.parse(settings).unwrap();
-    let ctx = ctx();
-    let mut out = Vec::new();
-    for record in parsed.iter() {
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                out.push(Err(e.to_string()));
-                continue;
-            }
-        };
-        match record.into_xml_bytes() {
-            Ok(x) => {
-                let event = crate::source::xml::scan_rendered(&x.data, &ctx).or_else(|| {
-                    let mut got = None;
-                    crate::source::xml::read_rendered(&x.data, &ctx, &mut |e| {
-                        got = e.ok();
-                        false
-                    });
-                    got
-                });
-                out.push(event.ok_or_else(|| String::from_utf8_lossy(&x.data).into_owned()));
-            }
-            Err(e) => out.push(Err(e.to_string())),
-        }
-    }
-    out
+    crate::source::evtx::crate_reading(chunk, &ctx())
 }
 
 fn by_fast(chunk: &[u8], spans: &[(usize, usize)]) -> Vec<(Option<u64>, Option<Event>)> {
