@@ -164,6 +164,16 @@ impl EventBuilder {
         self.field(name, value);
     }
 
+    /// [`EventBuilder::data`] with the name already owned (no copy of it is made).
+    pub(crate) fn data_owned(&mut self, name: Option<String>, value: &str) {
+        match name {
+            Some(name) if name.trim().len() == name.len() && !name.is_empty() => {
+                self.field(name, value)
+            }
+            other => self.data(other.as_deref(), value),
+        }
+    }
+
     /// EventData `<Binary>`: hex, upper-cased.
     pub(crate) fn binary(&mut self, hex: &str) {
         let hex = hex.trim().to_ascii_uppercase();

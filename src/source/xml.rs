@@ -450,7 +450,7 @@ impl<'c> Assembler<'c> {
         match (section, level) {
             (Some(Section::System), 2) => builder.system_text(name, &text),
             (Some(Section::EventData), 2) => match name {
-                "Data" => builder.data(open.data_name.as_deref(), &text),
+                "Data" => builder.data_owned(open.data_name, &text),
                 "Binary" => builder.binary(&text),
                 _ => builder.field(name.to_string(), &text),
             },
