@@ -171,12 +171,20 @@ impl<W: Write + Send> EventSink for WriteSink<W> {
             return;
         }
         // Serialized on this (reader) thread; only the copy into the output is serialized.
-        let bytes = self.format.render(&event);
-        let Ok(mut guard) = self.writer.lock() else {
+        thread_local! {
+            /// The rendering buffer of this reader thread, reused from event to event.
+            static RENDERED: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+        let written = RENDERED.with_borrow_mut(|bytes| {
+            bytes.clear();
+            self.format.render_into(&event, bytes);
+            let mut guard = self.writer.lock().ok()?;
+            Some(guard.as_mut()?.write_rendered(bytes))
+        });
+        let Some(result) = written else {
             return;
         };
-        let Some(writer) = guard.as_mut() else { return };
-        if let Err(err) = writer.write_rendered(&bytes) {
+        if let Err(err) = result {
             self.closed.store(true, Ordering::Relaxed);
             if err.kind() != io::ErrorKind::BrokenPipe {
                 if let Ok(mut failure) = self.failure.lock() {

@@ -90,19 +90,24 @@ impl EventFormat {
     /// a CSV row or a table row.
     pub fn render(self, event: &Event) -> Vec<u8> {
         let mut out = Vec::with_capacity(1024);
+        self.render_into(event, &mut out);
+        out
+    }
+
+    /// [`EventFormat::render`] appended to `out` (a buffer a writer thread reuses).
+    pub fn render_into(self, event: &Event, out: &mut Vec<u8>) {
         // Writing to a Vec cannot fail, and an Event always serializes.
         match self {
             EventFormat::Jsonl => {
-                let _ = serde_json::to_writer(&mut out, event);
+                let _ = serde_json::to_writer(&mut *out, event);
                 out.push(b'\n');
             }
             EventFormat::Json => {
-                let _ = serde_json::to_writer(&mut out, event);
+                let _ = serde_json::to_writer(&mut *out, event);
             }
-            EventFormat::Csv => write_csv(&mut out, event),
-            EventFormat::Table => write_table(&mut out, event),
+            EventFormat::Csv => write_csv(out, event),
+            EventFormat::Table => write_table(out, event),
         }
-        out
     }
 }
 
