@@ -7,38 +7,24 @@
 
 use super::xml_tree::{Element, Node};
 
-/// BinXML token bytes (MS-EVEN6 §2.2.12; libyal "Token types").
-pub(crate) mod token {
-    pub const EOF: u8 = 0x00;
-    pub const OPEN_START_ELEMENT: u8 = 0x01;
-    pub const CLOSE_START_ELEMENT: u8 = 0x02;
-    pub const CLOSE_EMPTY_ELEMENT: u8 = 0x03;
-    pub const END_ELEMENT: u8 = 0x04;
-    pub const VALUE: u8 = 0x05;
-    pub const ATTRIBUTE: u8 = 0x06;
-    pub const TEMPLATE_INSTANCE: u8 = 0x0c;
-    pub const NORMAL_SUBSTITUTION: u8 = 0x0d;
-    pub const FRAGMENT_HEADER: u8 = 0x0f;
-    /// Set on an element start that has attributes, and on an attribute that is followed by
-    /// another one ("more data follows").
-    pub const MORE: u8 = 0x40;
-}
+pub(crate) use crate::evtx_format::token;
+use crate::evtx_format::value_type as vt;
 
 /// The substitution value types evident writes (MS-EVEN6 §2.2.12 value types).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[repr(u8)]
 pub(crate) enum ValueType {
     /// UTF-16LE, stored without a terminator (the size says where it ends).
-    String = 0x01,
-    UInt8 = 0x04,
-    UInt16 = 0x06,
-    UInt32 = 0x08,
-    UInt64 = 0x0a,
-    Binary = 0x0e,
-    Guid = 0x0f,
-    FileTime = 0x11,
-    Sid = 0x13,
-    HexInt64 = 0x15,
+    String = vt::STRING,
+    UInt8 = vt::UINT8,
+    UInt16 = vt::UINT16,
+    UInt32 = vt::UINT32,
+    UInt64 = vt::UINT64,
+    Binary = vt::BINARY,
+    Guid = vt::GUID,
+    FileTime = vt::FILETIME,
+    Sid = vt::SID,
+    HexInt64 = vt::HEX_INT64,
 }
 
 /// The values of one record's template instance, in substitution order, already encoded.

@@ -11,11 +11,10 @@ use super::binxml::{token, ShapeToken, Values};
 use super::strings::{name_hash, push_utf16};
 use super::template::{write_body, NameTable, TemplateIdentity};
 
-pub(crate) const CHUNK_SIZE: usize = 0x10000;
-pub(crate) const CHUNK_HEADER_SIZE: usize = 512;
+use crate::evtx_format::RECORD_MAGIC;
+pub(crate) use crate::evtx_format::{CHUNK_HEADER_SIZE, CHUNK_SIZE};
 const STRING_BUCKETS: usize = 64;
 const TEMPLATE_BUCKETS: usize = 32;
-const RECORD_MAGIC: [u8; 4] = [0x2a, 0x2a, 0x00, 0x00];
 /// Records are padded to 8 bytes, as Windows pads them.
 const RECORD_ALIGNMENT: usize = 8;
 /// Bytes left free at the end of every chunk. libevtx takes a free-space offset equal to the

@@ -1,7 +1,7 @@
 //! The 4 KiB file header: chunk numbers and count, next record id, version 3.1, flags and
 //! the CRC32 of its first 120 bytes.
 
-pub(crate) const FILE_HEADER_BLOCK_SIZE: usize = 4096;
+pub(crate) use crate::evtx_format::FILE_HEADER_SIZE as FILE_HEADER_BLOCK_SIZE;
 
 /// The largest chunk count the header can state (a u16 field).
 pub(crate) const MAX_CHUNKS: u64 = u16::MAX as u64;

@@ -27,11 +27,12 @@ use super::{
     EventSink, InputError, InputErrorKind, RecordHead, SourceCtx, SourceKind, SourceReport,
 };
 use crate::event::Event;
+use crate::evtx_format::{self, CHUNK_HEADER_SIZE, RECORD_HEADER_SIZE, RECORD_MAGIC};
 
 /// EVTX file header size (MS-EVEN6 §2.2.1), where chunk 0 starts.
-const FILE_HEADER_SIZE: u64 = 4096;
+const FILE_HEADER_SIZE: u64 = evtx_format::FILE_HEADER_SIZE as u64;
 /// EVTX chunk size (MS-EVEN6 §2.2.2).
-const CHUNK_SIZE: u64 = 65536;
+const CHUNK_SIZE: u64 = evtx_format::CHUNK_SIZE as u64;
 
 /// Whether records are read with [`binxml`] where it can (the default). Off, every record is
 /// rendered by the crate: the reference reading that the fast path is compared with.
@@ -255,11 +256,6 @@ struct FileState<'a> {
     verdicts: Verdicts,
 }
 
-/// EVTX chunk header size (MS-EVEN6 §2.2.3), where a chunk's first record starts.
-const CHUNK_HEADER_SIZE: usize = 512;
-/// EVTX record header size (MS-EVEN6 §2.2.4): magic, size, record id, time.
-const RECORD_HEADER_SIZE: usize = 24;
-
 impl FileState<'_> {
     /// Reads one chunk. `cut` is where the bytes of a partial last chunk end: records that run
     /// past it are lost (the rest of the chunk is zero padding).
@@ -396,7 +392,7 @@ impl FileState<'_> {
         let mut offset = CHUNK_HEADER_SIZE;
         while offset < live_end {
             let head = bytes.get(offset..offset + RECORD_HEADER_SIZE)?;
-            if head[..4] != *b"\x2a\x2a\x00\x00" {
+            if head[..4] != RECORD_MAGIC {
                 return None;
             }
             let size = u32::from_le_bytes(head[4..8].try_into().ok()?) as usize;

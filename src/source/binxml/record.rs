@@ -7,6 +7,7 @@ use super::template::{Part, Slot, SystemPlan, Template, Tok};
 use super::value::{read_values, sanitize_utf16, ty, write_text, Raw};
 use super::{ChunkTemplates, Fnv};
 use crate::event::Event;
+use crate::evtx_format::token;
 use crate::source::xml::Assembler;
 use crate::source::{RecordHead, SourceCtx};
 use std::hash::Hasher;
@@ -49,12 +50,12 @@ fn instance<'a>(
     let chunk = templates.chunk;
     let mut cur = Cursor::at(chunk.get(..end)?, start);
     // A record starts with a fragment header; an embedded fragment often does not.
-    let mut token = cur.u8()?;
-    if token == 0x0f {
+    let mut next = cur.u8()?;
+    if next == token::FRAGMENT_HEADER {
         cur.skip(3)?;
-        token = cur.u8()?;
+        next = cur.u8()?;
     }
-    if token != 0x0c {
+    if next != token::TEMPLATE_INSTANCE {
         return None;
     }
     cur.skip(5)?;
@@ -67,7 +68,7 @@ fn instance<'a>(
     let mut values = Vec::new();
     read_values(&mut cur, &mut values)?;
     // Nothing but the end of the fragment may follow.
-    if cur.pos() < end && cur.u8()? != 0x00 {
+    if cur.pos() < end && cur.u8()? != token::EOF {
         return None;
     }
     let (id, template) = templates.get(def)?;
@@ -437,7 +438,7 @@ fn array_in<'v>(toks: &[Tok], open: usize, values: &[Raw<'v>]) -> Option<Option<
                 let Some(value) = values.get(usize::from(*index)) else {
                     continue;
                 };
-                if value.ty & 0x80 == 0 {
+                if value.ty & ty::ARRAY == 0 {
                     continue;
                 }
                 // Another array, or the same one placed twice (the crate repeats the element
@@ -490,7 +491,7 @@ fn write_parts(parts: &[Part], values: &[Raw<'_>], out: &mut String) -> Option<(
                 if value.is_null() {
                     continue;
                 }
-                if value.ty == ty::BINXML || value.ty & 0x80 != 0 {
+                if value.ty == ty::BINXML || value.ty & ty::ARRAY != 0 {
                     return None;
                 }
                 write_text(value, out)?;

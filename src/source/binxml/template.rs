@@ -7,6 +7,11 @@
 //! chunks compare equal (that is what lets a verdict about one template hold for a whole file).
 
 use super::cursor::{u16_at, u32_at, Cursor};
+use crate::evtx_format::{token, value_type};
+
+const OPEN_WITH_ATTRIBUTES: u8 = token::OPEN_START_ELEMENT | token::MORE;
+const VALUE_MORE: u8 = token::VALUE | token::MORE;
+const ATTRIBUTE_MORE: u8 = token::ATTRIBUTE | token::MORE;
 use super::value::{is_known_type, sanitize_utf16};
 
 /// Deepest element nesting accepted in a definition (the XML reader's limit).
@@ -107,13 +112,13 @@ pub(crate) fn parse(chunk: &[u8], def: usize) -> Option<Template> {
     let mut open: Vec<usize> = Vec::new();
     while cur.pos() < end {
         match cur.u8()? {
-            0x00 => break,
-            0x0f => cur.skip(3)?,
-            token @ (0x01 | 0x41) => {
+            token::EOF => break,
+            token::FRAGMENT_HEADER => cur.skip(3)?,
+            t @ (token::OPEN_START_ELEMENT | OPEN_WITH_ATTRIBUTES) => {
                 let dependency = cur.u16()?;
                 cur.skip(4)?;
                 let name = name_ref(&mut cur)?;
-                if token & 0x40 != 0 {
+                if t & token::MORE != 0 {
                     cur.skip(4)?;
                 }
                 if open.len() >= MAX_DEPTH {
@@ -126,9 +131,9 @@ pub(crate) fn parse(chunk: &[u8], def: usize) -> Option<Template> {
                     close: 0,
                 });
             }
-            0x02 => toks.push(Tok::CloseStart),
-            token @ (0x03 | 0x04) => {
-                toks.push(if token == 0x03 {
+            token::CLOSE_START_ELEMENT => toks.push(Tok::CloseStart),
+            t @ (token::CLOSE_EMPTY_ELEMENT | token::END_ELEMENT) => {
+                toks.push(if t == token::CLOSE_EMPTY_ELEMENT {
                     Tok::CloseEmpty
                 } else {
                     Tok::End
@@ -139,9 +144,9 @@ pub(crate) fn parse(chunk: &[u8], def: usize) -> Option<Template> {
                     *close = after;
                 }
             }
-            0x05 | 0x45 => {
-                // Literal values in definitions are strings (type 0x01) in practice.
-                if cur.u8()? != 0x01 {
+            token::VALUE | VALUE_MORE => {
+                // Literal values in definitions are strings in practice.
+                if cur.u8()? != value_type::STRING {
                     return None;
                 }
                 let units = cur.u16()? as usize;
@@ -150,8 +155,8 @@ pub(crate) fn parse(chunk: &[u8], def: usize) -> Option<Template> {
                 sanitize_utf16(bytes, &mut text);
                 toks.push(Tok::Text(text.into()));
             }
-            0x06 | 0x46 => toks.push(Tok::Attr(name_ref(&mut cur)?)),
-            token @ (0x0d | 0x0e) => {
+            token::ATTRIBUTE | ATTRIBUTE_MORE => toks.push(Tok::Attr(name_ref(&mut cur)?)),
+            t @ (token::NORMAL_SUBSTITUTION | token::OPTIONAL_SUBSTITUTION) => {
                 let index = cur.u16()?;
                 // The declared type must be one the crate knows (it rejects the record else).
                 if !is_known_type(cur.u8()?) {
@@ -159,7 +164,7 @@ pub(crate) fn parse(chunk: &[u8], def: usize) -> Option<Template> {
                 }
                 toks.push(Tok::Subst {
                     index,
-                    optional: token == 0x0e,
+                    optional: t == token::OPTIONAL_SUBSTITUTION,
                 });
             }
             // CDATA, character and entity references, processing instructions, a nested

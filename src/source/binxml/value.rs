@@ -9,29 +9,7 @@
 use super::cursor::Cursor;
 
 /// Value type codes.
-pub(crate) mod ty {
-    pub const NULL: u8 = 0x00;
-    pub const STRING: u8 = 0x01;
-    pub const ANSI_STRING: u8 = 0x02;
-    pub const INT8: u8 = 0x03;
-    pub const UINT8: u8 = 0x04;
-    pub const INT16: u8 = 0x05;
-    pub const UINT16: u8 = 0x06;
-    pub const INT32: u8 = 0x07;
-    pub const UINT32: u8 = 0x08;
-    pub const INT64: u8 = 0x09;
-    pub const UINT64: u8 = 0x0a;
-    pub const BOOL: u8 = 0x0d;
-    pub const BINARY: u8 = 0x0e;
-    pub const GUID: u8 = 0x0f;
-    pub const SIZE_T: u8 = 0x10;
-    pub const FILETIME: u8 = 0x11;
-    pub const SID: u8 = 0x13;
-    pub const HEX_INT32: u8 = 0x14;
-    pub const HEX_INT64: u8 = 0x15;
-    pub const BINXML: u8 = 0x21;
-    pub const STRING_ARRAY: u8 = 0x81;
-}
+pub(crate) use crate::evtx_format::value_type as ty;
 
 /// One substitution value: its type and its bytes, where they sit in the chunk.
 #[derive(Debug, Clone, Copy)]
@@ -108,9 +86,9 @@ pub(crate) fn size_fits(ty: u8, bytes: &[u8]) -> bool {
         ty::STRING => size % 2 == 0,
         ty::INT8 | ty::UINT8 => size == 1,
         ty::INT16 | ty::UINT16 => size == 2,
-        ty::INT32 | ty::UINT32 | ty::HEX_INT32 | ty::BOOL | 0x0b => size == 4,
-        ty::INT64 | ty::UINT64 | ty::HEX_INT64 | ty::FILETIME | 0x0c => size == 8,
-        ty::GUID | 0x12 => size == 16,
+        ty::INT32 | ty::UINT32 | ty::HEX_INT32 | ty::BOOL | ty::REAL32 => size == 4,
+        ty::INT64 | ty::UINT64 | ty::HEX_INT64 | ty::FILETIME | ty::REAL64 => size == 8,
+        ty::GUID | ty::SYSTIME => size == 16,
         ty::SIZE_T => size == 4 || size == 8,
         ty::SID => size >= 8 && size == 8 + 4 * usize::from(bytes[1]),
         ty::STRING_ARRAY => size % 2 == 0 && (size == 0 || bytes[size - 2..] == [0, 0]),
