@@ -75,22 +75,8 @@ fn book(rules: Vec<RuleView>) -> RuleBook {
 /// ahead: the server accepts at its t=31 and refuses TLS at t=32.
 fn tls_incident() -> Vec<Signal> {
     vec![
-        sig(
-            "rdp-connection",
-            CLIENT_ATTEMPT,
-            "WS042",
-            0,
-            &[("Value", "srv01")],
-        )
-        .act("A"),
-        sig(
-            "rdp-connection",
-            CLIENT_DISCONNECT,
-            "WS042",
-            3,
-            &[("Value", "2308")],
-        )
-        .act("A"),
+        client_attempt("WS042", 0, "srv01").act("A"),
+        client_disconnect("WS042", 3, "2308").act("A"),
         sig(TLS, "client_failure", "WS042", 3, &[("Value", "2308")]).act("A"),
         sig(
             "rdp-connection",
@@ -204,22 +190,8 @@ fn repeats_fold_into_one_finding_with_first_and_last_seen() {
 fn missing_server_connection_is_decided_only_when_the_server_log_was_given() {
     let b = book(vec![blocked_rule()]);
     let signals = vec![
-        sig(
-            "rdp-connection",
-            CLIENT_ATTEMPT,
-            "WS042",
-            0,
-            &[("Value", "srv01")],
-        )
-        .act("A"),
-        sig(
-            "rdp-connection",
-            CLIENT_DISCONNECT,
-            "WS042",
-            21,
-            &[("Value", "516")],
-        )
-        .act("A"),
+        client_attempt("WS042", 0, "srv01").act("A"),
+        client_disconnect("WS042", 21, "516").act("A"),
         sig(
             "blocked",
             "client_failure",
@@ -274,22 +246,8 @@ fn missing_server_connection_is_decided_only_when_the_server_log_was_given() {
 fn a_2308_without_any_131_on_a_covered_server_is_reported_absent() {
     let b = book(vec![tls_rule()]);
     let signals = vec![
-        sig(
-            "rdp-connection",
-            CLIENT_ATTEMPT,
-            "WS042",
-            0,
-            &[("Value", "srv01")],
-        )
-        .act("A"),
-        sig(
-            "rdp-connection",
-            CLIENT_DISCONNECT,
-            "WS042",
-            3,
-            &[("Value", "2308")],
-        )
-        .act("A"),
+        client_attempt("WS042", 0, "srv01").act("A"),
+        client_disconnect("WS042", 3, "2308").act("A"),
         sig(
             "rdp-connection",
             SERVER_CONNECTION,
@@ -359,22 +317,8 @@ fn causes_rank_above_background_whatever_the_counts() {
 fn client_only_evidence_is_capped_at_medium() {
     let b = book(vec![blocked_rule()]);
     let signals = vec![
-        sig(
-            "rdp-connection",
-            CLIENT_ATTEMPT,
-            "WS042",
-            0,
-            &[("Value", "srv01")],
-        )
-        .act("A"),
-        sig(
-            "rdp-connection",
-            CLIENT_DISCONNECT,
-            "WS042",
-            21,
-            &[("Value", "516")],
-        )
-        .act("A"),
+        client_attempt("WS042", 0, "srv01").act("A"),
+        client_disconnect("WS042", 21, "516").act("A"),
         sig(
             "network-blocked",
             "client_failure",
@@ -583,22 +527,8 @@ fn server_evidence_naming_another_client_or_its_activity_is_not_the_attempts() {
 fn an_attempt_that_never_opened_tcp_is_not_anchored_to_a_nearby_131() {
     let b = book(vec![blocked_rule()]);
     let signals = vec![
-        sig(
-            "rdp-connection",
-            CLIENT_ATTEMPT,
-            "WS042",
-            0,
-            &[("Value", "srv01")],
-        )
-        .act("A"),
-        sig(
-            "rdp-connection",
-            CLIENT_DISCONNECT,
-            "WS042",
-            2,
-            &[("Value", "516")],
-        )
-        .act("A"),
+        client_attempt("WS042", 0, "srv01").act("A"),
+        client_disconnect("WS042", 2, "516").act("A"),
         sig(
             "network-blocked",
             "client_failure",

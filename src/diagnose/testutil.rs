@@ -44,6 +44,28 @@ pub fn sig(rule: &str, name: &str, host: &str, secs: i64, fields: &[(&str, &str)
     }
 }
 
+/// A client's attempt (RDPClient 1024) from `host` to `target` at `at(secs)`.
+pub fn client_attempt(host: &str, secs: i64, target: &str) -> Signal {
+    sig(
+        "rdp-connection",
+        CLIENT_ATTEMPT,
+        host,
+        secs,
+        &[("Value", target)],
+    )
+}
+
+/// A client's disconnect (RDPClient 1026) on `host` with `reason` at `at(secs)`.
+pub fn client_disconnect(host: &str, secs: i64, reason: &str) -> Signal {
+    sig(
+        "rdp-connection",
+        CLIENT_DISCONNECT,
+        host,
+        secs,
+        &[("Value", reason)],
+    )
+}
+
 fn channel_for(name: &str, side: Side) -> &'static str {
     match (name, side) {
         (SERVER_CONNECTION, _) => "RdpCoreTS/Operational",
