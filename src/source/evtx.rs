@@ -286,8 +286,6 @@ impl FileState<'_> {
                 return fast;
             }
         }
-        let chunk_bytes = data.data.clone();
-        let mut templates = ChunkTemplates::new(&chunk_bytes, &self.templates);
         let mut chunk = match data.parse(Arc::clone(&self.settings)) {
             Ok(chunk) => chunk,
             Err(err) => {
@@ -299,6 +297,9 @@ impl FileState<'_> {
                 return outcome;
             }
         };
+        // The chunk's bytes outlive the borrow of `chunk` that iterating it takes.
+        let chunk_bytes: &[u8] = chunk.data;
+        let mut templates = ChunkTemplates::new(chunk_bytes, &self.templates);
         let mut text = String::new();
         for record in chunk.iter() {
             let record = match record {
