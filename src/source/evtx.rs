@@ -329,13 +329,13 @@ impl FileState<'_> {
                 .map_or(Verdict::Bad, |f| self.verdicts.get(f.shape));
             if verdict == Verdict::Good && self.channel_asked.load(Ordering::Relaxed) {
                 if let Some(fast) = &fast {
-                    if let Some(head) = fast.head(&mut text) {
-                        if !self.sink.wants(&head) {
-                            continue;
-                        }
+                    // A head the values do not tell plainly is asked of the built event.
+                    let asked = fast.head(&mut text).map(|head| self.sink.wants(&head));
+                    if asked == Some(false) {
+                        continue;
                     }
                     if let Some(event) = self.fast_event(fast, &mut templates, number, record_id) {
-                        if self.sink.wants(&head_of(&event)) {
+                        if asked.is_some() || self.sink.wants(&head_of(&event)) {
                             self.sink.accept(event);
                         }
                         continue;
@@ -414,23 +414,22 @@ impl FileState<'_> {
             outcome.records += 1;
             outcome.first_time = Some(outcome.first_time.map_or(time, |f| f.min(time)));
             outcome.last_time = Some(outcome.last_time.map_or(time, |l| l.max(time)));
-            let declined = record
-                .head(&mut text)
-                .is_some_and(|head| !self.sink.wants(&head));
-            if !declined {
+            // A head the values do not tell plainly is asked of the built event, below.
+            let asked = record.head(&mut text).map(|head| self.sink.wants(&head));
+            if asked != Some(false) {
                 let event = self.fast_event(&record, &mut templates, number, record_id)?;
                 if outcome.computer.is_none() && !event.computer.is_empty() {
                     outcome.computer = Some(event.computer.clone());
                 }
-                wanted.push(event);
+                wanted.push((event, asked.is_some()));
             }
             if record_id == header.last_event_record_id {
                 break;
             }
             offset = end;
         }
-        for event in wanted {
-            if self.sink.wants(&head_of(&event)) {
+        for (event, asked) in wanted {
+            if asked || self.sink.wants(&head_of(&event)) {
                 self.sink.accept(event);
             }
         }
