@@ -12,6 +12,11 @@
 //! at most two chunks per thread in flight. The crate's own pipeline (`serialized_records`)
 //! needs `'static` closures and hands results back to the caller's thread; evident instead
 //! runs the sink inside the worker that parsed the record, so it drives the chunk API itself.
+//!
+//! Records: a chunk is read by [`super::binxml`] (template definitions and values straight from
+//! the bytes) when every record in it has a shape already found to read as the crate reads it;
+//! otherwise by the crate, which renders each record to XML for `source::xml` to assemble, and
+//! each new shape met there is read both ways and compared ([`Verdicts`]).
 
 use std::io::{Read, Seek, SeekFrom};
 use std::sync::atomic::{AtomicBool, Ordering};
