@@ -165,7 +165,7 @@ pub fn scan_signals(
 
 /// Reads `paths` and returns every signal, in a stable order (time, then origin, then rule
 /// and signal), with the read's accounting. A record read twice (from two files) gives its
-/// signals once, from the file read first.
+/// signals once, those of the first file in name order.
 pub fn collect_signals(
     paths: &[PathBuf],
     rules: &RuleSet,
@@ -269,13 +269,6 @@ fn permute<T>(items: &mut [T], mut order: Vec<usize>) {
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn permute_moves_each_item_to_its_place() {
-        let mut items = vec!['a', 'b', 'c', 'd', 'e'];
-        super::permute(&mut items, vec![2, 0, 1, 4, 3]);
-        assert_eq!(items, ['c', 'a', 'b', 'e', 'd']);
-    }
-
     use super::*;
     use crate::event::{Field, Provider};
     use crate::rules::loader::load_str;
@@ -374,5 +367,12 @@ diagnosis:
         let emit = |_: Signal| {};
         let sink = SignalSink::new(&rules, &emit);
         assert!(!sink.wants_channel("System"));
+    }
+
+    #[test]
+    fn permute_moves_each_item_to_its_place() {
+        let mut items = vec!['a', 'b', 'c', 'd', 'e'];
+        permute(&mut items, vec![2, 0, 1, 4, 3]);
+        assert_eq!(items, ['c', 'a', 'b', 'e', 'd']);
     }
 }

@@ -71,53 +71,45 @@ impl EventBuilder {
 
     /// The text content of a `System` child element (`EventID`, `Level`, `Channel`, ...).
     pub(crate) fn system_text(&mut self, element: &str, text: &str) {
-        let e = &mut self.event;
         match element {
-            "EventID" => {
-                if let Some(id) = parse_number(text) {
-                    // Classic events may carry the full 32-bit id: the low 16 bits are the id,
-                    // the high 16 bits the qualifiers.
-                    if id > 0xFFFF {
-                        e.event_id = (id & 0xFFFF) as u32;
-                        if e.qualifiers.is_none() {
-                            e.qualifiers = Some(((id >> 16) & 0xFFFF) as u32);
-                        }
-                    } else {
-                        e.event_id = id as u32;
-                    }
-                }
+            "EventID" | "Version" | "Level" | "Task" | "Opcode" | "Keywords" | "EventRecordID" => {
+                self.system_number(element, parse_number(text))
             }
-            "Version" => e.version = parse_u32(text),
-            "Level" => e.level = parse_u32(text),
-            "Task" => e.task = parse_u32(text),
-            "Opcode" => e.opcode = parse_u32(text),
-            "Keywords" => e.keywords = parse_number(text),
-            "EventRecordID" => e.record_id = parse_number(text),
-            "Channel" => e.channel = text.trim().to_string(),
-            "Computer" => e.computer = text.trim().to_string(),
+            "Channel" => self.event.channel = text.trim().to_string(),
+            "Computer" => self.event.computer = text.trim().to_string(),
             _ => {}
         }
     }
 
-    /// The content of a `System` child element given as a number (a typed substitution value),
-    /// with the effect its decimal text would have through [`EventBuilder::system_text`].
-    pub(crate) fn system_number(&mut self, element: &str, n: u64) {
+    /// The content of a `System` child element as a number: parsed from its text, or given
+    /// by a typed substitution value. `None` is a text that is no number.
+    pub(crate) fn system_number(&mut self, element: &str, n: Option<u64>) {
         let e = &mut self.event;
+        let small = n.and_then(|n| u32::try_from(n).ok());
         match element {
-            "EventID" if n > 0xFFFF => {
-                e.event_id = (n & 0xFFFF) as u32;
-                if e.qualifiers.is_none() {
-                    e.qualifiers = Some(((n >> 16) & 0xFFFF) as u32);
+            // Classic events may carry the full 32-bit id: the low 16 bits are the id, the
+            // high 16 bits the qualifiers. An id that is no number leaves the id as it was.
+            "EventID" => match n {
+                Some(id) if id > 0xFFFF => {
+                    e.event_id = (id & 0xFFFF) as u32;
+                    if e.qualifiers.is_none() {
+                        e.qualifiers = Some(((id >> 16) & 0xFFFF) as u32);
+                    }
+                }
+                Some(id) => e.event_id = id as u32,
+                None => {}
+            },
+            "Version" => e.version = small,
+            "Level" => e.level = small,
+            "Task" => e.task = small,
+            "Opcode" => e.opcode = small,
+            "Keywords" => e.keywords = n,
+            "EventRecordID" => e.record_id = n,
+            other => {
+                if let Some(n) = n {
+                    self.system_text(other, itoa::Buffer::new().format(n));
                 }
             }
-            "EventID" => e.event_id = n as u32,
-            "Version" => e.version = u32::try_from(n).ok(),
-            "Level" => e.level = u32::try_from(n).ok(),
-            "Task" => e.task = u32::try_from(n).ok(),
-            "Opcode" => e.opcode = u32::try_from(n).ok(),
-            "Keywords" => e.keywords = Some(n),
-            "EventRecordID" => e.record_id = Some(n),
-            other => self.system_text(other, itoa::Buffer::new().format(n)),
         }
     }
 

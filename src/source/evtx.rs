@@ -340,7 +340,7 @@ impl FileState<'_> {
                         continue;
                     }
                     if let Some(event) = self.fast_event(fast, &mut templates, number, record_id) {
-                        if asked.is_some() || self.sink.wants(&head_of(&event)) {
+                        if asked.is_some() || self.sink.wants(&RecordHead::of(&event)) {
                             self.sink.accept(event);
                         }
                         continue;
@@ -372,7 +372,7 @@ impl FileState<'_> {
                     return outcome;
                 }
             }
-            if self.sink.wants(&head_of(&event)) {
+            if self.sink.wants(&RecordHead::of(&event)) {
                 self.sink.accept(event);
             }
         }
@@ -434,7 +434,7 @@ impl FileState<'_> {
             offset = end;
         }
         for (event, asked) in wanted {
-            if asked || self.sink.wants(&head_of(&event)) {
+            if asked || self.sink.wants(&RecordHead::of(&event)) {
                 self.sink.accept(event);
             }
         }
@@ -579,15 +579,6 @@ fn describe(err: &EvtxError) -> String {
         }
     }
     text.replace(['\n', '\r'], " ")
-}
-
-/// The head of a built event, for the sink's pre-filter.
-fn head_of(event: &Event) -> RecordHead<'_> {
-    RecordHead {
-        provider: &event.provider.name,
-        event_id: event.event_id,
-        channel: &event.channel,
-    }
 }
 
 /// The crate's own reading of each record of one chunk (rendered XML, assembled): its event, or

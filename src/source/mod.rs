@@ -36,6 +36,17 @@ pub struct RecordHead<'a> {
     pub channel: &'a str,
 }
 
+impl<'a> RecordHead<'a> {
+    /// The head of a record already read in full.
+    pub fn of(event: &'a Event) -> Self {
+        RecordHead {
+            provider: &event.provider.name,
+            event_id: event.event_id,
+            channel: &event.channel,
+        }
+    }
+}
+
 /// The consumer of a read: `evident events` writes what it receives, `evident scan` matches it.
 ///
 /// Called from many threads at once; implementations keep per-call work small and share only
@@ -346,12 +357,7 @@ impl<'s> Feed<'s> {
                 return false;
             }
         }
-        let head = RecordHead {
-            provider: &event.provider.name,
-            event_id: event.event_id,
-            channel: &event.channel,
-        };
-        if self.sink.wants(&head) {
+        if self.sink.wants(&RecordHead::of(&event)) {
             self.sink.accept(event);
         }
         true

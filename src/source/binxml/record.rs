@@ -365,7 +365,7 @@ impl<'c> Replay<'c> {
                 }
             }
             if let Some(n) = value_of(&field.text).and_then(Raw::number) {
-                builder.system_number(&field.element, n);
+                builder.system_number(&field.element, Some(n));
                 continue;
             }
             text.clear();
