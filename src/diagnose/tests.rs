@@ -74,25 +74,26 @@ fn book(rules: Vec<RuleView>) -> RuleBook {
 /// A failed attempt from WS042 to `srv01` at t=0 (activity A) whose server clock runs 30 s
 /// ahead: the server accepts at its t=31 and refuses TLS at t=32.
 fn tls_incident() -> Vec<Signal> {
-    vec![
-        client_attempt("WS042", 0, "srv01").act("A"),
-        client_disconnect("WS042", 3, "2308").act("A"),
-        sig(TLS, "client_failure", "WS042", 3, &[("Value", "2308")]).act("A"),
-        sig(
-            "rdp-connection",
-            SERVER_CONNECTION,
-            "SRV01.corp.example",
-            31,
-            &[("ClientIP", "10.0.0.42:50123")],
-        ),
-        sig(
-            TLS,
-            "no_common_cipher",
-            "SRV01.corp.example",
-            32,
-            &[("Protocol", "TLS 1.0")],
-        ),
+    [
+        failed_attempt(TLS, 0, 3, "A", "2308"),
+        vec![
+            sig(
+                "rdp-connection",
+                SERVER_CONNECTION,
+                "SRV01.corp.example",
+                31,
+                &[("ClientIP", "10.0.0.42:50123")],
+            ),
+            sig(
+                TLS,
+                "no_common_cipher",
+                "SRV01.corp.example",
+                32,
+                &[("Protocol", "TLS 1.0")],
+            ),
+        ],
     ]
+    .concat()
 }
 
 fn run(signals: Vec<Signal>, book: &RuleBook) -> Diagnosis {
@@ -189,26 +190,20 @@ fn repeats_fold_into_one_finding_with_first_and_last_seen() {
 #[test]
 fn missing_server_connection_is_decided_only_when_the_server_log_was_given() {
     let b = book(vec![blocked_rule()]);
-    let signals = vec![
-        client_attempt("WS042", 0, "srv01").act("A"),
-        client_disconnect("WS042", 21, "516").act("A"),
-        sig(
-            "blocked",
-            "client_failure",
-            "WS042",
-            21,
-            &[("Value", "516")],
-        )
-        .act("A"),
-        // Another server activity so that SRV01 is known as a server.
-        sig(
-            "rdp-connection",
-            SERVER_CONNECTION,
-            "SRV01",
-            5000,
-            &[("ClientIP", "10.9.9.9:1")],
-        ),
-    ];
+    let signals = [
+        failed_attempt("blocked", 0, 21, "A", "516"),
+        vec![
+            // Another server activity so that SRV01 is known as a server.
+            sig(
+                "rdp-connection",
+                SERVER_CONNECTION,
+                "SRV01",
+                5000,
+                &[("ClientIP", "10.9.9.9:1")],
+            ),
+        ],
+    ]
+    .concat();
     let mut signals = signals;
     signals[2].rule_id = "network-blocked".into();
     // RdpCoreTS given and covering the attempt: the absence counts.
@@ -316,18 +311,7 @@ fn causes_rank_above_background_whatever_the_counts() {
 #[test]
 fn client_only_evidence_is_capped_at_medium() {
     let b = book(vec![blocked_rule()]);
-    let signals = vec![
-        client_attempt("WS042", 0, "srv01").act("A"),
-        client_disconnect("WS042", 21, "516").act("A"),
-        sig(
-            "network-blocked",
-            "client_failure",
-            "WS042",
-            21,
-            &[("Value", "516")],
-        )
-        .act("A"),
-    ];
+    let signals = failed_attempt("network-blocked", 0, 21, "A", "516");
     let d = run(signals, &b);
     assert_eq!(d.findings.len(), 1);
     assert_eq!(d.findings[0].confidence, Level::Medium);
@@ -526,26 +510,20 @@ fn server_evidence_naming_another_client_or_its_activity_is_not_the_attempts() {
 #[test]
 fn an_attempt_that_never_opened_tcp_is_not_anchored_to_a_nearby_131() {
     let b = book(vec![blocked_rule()]);
-    let signals = vec![
-        client_attempt("WS042", 0, "srv01").act("A"),
-        client_disconnect("WS042", 2, "516").act("A"),
-        sig(
-            "network-blocked",
-            "client_failure",
-            "WS042",
-            2,
-            &[("Value", "516")],
-        )
-        .act("A"),
-        // an administrator's connection two minutes earlier, within the skew tolerance
-        sig(
-            "rdp-connection",
-            SERVER_CONNECTION,
-            "SRV01",
-            -120,
-            &[("ClientIP", "10.0.0.5:50100")],
-        ),
-    ];
+    let signals = [
+        failed_attempt("network-blocked", 0, 2, "A", "516"),
+        vec![
+            // an administrator's connection two minutes earlier, within the skew tolerance
+            sig(
+                "rdp-connection",
+                SERVER_CONNECTION,
+                "SRV01",
+                -120,
+                &[("ClientIP", "10.0.0.5:50100")],
+            ),
+        ],
+    ]
+    .concat();
     let d = run(signals, &b);
     let f = &d.findings[0];
     assert_eq!(
@@ -553,36 +531,6 @@ fn an_attempt_that_never_opened_tcp_is_not_anchored_to_a_nearby_131() {
         ("network-blocked", Level::High)
     );
     assert!(f.why.contains("logged no connection"), "{}", f.why);
-}
-
-/// A client attempt from WS042 to `srv01` at `t` ending with `reason` (activity `act`).
-fn attempt(t: i64, act: &str, reason: &str) -> Vec<Signal> {
-    vec![
-        sig(
-            "rdp-connection",
-            CLIENT_ATTEMPT,
-            "WS042",
-            t,
-            &[("Value", "srv01")],
-        )
-        .act(act),
-        sig(
-            "rdp-connection",
-            CLIENT_DISCONNECT,
-            "WS042",
-            t + 2,
-            &[("Value", reason)],
-        )
-        .act(act),
-        sig(
-            "network-blocked",
-            "client_failure",
-            "WS042",
-            t + 2,
-            &[("Value", reason)],
-        )
-        .act(act),
-    ]
 }
 
 fn connection(t: i64, ip: &str) -> Signal {
@@ -601,12 +549,12 @@ fn the_clients_address_is_learnt_from_attempts_that_agree_on_the_clock_offset() 
     // reset on the way (2308, no 131 of their own) while a till terminal connects near them at
     // distances that agree with nothing.
     let mut signals = Vec::new();
-    signals.extend(attempt(0, "A", "2308"));
+    signals.extend(failed_attempt("network-blocked", 0, 2, "A", "2308"));
     signals.push(connection(30, "10.0.0.42:50100"));
-    signals.extend(attempt(600, "B", "2308"));
+    signals.extend(failed_attempt("network-blocked", 600, 602, "B", "2308"));
     signals.push(connection(630, "10.0.0.42:50200"));
-    signals.extend(attempt(1200, "C", "2308"));
-    signals.extend(attempt(1260, "D", "2308"));
+    signals.extend(failed_attempt("network-blocked", 1200, 1202, "C", "2308"));
+    signals.extend(failed_attempt("network-blocked", 1260, 1262, "D", "2308"));
     signals.push(connection(1240, "10.0.7.14:55807"));
     signals.push(connection(1250, "10.0.7.14:55808"));
     signals.sort_by_key(|s| s.event.time);

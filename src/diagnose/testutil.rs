@@ -66,6 +66,16 @@ pub fn client_disconnect(host: &str, secs: i64, reason: &str) -> Signal {
     )
 }
 
+/// A failed attempt from WS042 to `srv01` at `at(t)` in activity `act`: the client's attempt,
+/// its disconnect with `reason` at `at(ends)`, and `rule`'s `client_failure` signal on it.
+pub fn failed_attempt(rule: &str, t: i64, ends: i64, act: &str, reason: &str) -> Vec<Signal> {
+    vec![
+        client_attempt("WS042", t, "srv01").act(act),
+        client_disconnect("WS042", ends, reason).act(act),
+        sig(rule, "client_failure", "WS042", ends, &[("Value", reason)]).act(act),
+    ]
+}
+
 fn channel_for(name: &str, side: Side) -> &'static str {
     match (name, side) {
         (SERVER_CONNECTION, _) => "RdpCoreTS/Operational",
