@@ -2,6 +2,9 @@
 //! (checksums validated) to the same event XML, records never straddle chunks, and the
 //! output is deterministic.
 
+mod common;
+use common::copy_dir;
+
 use std::path::{Path, PathBuf};
 
 use evident::evtx_write::{xml_to_evtx, Element, EventXmlReader, Node, WriteError};
@@ -223,19 +226,6 @@ fn record_ids_stay_increasing_when_the_xml_repeats_or_lacks_them() {
         .map(|r| r.0)
         .collect();
     assert_eq!(ids, [5, 6, 7]);
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let path = entry.unwrap().path();
-        let target = to.join(path.file_name().unwrap());
-        if path.is_dir() {
-            copy_dir(&path, &target);
-        } else {
-            std::fs::copy(&path, &target).unwrap();
-        }
-    }
 }
 
 #[test]

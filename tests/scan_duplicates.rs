@@ -2,24 +2,14 @@
 //! given again beside a copy of themselves (as when one log is exported twice, or copied into
 //! two bundles), give the same signals, once each.
 
+mod common;
+use common::copy_dir;
+
 use std::path::{Path, PathBuf};
 
 use evident::engine::collect_signals;
 use evident::rules::RuleSet;
 use evident::source::ReadPlan;
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap().flatten() {
-        let path = entry.path();
-        let target = to.join(entry.file_name());
-        if path.is_dir() {
-            copy_tree(&path, &target);
-        } else {
-            std::fs::copy(&path, &target).unwrap();
-        }
-    }
-}
 
 #[test]
 fn a_log_given_twice_gives_its_signals_once() {
@@ -27,8 +17,8 @@ fn a_log_given_twice_gives_its_signals_once() {
     assert!(errors.is_empty(), "{errors:?}");
     let logs = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/tls-mismatch/logs");
     let twice = tempfile::tempdir().unwrap();
-    copy_tree(&logs, &twice.path().join("first"));
-    copy_tree(&logs, &twice.path().join("second"));
+    copy_dir(&logs, &twice.path().join("first"));
+    copy_dir(&logs, &twice.path().join("second"));
     let plan = ReadPlan { threads: 2 };
 
     let (once, _) = collect_signals(std::slice::from_ref(&logs), &rules, &plan);
