@@ -10,6 +10,7 @@ pub mod codes;
 pub mod diagnose;
 pub mod engine;
 pub mod event;
+pub mod event_json;
 pub mod evtx_format;
 pub mod evtx_write;
 pub mod report;

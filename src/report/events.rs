@@ -1,7 +1,8 @@
 //! Writers for `evident events`: normalized events as JSON lines, a JSON array, CSV, or a
 //! plain table, streamed one event at a time (nothing is held back for sorting or widths).
 //!
-//! JSON and JSON lines are the serde form of [`Event`] (the library's normalized record).
+//! JSON and JSON lines are the serde form of [`Event`] (the library's normalized record),
+//! written by [`crate::event_json`].
 //! CSV has fixed columns, with the data fields as `name=value` pairs in one column, and guards
 //! every cell against formula injection: a cell that starts with `=`, `+`, `-`, `@`, tab or
 //! carriage return is prefixed with `'`, as OWASP recommends for spreadsheets.
@@ -96,15 +97,12 @@ impl EventFormat {
 
     /// [`EventFormat::render`] appended to `out` (a buffer a writer thread reuses).
     pub fn render_into(self, event: &Event, out: &mut Vec<u8>) {
-        // Writing to a Vec cannot fail, and an Event always serializes.
         match self {
             EventFormat::Jsonl => {
-                let _ = serde_json::to_writer(&mut *out, event);
+                crate::event_json::write_event(event, out);
                 out.push(b'\n');
             }
-            EventFormat::Json => {
-                let _ = serde_json::to_writer(&mut *out, event);
-            }
+            EventFormat::Json => crate::event_json::write_event(event, out),
             EventFormat::Csv => write_csv(out, event),
             EventFormat::Table => write_table(out, event),
         }
