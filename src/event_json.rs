@@ -84,19 +84,38 @@ pub fn write_field(first: bool, name: &str, value: &str, out: &mut Vec<u8>) {
 
 /// The rest of the object after the fields: the message and the origin.
 pub fn write_tail(message: Option<&str>, origin: &Origin, out: &mut Vec<u8>) {
+    write_tail_parts(
+        message,
+        &origin.file,
+        origin.member.as_deref(),
+        origin.chunk,
+        origin.record,
+        out,
+    );
+}
+
+/// [`write_tail`] with the origin given by its parts (no `Origin` built per record).
+pub fn write_tail_parts(
+    message: Option<&str>,
+    file: &str,
+    member: Option<&str>,
+    chunk: Option<u64>,
+    record: Option<u64>,
+    out: &mut Vec<u8>,
+) {
     out.extend_from_slice(b"],\"message\":");
     write_opt_str(message, out);
     out.extend_from_slice(b",\"origin\":{\"file\":");
-    write_str(&origin.file, out);
-    if let Some(member) = &origin.member {
+    write_str(file, out);
+    if let Some(member) = member {
         out.extend_from_slice(b",\"member\":");
         write_str(member, out);
     }
-    if let Some(chunk) = origin.chunk {
+    if let Some(chunk) = chunk {
         out.extend_from_slice(b",\"chunk\":");
         write_number(Some(chunk), out);
     }
-    if let Some(record) = origin.record {
+    if let Some(record) = record {
         out.extend_from_slice(b",\"record\":");
         write_number(Some(record), out);
     }

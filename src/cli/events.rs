@@ -175,12 +175,35 @@ impl<W: Write + Send> EventSink for WriteSink<W> {
             /// The rendering buffer of this reader thread, reused from event to event.
             static RENDERED: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
         }
-        let written = RENDERED.with_borrow_mut(|bytes| {
+        RENDERED.with_borrow_mut(|bytes| {
             bytes.clear();
             self.format.render_into(&event, bytes);
+            self.write(bytes);
+        });
+    }
+
+    fn takes_json(&self) -> bool {
+        matches!(self.format, EventFormat::Jsonl | EventFormat::Json)
+    }
+
+    fn accept_json(&self, system: &Event, line: &[u8]) {
+        if !self.filter.wants_time(system) || self.closed.load(Ordering::Relaxed) {
+            return;
+        }
+        match self.format {
+            EventFormat::Json => self.write(line.strip_suffix(b"\n").unwrap_or(line)),
+            _ => self.write(line),
+        }
+    }
+}
+
+impl<W: Write + Send> WriteSink<W> {
+    /// Writes one rendered event under the lock; a failed output closes the sink.
+    fn write(&self, bytes: &[u8]) {
+        let written = (|| {
             let mut guard = self.writer.lock().ok()?;
             Some(guard.as_mut()?.write_rendered(bytes))
-        });
+        })();
         let Some(result) = written else {
             return;
         };

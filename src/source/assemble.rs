@@ -62,6 +62,9 @@ pub(crate) struct EventBuilder {
     event: Event,
     unnamed_data: u32,
     has_system: bool,
+    /// The positions in `fields` of the `<Binary>` items (hex, upper-cased, not normalized
+    /// like other values): a record program must write them the same way.
+    binary_fields: Vec<usize>,
 }
 
 impl EventBuilder {
@@ -169,6 +172,7 @@ impl EventBuilder {
     /// EventData `<Binary>`: hex, upper-cased.
     pub(crate) fn binary(&mut self, hex: &str) {
         let hex = hex.trim().to_ascii_uppercase();
+        self.binary_fields.push(self.event.fields.len());
         self.event.fields.push(Field::new("Binary", hex));
     }
 
@@ -196,6 +200,11 @@ impl EventBuilder {
             || self.event.event_id != 0
             || !self.event.channel.is_empty()
             || self.event.time.is_some()
+    }
+
+    /// See the field of that name.
+    pub(crate) fn binary_fields(&self) -> &[usize] {
+        &self.binary_fields
     }
 
     pub(crate) fn event(&self) -> &Event {

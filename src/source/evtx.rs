@@ -26,7 +26,8 @@ use evtx::err::{ChunkError, EvtxError};
 use evtx::{EvtxChunkData, EvtxParser, EvtxRecord, ParserSettings};
 
 use super::binxml::{
-    filetime_timestamp, read_record, ChunkTemplates, FileTemplates, Record, Verdict, Verdicts,
+    filetime_timestamp, read_record, ChunkPrograms, ChunkTemplates, FilePrograms, FileTemplates,
+    LineOrigin, Record, Verdict, Verdicts,
 };
 use super::{
     EventSink, InputError, InputErrorKind, RecordHead, SourceCtx, SourceKind, SourceReport,
@@ -89,6 +90,7 @@ pub(crate) fn read_evtx<T: Read + Seek>(
         declined: AtomicBool::new(false),
         templates: FileTemplates::default(),
         verdicts: Verdicts::default(),
+        programs: FilePrograms::default(),
     };
     let mut chunks = parser.chunks();
     let mut outcomes: Vec<ChunkOutcome> = Vec::new();
@@ -259,6 +261,16 @@ struct FileState<'a> {
     templates: FileTemplates,
     /// Which record shapes [`binxml`] reads exactly as the crate does.
     verdicts: Verdicts,
+    /// The file's record programs, for a sink that takes JSON lines.
+    programs: FilePrograms,
+}
+
+/// A wanted record of a chunk, held until the whole chunk has been read.
+enum Wanted {
+    /// Built as an `Event`; `true` when its head was already asked about.
+    Event(Event, bool),
+    /// Written as a JSON line (this range of the chunk's lines), with its System part.
+    Line(Event, std::ops::Range<usize>, bool),
 }
 
 impl FileState<'_> {
@@ -395,6 +407,9 @@ impl FileState<'_> {
         let mut wanted = Vec::new();
         let mut known: Option<u64> = None;
         let mut text = String::new();
+        let json = self.sink.takes_json();
+        let mut programs = ChunkPrograms::new(&self.programs);
+        let mut lines = Vec::new();
         let mut offset = CHUNK_HEADER_SIZE;
         while offset < live_end {
             let head = bytes.get(offset..offset + RECORD_HEADER_SIZE)?;
@@ -422,20 +437,45 @@ impl FileState<'_> {
             // A head the values do not tell plainly is asked of the built event, below.
             let asked = record.head(&mut text).map(|head| self.sink.wants(&head));
             if asked != Some(false) {
-                let event = self.fast_event(&record, &mut templates, number, record_id)?;
+                let start = lines.len();
+                let origin = LineOrigin {
+                    ctx: self.ctx,
+                    chunk: number,
+                    record_id,
+                };
+                let line = json
+                    .then(|| record.write_json(&mut templates, &mut programs, &origin, &mut lines))
+                    .flatten();
+                let item = match line {
+                    Some(system) => Wanted::Line(system, start..lines.len(), asked.is_some()),
+                    None => Wanted::Event(
+                        self.fast_event(&record, &mut templates, number, record_id)?,
+                        asked.is_some(),
+                    ),
+                };
+                let (Wanted::Event(event, _) | Wanted::Line(event, _, _)) = &item;
                 if outcome.computer.is_none() && !event.computer.is_empty() {
                     outcome.computer = Some(event.computer.clone());
                 }
-                wanted.push((event, asked.is_some()));
+                wanted.push(item);
             }
             if record_id == header.last_event_record_id {
                 break;
             }
             offset = end;
         }
-        for (event, asked) in wanted {
-            if asked || self.sink.wants(&RecordHead::of(&event)) {
-                self.sink.accept(event);
+        for item in wanted {
+            match item {
+                Wanted::Event(event, asked) => {
+                    if asked || self.sink.wants(&RecordHead::of(&event)) {
+                        self.sink.accept(event);
+                    }
+                }
+                Wanted::Line(system, range, asked) => {
+                    if asked || self.sink.wants(&RecordHead::of(&system)) {
+                        self.sink.accept_json(&system, &lines[range]);
+                    }
+                }
             }
         }
         Some(outcome)

@@ -292,6 +292,8 @@ pub(crate) struct Assembler<'c> {
     text: String,
     /// Events seen so far, for `Origin::record`.
     count: u64,
+    /// [`EventBuilder::binary_fields`] of the last event finished.
+    pub(crate) binary_fields: Vec<usize>,
 }
 
 impl<'c> Assembler<'c> {
@@ -303,6 +305,7 @@ impl<'c> Assembler<'c> {
             names: String::new(),
             text: String::new(),
             count: 0,
+            binary_fields: Vec::new(),
         }
     }
 
@@ -484,6 +487,9 @@ impl<'c> Assembler<'c> {
         if !builder.looks_like_event() {
             return Ok(None);
         }
+        self.binary_fields.clear();
+        self.binary_fields
+            .extend_from_slice(builder.binary_fields());
         let mut event = builder.finish();
         event.origin = self.ctx.origin(None, Some(self.count));
         Ok(Some(event))

@@ -289,3 +289,55 @@ fn a_later_record_of_a_good_shape_reads_as_the_crate_reads_it_or_not_at_all() {
     }
     assert!(wrong.is_empty(), "{wrong:#?}");
 }
+
+/// Records of the crafted shape with values that change what a record program must write:
+/// each record's JSON line from its program equals its crate reading as JSON, whichever
+/// record the program was made from.
+#[test]
+fn record_programs_write_each_record_as_the_crate_reads_it() {
+    use crate::source::binxml::{ChunkPrograms, FilePrograms, LineOrigin};
+    let cases: Vec<Vec<u8>> = vec![
+        values(|_| {}),
+        values(|vals| vals[4] = v(0x01, utf16("quote \" back\\slash\ttab\u{1}"))),
+        values(|vals| vals[4] = v(0x01, vec![])),
+        values(|vals| vals[6] = v(0x01, utf16("{a68ca8b7-004f-d7b6-a698-07e2de0f1f5d}"))),
+        values(|vals| vals[5] = v(0x00, vec![])),
+        values(|vals| vals[7] = nested(v(0x00, vec![]), "gamma")),
+        values(|vals| vals[7] = nested(v(0x04, vec![1]), "")),
+        values(|vals| vals[4] = v(0x08, 7u32.to_le_bytes().to_vec())),
+        values(|_| {}),
+    ];
+    let (chunk, spans) = build(&cases);
+    let slow = by_crate(&chunk);
+    let file = FileTemplates::default();
+    let programs_of_file = FilePrograms::default();
+    let mut templates = ChunkTemplates::new(&chunk, &file);
+    let mut programs = ChunkPrograms::new(&programs_of_file);
+    let ctx = ctx();
+    let mut written = 0;
+    for (i, (&(start, end), crate_event)) in spans.iter().zip(&slow).enumerate() {
+        let mut expected = crate_event.clone().expect("the crate reads every case");
+        let record_id = i as u64 + 1;
+        expected.origin = ctx.origin(None, Some(record_id));
+        let mut want = Vec::new();
+        crate::event_json::write_event(&expected, &mut want);
+        want.push(b'\n');
+        let record = read_record(&mut templates, start, end).expect("readable");
+        let origin = LineOrigin {
+            ctx: &ctx,
+            chunk: None,
+            record_id,
+        };
+        let mut line = Vec::new();
+        if let Some(system) = record.write_json(&mut templates, &mut programs, &origin, &mut line) {
+            written += 1;
+            assert_eq!(system.event_id, expected.event_id);
+            assert_eq!(
+                String::from_utf8_lossy(&line),
+                String::from_utf8_lossy(&want),
+                "case {i}"
+            );
+        }
+    }
+    assert_eq!(written, cases.len(), "every case has a program");
+}

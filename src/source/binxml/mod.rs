@@ -22,6 +22,7 @@
 mod cursor;
 #[cfg(test)]
 mod divergence_tests;
+mod program;
 mod record;
 mod template;
 mod value;
@@ -57,6 +58,7 @@ impl Hasher for Fnv {
 
 type FnvMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
 
+pub(crate) use program::{ChunkPrograms, FilePrograms, LineOrigin};
 pub(crate) use record::{read_record, Record};
 pub(crate) use template::Template;
 pub(crate) use value::filetime_timestamp;

@@ -3,11 +3,13 @@
 use std::sync::Arc;
 
 use super::cursor::{u32_at, Cursor};
+use super::program::marker;
 use super::template::{Part, Slot, SystemPlan, Template, Tok};
 use super::value::{read_values, sanitize_utf16, ty, write_text, Raw};
 use super::{ChunkTemplates, Fnv};
 use crate::event::Event;
 use crate::evtx_format::token;
+use crate::source::assemble::EventBuilder;
 use crate::source::xml::Assembler;
 use crate::source::{RecordHead, SourceCtx};
 use std::hash::Hasher;
@@ -17,8 +19,8 @@ const MAX_NESTING: usize = 8;
 
 /// A record read as a template instance.
 pub(crate) struct Record<'a> {
-    template: Arc<Template>,
-    values: Vec<Raw<'a>>,
+    pub(super) template: Arc<Template>,
+    pub(super) values: Vec<Raw<'a>>,
     /// Identifies the record's shape: its template and those of its embedded fragments.
     pub shape: u64,
 }
@@ -42,7 +44,7 @@ pub(crate) fn read_record<'a>(
 }
 
 /// A fragment holding one template instance: the template's id, the template, the values.
-fn instance<'a>(
+pub(super) fn instance<'a>(
     templates: &mut ChunkTemplates<'a>,
     start: usize,
     end: usize,
@@ -154,6 +156,29 @@ impl<'a> Record<'a> {
         templates: &mut ChunkTemplates<'a>,
         ctx: &SourceCtx,
     ) -> Option<Event> {
+        self.replay(templates, ctx, None).map(|(event, _)| event)
+    }
+
+    /// The record as an `Event` whose values' text is each replaced by its marker (a value
+    /// whose text is empty stays empty), with the positions of its `<Binary>` fields: what a
+    /// record program is read from (see `program`). `bases` gives the first marker index of
+    /// each embedded fragment, by the chunk offset of its value (the record's own values are
+    /// numbered from 0).
+    pub(crate) fn marked_event(
+        &self,
+        templates: &mut ChunkTemplates<'a>,
+        ctx: &SourceCtx,
+        bases: Vec<(usize, u32)>,
+    ) -> Option<(Event, Vec<usize>)> {
+        self.replay(templates, ctx, Some(bases))
+    }
+
+    fn replay(
+        &self,
+        templates: &mut ChunkTemplates<'a>,
+        ctx: &SourceCtx,
+        marks: Option<Vec<(usize, u32)>>,
+    ) -> Option<(Event, Vec<usize>)> {
         let mut replay = Replay {
             asm: Assembler::new(ctx),
             attr: None,
@@ -162,9 +187,23 @@ impl<'a> Record<'a> {
             event: None,
             budget: TOKEN_BUDGET,
             text_budget: TEXT_BUDGET,
+            marks,
+            base: 0,
         };
         replay.template(templates, &self.template, &self.values, 0)?;
-        replay.event
+        let binary_fields = std::mem::take(&mut replay.asm.binary_fields);
+        replay.event.map(|event| (event, binary_fields))
+    }
+
+    /// The record's System part alone, as an `Event` without data fields, filled from the
+    /// template's System plan exactly as the replay fills it. `None` without a plan.
+    pub(crate) fn system_event(&self, text: &mut String) -> Option<Event> {
+        let plan = self.template.system.as_ref()?;
+        let mut builder = EventBuilder::new();
+        builder.saw_system();
+        let mut budget = TEXT_BUDGET;
+        fill_system(&mut builder, plan, &self.values, text, &mut budget)?;
+        Some(builder.finish())
     }
 }
 
@@ -189,6 +228,11 @@ struct Replay<'c> {
     budget: usize,
     /// Bytes of text left to play: the crate refuses a record whose rendering passes 16 MiB.
     text_budget: usize,
+    /// When each value's text is played as its marker (see `program`): the first marker
+    /// index of each embedded fragment, by the chunk offset of its value.
+    marks: Option<Vec<(usize, u32)>>,
+    /// The first marker index of the fragment being played.
+    base: u32,
 }
 
 /// Tokens one record may play (a real record plays well under a thousand).
@@ -316,12 +360,21 @@ impl<'c> Replay<'c> {
                             let end = value.offset + value.bytes.len();
                             let (_, nested, nested_values) =
                                 instance(templates, value.offset, end)?;
+                            let outer = self.base;
+                            if let Some(marks) = &self.marks {
+                                self.base = marks.iter().find(|m| m.0 == value.offset)?.1;
+                            }
                             self.template(templates, &nested, &nested_values, depth + 1)?;
+                            self.base = outer;
                         }
                         _ => {
                             let mut scratch = std::mem::take(&mut self.scratch);
                             scratch.clear();
                             let written = write_text(value, &mut scratch);
+                            if self.marks.is_some() && !scratch.is_empty() {
+                                scratch.clear();
+                                scratch.push(marker(self.base.checked_add(u32::from(*index))?)?);
+                            }
                             let pushed = written.and_then(|_| self.text(&scratch));
                             self.scratch = scratch;
                             pushed?;
@@ -333,48 +386,13 @@ impl<'c> Replay<'c> {
         Some(())
     }
 
-    /// Fills the event's System part from a template's plan: what the assembler would make of
-    /// the same elements, with numbers and the time taken from typed values without text.
+    /// Fills the event's System part from the template's plan (see [`fill_system`]).
     fn system(&mut self, plan: &SystemPlan, values: &[Raw<'_>]) -> Option<()> {
         let mut text = std::mem::take(&mut self.scratch);
         let builder = self.asm.section_builder()?;
-        builder.saw_system();
-        for field in &plan.fields {
-            let value_of = |part: &[Part]| match part {
-                [Part::Value(i)] => values.get(usize::from(*i)),
-                _ => None,
-            };
-            let left_out = field
-                .dependency
-                .and_then(|d| values.get(usize::from(d)))
-                .is_some_and(Raw::is_null);
-            if left_out {
-                continue;
-            }
-            for (attr, parts) in &field.attrs {
-                let is_time = &*field.element == "TimeCreated" && &**attr == "SystemTime";
-                if let Some(time) = value_of(parts).filter(|_| is_time).and_then(Raw::filetime) {
-                    builder.system_time(time);
-                    continue;
-                }
-                text.clear();
-                write_parts(parts, values, &mut text)?;
-                self.text_budget = self.text_budget.checked_sub(text.len())?;
-                if !text.is_empty() {
-                    builder.system_attr(&field.element, attr, &text);
-                }
-            }
-            if let Some(n) = value_of(&field.text).and_then(Raw::number) {
-                builder.system_number(&field.element, Some(n));
-                continue;
-            }
-            text.clear();
-            write_parts(&field.text, values, &mut text)?;
-            self.text_budget = self.text_budget.checked_sub(text.len())?;
-            builder.system_text(&field.element, &text);
-        }
+        let filled = fill_system(builder, plan, values, &mut text, &mut self.text_budget);
         self.scratch = text;
-        Some(())
+        filled
     }
 
     fn text(&mut self, text: &str) -> Option<()> {
@@ -409,6 +427,53 @@ impl<'c> Replay<'c> {
         }
         Some(())
     }
+}
+
+/// Fills an event's System part from a template's plan: what the assembler would make of
+/// the same elements, with numbers and the time taken from typed values without text.
+fn fill_system(
+    builder: &mut EventBuilder,
+    plan: &SystemPlan,
+    values: &[Raw<'_>],
+    text: &mut String,
+    text_budget: &mut usize,
+) -> Option<()> {
+    builder.saw_system();
+    for field in &plan.fields {
+        let value_of = |part: &[Part]| match part {
+            [Part::Value(i)] => values.get(usize::from(*i)),
+            _ => None,
+        };
+        let left_out = field
+            .dependency
+            .and_then(|d| values.get(usize::from(d)))
+            .is_some_and(Raw::is_null);
+        if left_out {
+            continue;
+        }
+        for (attr, parts) in &field.attrs {
+            let is_time = &*field.element == "TimeCreated" && &**attr == "SystemTime";
+            if let Some(time) = value_of(parts).filter(|_| is_time).and_then(Raw::filetime) {
+                builder.system_time(time);
+                continue;
+            }
+            text.clear();
+            write_parts(parts, values, text)?;
+            *text_budget = text_budget.checked_sub(text.len())?;
+            if !text.is_empty() {
+                builder.system_attr(&field.element, attr, text);
+            }
+        }
+        if let Some(n) = value_of(&field.text).and_then(Raw::number) {
+            builder.system_number(&field.element, Some(n));
+            continue;
+        }
+        text.clear();
+        write_parts(&field.text, values, text)?;
+        *text_budget = text_budget.checked_sub(text.len())?;
+        builder.system_text(&field.element, text);
+    }
+    Some(())
 }
 
 /// A string array substitution: its index and its items (UTF-16, without their NULs).

@@ -70,6 +70,10 @@ pub(crate) struct Template {
     pub head: Head,
     /// Its `System` part as a list of fields, when it has the plain shape Windows writes.
     pub system: Option<SystemPlan>,
+    /// The substitutions placed outside its System part (all of them without one), each
+    /// once, in order: the values whose text a record program writes (see `program`). `None`
+    /// when the template cannot have a program: literal text that could be taken for a marker.
+    pub payload_values: Option<Box<[u16]>>,
 }
 
 /// One piece of an attribute value or of an element's text.
@@ -177,7 +181,32 @@ pub(crate) fn parse(chunk: &[u8], def: usize) -> Option<Template> {
     }
     let head = head_of(&toks);
     let system = system_plan(&toks);
-    Some(Template { toks, head, system })
+    let payload_values = payload_values(&toks, system.as_ref());
+    Some(Template {
+        toks,
+        head,
+        system,
+        payload_values,
+    })
+}
+
+/// See [`Template::payload_values`].
+fn payload_values(toks: &[Tok], system: Option<&SystemPlan>) -> Option<Box<[u16]>> {
+    let system = system.map_or(0..0, |plan| plan.open..plan.close);
+    let literal = |text: &str| text.chars().any(super::program::is_marker);
+    let mut indices = Vec::new();
+    for (i, tok) in toks.iter().enumerate() {
+        match tok {
+            Tok::Open { name, .. } | Tok::Attr(name) | Tok::Text(name) if literal(name) => {
+                return None
+            }
+            Tok::Subst { index, .. } if !system.contains(&i) => indices.push(*index),
+            _ => {}
+        }
+    }
+    indices.sort_unstable();
+    indices.dedup();
+    Some(indices.into())
 }
 
 /// A name reference: a chunk offset of a name record (`next u32, hash u16, units u16, UTF-16,

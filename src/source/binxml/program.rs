@@ -1,0 +1,352 @@
+//! Record programs: a record written as a JSON line straight from its values, without
+//! building its `Event`.
+//!
+//! Replaying a template through the XML assembler and building the `Event` costs more than
+//! everything else `evident events` does. Yet for one record shape the assembler's work does
+//! not depend on the text of the values, only on which of them are null or empty (an element
+//! whose dependency is null is left out, an attribute whose value is empty is not written):
+//! the data items it makes are always the same names, with the same literal text and the same
+//! values in the same places. So the first record of a shape, with one pattern of value types
+//! and empty values, is replayed once with each value's text replaced by a marker, and the
+//! event that comes out is read back as a program: per data item, its name and the pieces of
+//! its value (literal text, or the text of value n). Every later record with that key only
+//! writes its values' text where the program says; its System part is filled from the
+//! template's System plan, as the replay fills it.
+//!
+//! A program is checked when it is made: the record it was made from is written both ways,
+//! and a program whose line differs is never used (those records are then built as `Event`s).
+//! Records with string arrays or embedded fragments, whose structure depends on the values,
+//! never get one.
+
+use std::hash::Hasher;
+use std::ops::Range;
+use std::sync::{Arc, Mutex};
+
+use super::record::{instance, Record};
+use super::template::Template;
+use super::value::{ty, write_text, Raw};
+use super::{ChunkTemplates, Fnv, FnvMap};
+use crate::event::Event;
+use crate::event_json;
+use crate::source::assemble::normalize_value;
+use crate::source::SourceCtx;
+
+/// The first marker: markers are the code points of Supplementary Private Use Area-B, one per
+/// substitution index (65,536 of them, like the indices). A template whose literal text holds
+/// one never gets a program.
+const MARKER_BASE: u32 = 0x10_0000;
+
+/// The most values (the record's own and its embedded fragments', together) a program covers.
+const MAX_VALUES: u32 = 0x1_0000;
+
+/// The marker standing for the text of value `index` (numbered across the record's
+/// fragments, see [`Fragment`]) in a replay that makes a program.
+pub(crate) fn marker(index: u32) -> Option<char> {
+    (index < MAX_VALUES)
+        .then(|| char::from_u32(MARKER_BASE + index))
+        .flatten()
+}
+
+/// Whether `c` is a marker.
+pub(crate) fn is_marker(c: char) -> bool {
+    u32::from(c) >= MARKER_BASE
+}
+
+/// How the data items of one record shape are written.
+#[derive(Debug)]
+pub(crate) struct Program {
+    /// The value types of the records it is for (checked on use: the key is a hash).
+    types: Box<[u8]>,
+    items: Box<[Item]>,
+}
+
+/// One data item: its name and the pieces of its value.
+#[derive(Debug)]
+struct Item {
+    name: Box<str>,
+    pieces: Box<[Piece]>,
+    /// A `<Binary>` item: its text is upper-cased and trimmed instead of normalized.
+    binary: bool,
+}
+
+#[derive(Debug)]
+enum Piece {
+    Text(Box<str>),
+    /// The text of a value, numbered across the record's fragments.
+    Value(u32),
+}
+
+impl Program {
+    /// Reads a program from a marked event; `None` when the event is not one a program can
+    /// write (a marker in a name, a message).
+    fn read(marked: &Event, binary_fields: &[usize], types: &[u8]) -> Option<Program> {
+        if marked.message.is_some() {
+            return None;
+        }
+        let mut items = Vec::with_capacity(marked.fields.len());
+        for (at, field) in marked.fields.iter().enumerate() {
+            if field.name.chars().any(is_marker) {
+                return None;
+            }
+            let mut pieces = Vec::new();
+            let mut literal = String::new();
+            for c in field.value.chars() {
+                if !is_marker(c) {
+                    literal.push(c);
+                    continue;
+                }
+                if !literal.is_empty() {
+                    pieces.push(Piece::Text(std::mem::take(&mut literal).into()));
+                }
+                pieces.push(Piece::Value(u32::from(c) - MARKER_BASE));
+            }
+            if !literal.is_empty() {
+                pieces.push(Piece::Text(literal.into()));
+            }
+            items.push(Item {
+                name: field.name.as_str().into(),
+                pieces: pieces.into(),
+                binary: binary_fields.contains(&at),
+            });
+        }
+        Some(Program {
+            types: types.into(),
+            items: items.into(),
+        })
+    }
+
+    /// Writes the data items of a record whose payload texts are `texts`.
+    fn write_items(&self, texts: &ValueTexts, value: &mut String, out: &mut Vec<u8>) {
+        for (i, item) in self.items.iter().enumerate() {
+            value.clear();
+            for piece in item.pieces.iter() {
+                match piece {
+                    Piece::Text(text) => value.push_str(text),
+                    Piece::Value(index) => value.push_str(texts.get(*index)),
+                }
+            }
+            if item.binary {
+                let hex = value.trim().to_ascii_uppercase();
+                event_json::write_field(i == 0, &item.name, &hex, out);
+            } else {
+                event_json::write_field(i == 0, &item.name, &normalize_value(value), out);
+            }
+        }
+    }
+}
+
+/// The text of a record's payload values, end to end in one buffer.
+#[derive(Debug, Default)]
+pub(crate) struct ValueTexts {
+    text: String,
+    /// By value number (see [`Fragment`]); empty for a value not written.
+    ranges: Vec<Range<usize>>,
+}
+
+impl ValueTexts {
+    fn get(&self, index: u32) -> &str {
+        self.ranges
+            .get(index as usize)
+            .and_then(|r| self.text.get(r.clone()))
+            .unwrap_or("")
+    }
+}
+
+/// The programs of one file by key, shared by the threads reading its chunks; `None` for a
+/// key that has none (it could not be read, or its check failed).
+#[derive(Debug, Default)]
+pub(crate) struct FilePrograms {
+    by_key: Mutex<FnvMap<u64, Option<Arc<Program>>>>,
+}
+
+/// What the records of one chunk reuse: the programs already looked up, and buffers.
+pub(crate) struct ChunkPrograms<'f> {
+    file: &'f FilePrograms,
+    known: FnvMap<u64, Option<Arc<Program>>>,
+    texts: ValueTexts,
+    value: String,
+    types: Vec<u8>,
+    /// The check's own line when a program is made.
+    check: Vec<u8>,
+}
+
+impl<'f> ChunkPrograms<'f> {
+    pub(crate) fn new(file: &'f FilePrograms) -> Self {
+        ChunkPrograms {
+            file,
+            known: FnvMap::default(),
+            texts: ValueTexts::default(),
+            value: String::new(),
+            types: Vec::new(),
+            check: Vec::new(),
+        }
+    }
+}
+
+/// Where a line goes and what it says about its origin.
+pub(crate) struct LineOrigin<'o> {
+    pub ctx: &'o SourceCtx,
+    pub chunk: Option<u64>,
+    pub record_id: u64,
+}
+
+/// One template instance of a record: the record's own, or one embedded as a value.
+/// The values of all of them are numbered in one sequence: the record's own from 0, then each
+/// embedded fragment's after those of the fragments before it, breadth first by value order.
+struct Fragment<'a> {
+    template: Arc<Template>,
+    values: Vec<Raw<'a>>,
+    /// The number of its first value.
+    base: u32,
+    /// The chunk offset of the value that embeds it (0 for the record's own).
+    at: usize,
+}
+
+impl<'a> Record<'a> {
+    /// The record's fragments in their numbering order; `None` past [`MAX_VALUES`] or when
+    /// one cannot be read.
+    fn fragments(&self, templates: &mut ChunkTemplates<'a>) -> Option<Vec<Fragment<'a>>> {
+        let mut fragments = vec![Fragment {
+            template: Arc::clone(&self.template),
+            values: self.values.clone(),
+            base: 0,
+            at: 0,
+        }];
+        let mut next = u32::try_from(self.values.len()).ok()?;
+        let mut i = 0;
+        while let Some(fragment) = fragments.get(i) {
+            let embedded: Vec<Raw<'a>> = fragment
+                .values
+                .iter()
+                .filter(|v| v.ty == ty::BINXML && !v.bytes.is_empty())
+                .copied()
+                .collect();
+            for value in embedded {
+                let end = value.offset + value.bytes.len();
+                let (_, template, values) = instance(templates, value.offset, end)?;
+                let base = next;
+                next = next.checked_add(u32::try_from(values.len()).ok()?)?;
+                if next > MAX_VALUES {
+                    return None;
+                }
+                fragments.push(Fragment {
+                    template,
+                    values,
+                    base,
+                    at: value.offset,
+                });
+            }
+            i += 1;
+        }
+        Some(fragments)
+    }
+
+    /// Appends this record's JSON line (what [`event_json::write_event`] writes for its
+    /// `Event`, then a newline) to `out`, and returns its System part (an `Event` without data
+    /// fields or origin, for the caller's filters). `None`, with `out` as it was, when the
+    /// record has no program: the caller builds its `Event` instead.
+    pub(crate) fn write_json(
+        &self,
+        templates: &mut ChunkTemplates<'a>,
+        programs: &mut ChunkPrograms<'_>,
+        origin: &LineOrigin<'_>,
+        out: &mut Vec<u8>,
+    ) -> Option<Event> {
+        self.template.system.as_ref()?;
+        if self.values.iter().any(|v| v.ty & ty::ARRAY != 0) {
+            return None;
+        }
+        let fragments = self.fragments(templates)?;
+        let texts = &mut programs.texts;
+        texts.text.clear();
+        texts.ranges.clear();
+        programs.types.clear();
+        for fragment in &fragments {
+            let payload = fragment.template.payload_values.as_deref()?;
+            if fragment.values.iter().any(|v| v.ty & ty::ARRAY != 0) {
+                return None;
+            }
+            programs.types.extend(fragment.values.iter().map(|v| v.ty));
+            texts.ranges.resize(programs.types.len(), 0..0);
+            for &index in payload {
+                let Some(value) = fragment.values.get(usize::from(index)) else {
+                    continue;
+                };
+                if value.ty == ty::BINXML {
+                    continue;
+                }
+                let start = texts.text.len();
+                write_text(value, &mut texts.text)?;
+                let at = fragment.base as usize + usize::from(index);
+                texts.ranges[at] = start..texts.text.len();
+            }
+        }
+        let mut key = Fnv::default();
+        key.write_u64(self.shape);
+        key.write(&programs.types);
+        for range in &texts.ranges {
+            key.write_u8(u8::from(range.is_empty()));
+        }
+        let key = key.finish();
+
+        let program = match programs.known.get(&key) {
+            Some(known) => known.clone(),
+            None => {
+                let shared = programs.file.by_key.lock().ok()?.get(&key).cloned();
+                let program = match shared {
+                    Some(program) => program,
+                    None => {
+                        let made = self.make_program(templates, &fragments, programs, origin);
+                        let mut by_key = programs.file.by_key.lock().ok()?;
+                        by_key.entry(key).or_insert(made).clone()
+                    }
+                };
+                programs.known.insert(key, program.clone());
+                program
+            }
+        }?;
+        if *program.types != *programs.types {
+            return None;
+        }
+        let system = self.system_event(&mut programs.value)?;
+        event_json::write_head(&system, out);
+        program.write_items(&programs.texts, &mut programs.value, out);
+        let ctx = origin.ctx;
+        event_json::write_tail_parts(
+            None,
+            &ctx.file,
+            ctx.member.as_deref(),
+            origin.chunk,
+            Some(origin.record_id),
+            out,
+        );
+        out.push(b'\n');
+        Some(system)
+    }
+
+    /// Reads this record's program and checks it on the record itself.
+    fn make_program(
+        &self,
+        templates: &mut ChunkTemplates<'a>,
+        fragments: &[Fragment<'a>],
+        programs: &mut ChunkPrograms<'_>,
+        origin: &LineOrigin<'_>,
+    ) -> Option<Arc<Program>> {
+        let bases = fragments.iter().map(|f| (f.at, f.base)).collect();
+        let (marked, binary_fields) = self.marked_event(templates, origin.ctx, bases)?;
+        let program = Program::read(&marked, &binary_fields, &programs.types)?;
+        let mut event = self.event(templates, origin.ctx)?;
+        event.origin = origin.ctx.origin(origin.chunk, Some(origin.record_id));
+        programs.check.clear();
+        event_json::write_event(&event, &mut programs.check);
+        programs.check.push(b'\n');
+
+        let system = self.system_event(&mut programs.value)?;
+        let mut line = Vec::with_capacity(programs.check.len());
+        event_json::write_head(&system, &mut line);
+        program.write_items(&programs.texts, &mut programs.value, &mut line);
+        event_json::write_tail(None, &event.origin, &mut line);
+        line.push(b'\n');
+        (line == programs.check).then(|| Arc::new(program))
+    }
+}
