@@ -175,16 +175,18 @@ impl Event {
 /// Input with or without braces, in any case, is accepted; anything else is returned as given.
 pub fn normalize_guid(raw: &str) -> String {
     let inner = raw.trim().trim_start_matches('{').trim_end_matches('}');
-    let is_guid = inner.len() == 36
-        && inner.char_indices().all(|(i, c)| match i {
-            8 | 13 | 18 | 23 => c == '-',
-            _ => c.is_ascii_hexdigit(),
+    let bytes = inner.as_bytes();
+    let is_guid = bytes.len() == 36
+        && bytes.iter().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => *b == b'-',
+            _ => b.is_ascii_hexdigit(),
         });
     if is_guid {
         let mut out = String::with_capacity(38);
         out.push('{');
-        out.extend(inner.chars().map(|c| c.to_ascii_uppercase()));
+        out.push_str(inner);
         out.push('}');
+        out.make_ascii_uppercase();
         out
     } else {
         raw.trim().to_string()

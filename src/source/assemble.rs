@@ -128,18 +128,15 @@ impl EventBuilder {
             let v = value.trim();
             (!v.is_empty()).then(|| v.to_string())
         };
+        let guid = || (!value.trim().is_empty()).then(|| normalize_guid(value));
         match (element, attr) {
             ("Provider", "Name") => e.provider.name = value.trim().to_string(),
-            ("Provider", "Guid") => e.provider.guid = non_empty().map(|g| normalize_guid(&g)),
+            ("Provider", "Guid") => e.provider.guid = guid(),
             ("Provider", "EventSourceName") => e.provider.event_source_name = non_empty(),
             ("EventID", "Qualifiers") => e.qualifiers = parse_u32(value),
             ("TimeCreated", "SystemTime") => e.time = parse_time(value),
-            ("Correlation", "ActivityID") => {
-                e.activity_id = non_empty().map(|g| normalize_guid(&g))
-            }
-            ("Correlation", "RelatedActivityID") => {
-                e.related_activity_id = non_empty().map(|g| normalize_guid(&g))
-            }
+            ("Correlation", "ActivityID") => e.activity_id = guid(),
+            ("Correlation", "RelatedActivityID") => e.related_activity_id = guid(),
             ("Execution", "ProcessID") => e.process_id = parse_u32(value),
             ("Execution", "ThreadID") => e.thread_id = parse_u32(value),
             ("Security", "UserID") => e.user_sid = non_empty(),

@@ -265,12 +265,30 @@ struct FileState<'a> {
     programs: FilePrograms,
 }
 
+thread_local! {
+    /// The JSON lines of the chunk being read on this thread, reused from chunk to chunk (a
+    /// fresh buffer of a few hundred KiB per chunk costs more in page faults than the lines).
+    static LINES: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
 /// A wanted record of a chunk, held until the whole chunk has been read.
 enum Wanted {
     /// Built as an `Event`; `true` when its head was already asked about.
     Event(Event, bool),
     /// Written as a JSON line (this range of the chunk's lines), with its System part.
     Line(Event, std::ops::Range<usize>, bool),
+    /// To be rendered by the crate (see [`Pending`]).
+    Pending,
+}
+
+/// A record of a fast-read chunk that the crate renders: its place among the wanted, its
+/// BinXML span, and the shape to compare when it is the first of a new one.
+struct Pending {
+    slot: usize,
+    start: usize,
+    stop: usize,
+    record_id: u64,
+    compare: Option<u64>,
 }
 
 impl FileState<'_> {
@@ -298,8 +316,20 @@ impl FileState<'_> {
         };
         let number = data.number;
         let fast_path = FAST_PATH.load(Ordering::Relaxed);
+        if fast_path && cut.is_none() && !self.channel_asked.load(Ordering::Relaxed) {
+            // The file's first chunk: its channel, as the first record's values tell it, is
+            // asked here. A channel declined (or not told plainly) is left to the crate's
+            // reading below, which asks again and accounts for the declined file.
+            if let Some(channel) = self.first_channel(&data) {
+                if self.sink.wants_channel(&channel) {
+                    self.channel_asked.store(true, Ordering::Relaxed);
+                    outcome.channel = Some(channel);
+                }
+            }
+        }
         if fast_path && cut.is_none() && self.channel_asked.load(Ordering::Relaxed) {
-            if let Some(fast) = self.fast_chunk(&data, seq) {
+            if let Some(mut fast) = self.fast_chunk(&mut data, seq) {
+                fast.channel = outcome.channel.take();
                 return fast;
             }
         }
@@ -391,25 +421,51 @@ impl FileState<'_> {
         outcome
     }
 
-    /// Reads a whole chunk with [`binxml`], when every record in it has a shape known to read
-    /// exactly as the crate reads it; `None` sends the chunk to the crate. Nothing reaches the
-    /// sink until the whole chunk has been read, so a chunk given up half-way is not read twice.
-    fn fast_chunk(&self, data: &EvtxChunkData, seq: u64) -> Option<ChunkOutcome> {
-        let number = data.number;
-        let header = &data.header;
+    /// The channel of a chunk's first record, from its values; `None` when they do not tell
+    /// it plainly.
+    fn first_channel(&self, data: &EvtxChunkData) -> Option<String> {
         let bytes = &data.data[..];
-        let live_end = (header.free_space_offset as usize).min(bytes.len());
+        let head = bytes.get(CHUNK_HEADER_SIZE..CHUNK_HEADER_SIZE + RECORD_HEADER_SIZE)?;
+        if head[..4] != RECORD_MAGIC {
+            return None;
+        }
+        let size = u32::from_le_bytes(head[4..8].try_into().ok()?) as usize;
+        let end = CHUNK_HEADER_SIZE.checked_add(size)?;
+        if size < RECORD_HEADER_SIZE + 4 || end > bytes.len() {
+            return None;
+        }
+        let mut templates = ChunkTemplates::new(bytes, &self.templates);
+        let start = CHUNK_HEADER_SIZE + RECORD_HEADER_SIZE;
+        let record = read_record(&mut templates, start, end - 4)?;
+        let mut text = String::new();
+        let channel = record.head(&mut text)?.channel.to_string();
+        Some(channel)
+    }
+
+    /// Reads a whole chunk with [`binxml`]. The records of a shape not yet compared with the
+    /// crate's reading (the first of each new shape), or found to read differently, are
+    /// rendered by the crate, which parses the chunk only as far as the last of them; a new
+    /// shape's record is compared there ([`Verdicts`]). `None` sends the whole chunk to the
+    /// crate: a record this module cannot read at all, or a record the crate does not give
+    /// as expected. Nothing reaches the sink until the whole chunk has been read, so a chunk
+    /// given up half-way is not read twice.
+    fn fast_chunk(&self, data: &mut EvtxChunkData, seq: u64) -> Option<ChunkOutcome> {
+        let number = data.number;
+        let last_record_id = data.header.last_event_record_id;
+        let bytes = &data.data[..];
+        let live_end = (data.header.free_space_offset as usize).min(bytes.len());
         let mut templates = ChunkTemplates::new(bytes, &self.templates);
         let mut outcome = ChunkOutcome {
             seq,
             ..ChunkOutcome::default()
         };
         let mut wanted = Vec::new();
-        let mut known: Option<u64> = None;
+        let mut pending = Vec::new();
         let mut text = String::new();
         let json = self.sink.takes_json();
         let mut programs = ChunkPrograms::new(&self.programs);
-        let mut lines = Vec::new();
+        let mut lines = LINES.take();
+        lines.clear();
         let mut offset = CHUNK_HEADER_SIZE;
         while offset < live_end {
             let head = bytes.get(offset..offset + RECORD_HEADER_SIZE)?;
@@ -424,47 +480,63 @@ impl FileState<'_> {
                 return None;
             }
             let time = filetime_timestamp(filetime)?;
-            let record = read_record(&mut templates, offset + RECORD_HEADER_SIZE, end - 4)?;
-            if known != Some(record.shape) {
-                if self.verdicts.get(record.shape) != Verdict::Good {
-                    return None;
-                }
-                known = Some(record.shape);
-            }
+            let (start, stop) = (offset + RECORD_HEADER_SIZE, end - 4);
+            let record = read_record(&mut templates, start, stop)?;
             outcome.records += 1;
             outcome.first_time = Some(outcome.first_time.map_or(time, |f| f.min(time)));
             outcome.last_time = Some(outcome.last_time.map_or(time, |l| l.max(time)));
-            // A head the values do not tell plainly is asked of the built event, below.
-            let asked = record.head(&mut text).map(|head| self.sink.wants(&head));
-            if asked != Some(false) {
-                let start = lines.len();
-                let origin = LineOrigin {
-                    ctx: self.ctx,
-                    chunk: number,
+            let verdict = self.verdicts.get(record.shape);
+            if verdict != Verdict::Good {
+                // Rendered by the crate below, wanted or not: a new shape is compared there.
+                pending.push(Pending {
+                    slot: wanted.len(),
+                    start,
+                    stop,
                     record_id,
-                };
-                let line = json
-                    .then(|| record.write_json(&mut templates, &mut programs, &origin, &mut lines))
-                    .flatten();
-                let item = match line {
-                    Some(system) => Wanted::Line(system, start..lines.len(), asked.is_some()),
-                    None => Wanted::Event(
-                        self.fast_event(&record, &mut templates, number, record_id)?,
-                        asked.is_some(),
-                    ),
-                };
-                let (Wanted::Event(event, _) | Wanted::Line(event, _, _)) = &item;
-                if outcome.computer.is_none() && !event.computer.is_empty() {
-                    outcome.computer = Some(event.computer.clone());
+                    compare: (verdict == Verdict::Unknown).then_some(record.shape),
+                });
+                wanted.push(Wanted::Pending);
+            } else {
+                // A head the values do not tell plainly is asked of the built event, below.
+                let asked = record.head(&mut text).map(|head| self.sink.wants(&head));
+                if asked != Some(false) {
+                    let from = lines.len();
+                    let origin = LineOrigin {
+                        ctx: self.ctx,
+                        chunk: number,
+                        record_id,
+                    };
+                    let line = json
+                        .then(|| {
+                            record.write_json(&mut templates, &mut programs, &origin, &mut lines)
+                        })
+                        .flatten();
+                    wanted.push(match line {
+                        Some(system) => Wanted::Line(system, from..lines.len(), asked.is_some()),
+                        None => Wanted::Event(
+                            self.fast_event(&record, &mut templates, number, record_id)?,
+                            asked.is_some(),
+                        ),
+                    });
                 }
-                wanted.push(item);
             }
-            if record_id == header.last_event_record_id {
+            if record_id == last_record_id {
                 break;
             }
             offset = end;
         }
+        drop((templates, programs));
+        if !pending.is_empty() {
+            self.render_pending(data, &pending, &mut wanted)?;
+        }
         for item in wanted {
+            let event = match &item {
+                Wanted::Event(event, _) | Wanted::Line(event, _, _) => event,
+                Wanted::Pending => continue,
+            };
+            if outcome.computer.is_none() && !event.computer.is_empty() {
+                outcome.computer = Some(event.computer.clone());
+            }
             match item {
                 Wanted::Event(event, asked) => {
                     if asked || self.sink.wants(&RecordHead::of(&event)) {
@@ -476,9 +548,47 @@ impl FileState<'_> {
                         self.sink.accept_json(&system, &lines[range]);
                     }
                 }
+                Wanted::Pending => {}
             }
         }
+        LINES.set(lines);
         Some(outcome)
+    }
+
+    /// Renders the pending records of a chunk with the crate, in place in `wanted`, and
+    /// compares each new shape's reading here with the crate's. `None` when the crate does
+    /// not give one of them (the whole chunk then goes to the crate, which reports why).
+    fn render_pending(
+        &self,
+        data: &mut EvtxChunkData,
+        pending: &[Pending],
+        wanted: &mut [Wanted],
+    ) -> Option<()> {
+        let number = data.number;
+        let mut chunk = data.parse(Arc::clone(&self.settings)).ok()?;
+        let bytes: &[u8] = chunk.data;
+        let mut templates = ChunkTemplates::new(bytes, &self.templates);
+        let mut next = pending.iter().peekable();
+        for record in chunk.iter() {
+            let Some(want) = next.peek() else {
+                break;
+            };
+            let record = record.ok()?;
+            if record.binxml_offset as usize != want.start {
+                continue;
+            }
+            let event = self.render(record, number, want.record_id).ok()?;
+            if let Some(shape) = want.compare {
+                let same = read_record(&mut templates, want.start, want.stop)
+                    .and_then(|f| self.fast_event(&f, &mut templates, number, want.record_id))
+                    .is_some_and(|f| f == event);
+                let verdict = if same { Verdict::Good } else { Verdict::Bad };
+                self.verdicts.set(shape, verdict);
+            }
+            *wanted.get_mut(want.slot)? = Wanted::Event(event, false);
+            next.next();
+        }
+        next.peek().is_none().then_some(())
     }
 
     /// A record built by [`binxml`], with its origin.

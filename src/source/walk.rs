@@ -2,7 +2,7 @@
 //! threads are spent on them.
 //!
 //! Two ways to use cores, never nested (DESIGN.md, "Parallelism"):
-//! * many files: files in parallel on a rayon pool, each read by one thread;
+//! * many files: files in parallel on a rayon pool, each read by one thread, largest first;
 //! * a few files: one file at a time, its EVTX chunks spread over the pool.
 //!
 //! The choice is made once per run from the number of files; `ReadPlan::threads` caps both.
@@ -11,7 +11,8 @@ use std::fs::{self, File};
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
-use rayon::prelude::*;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 use super::archive::{read_zip, ZipLimits};
 use super::{
@@ -143,13 +144,26 @@ pub(crate) fn read_all(paths: &[PathBuf], plan: &ReadPlan, sink: &dyn EventSink)
     let limits = ZipLimits::default();
     match &pool {
         Some(pool) if inputs.len() >= 2 * threads => {
-            // Many files: one thread per file; no chunk-level parallelism inside.
-            let per_file: Vec<Vec<SourceReport>> = pool.install(|| {
-                inputs
-                    .par_iter()
-                    .map(|input| read_file(input, &limits, None, sink))
-                    .collect()
+            // Many files: one thread per file, no chunk-level parallelism inside. Each thread
+            // takes the largest file left, so the last ones to start are small and no thread
+            // is left waiting long for another at the end.
+            let mut order: Vec<usize> = (0..inputs.len()).collect();
+            order.sort_by_key(|&i| std::cmp::Reverse(inputs[i].size));
+            let next = AtomicUsize::new(0);
+            let per_file = Mutex::new(vec![Vec::new(); inputs.len()]);
+            pool.scope(|scope| {
+                for _ in 0..threads {
+                    scope.spawn(|_| {
+                        while let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
+                            let reports = read_file(&inputs[i], &limits, None, sink);
+                            if let Ok(mut per_file) = per_file.lock() {
+                                per_file[i] = reports;
+                            }
+                        }
+                    });
+                }
             });
+            let per_file = per_file.into_inner().unwrap_or_else(|p| p.into_inner());
             sources.extend(per_file.into_iter().flatten());
         }
         _ => {

@@ -22,7 +22,7 @@ use std::hash::Hasher;
 use std::ops::Range;
 use std::sync::{Arc, Mutex};
 
-use super::record::{instance, Record};
+use super::record::Record;
 use super::template::Template;
 use super::value::{ty, write_text, Raw};
 use super::{ChunkTemplates, Fnv, FnvMap};
@@ -40,7 +40,7 @@ const MARKER_BASE: u32 = 0x10_0000;
 const MAX_VALUES: u32 = 0x1_0000;
 
 /// The marker standing for the text of value `index` (numbered across the record's
-/// fragments, see [`Fragment`]) in a replay that makes a program.
+/// fragments, see `Record::fragments`) in a replay that makes a program.
 pub(crate) fn marker(index: u32) -> Option<char> {
     (index < MAX_VALUES)
         .then(|| char::from_u32(MARKER_BASE + index))
@@ -139,7 +139,7 @@ impl Program {
 #[derive(Debug, Default)]
 pub(crate) struct ValueTexts {
     text: String,
-    /// By value number (see [`Fragment`]); empty for a value not written.
+    /// By value number (see `Record::fragments`); empty for a value not written.
     ranges: Vec<Range<usize>>,
 }
 
@@ -190,55 +190,23 @@ pub(crate) struct LineOrigin<'o> {
     pub record_id: u64,
 }
 
-/// One template instance of a record: the record's own, or one embedded as a value.
-/// The values of all of them are numbered in one sequence: the record's own from 0, then each
-/// embedded fragment's after those of the fragments before it, breadth first by value order.
-struct Fragment<'a> {
-    template: Arc<Template>,
-    values: Vec<Raw<'a>>,
-    /// The number of its first value.
-    base: u32,
-    /// The chunk offset of the value that embeds it (0 for the record's own).
-    at: usize,
-}
-
 impl<'a> Record<'a> {
-    /// The record's fragments in their numbering order; `None` past [`MAX_VALUES`] or when
-    /// one cannot be read.
-    fn fragments(&self, templates: &mut ChunkTemplates<'a>) -> Option<Vec<Fragment<'a>>> {
-        let mut fragments = vec![Fragment {
-            template: Arc::clone(&self.template),
-            values: self.values.clone(),
-            base: 0,
-            at: 0,
-        }];
-        let mut next = u32::try_from(self.values.len()).ok()?;
-        let mut i = 0;
-        while let Some(fragment) = fragments.get(i) {
-            let embedded: Vec<Raw<'a>> = fragment
-                .values
-                .iter()
-                .filter(|v| v.ty == ty::BINXML && !v.bytes.is_empty())
-                .copied()
-                .collect();
-            for value in embedded {
-                let end = value.offset + value.bytes.len();
-                let (_, template, values) = instance(templates, value.offset, end)?;
-                let base = next;
-                next = next.checked_add(u32::try_from(values.len()).ok()?)?;
-                if next > MAX_VALUES {
-                    return None;
-                }
-                fragments.push(Fragment {
-                    template,
-                    values,
-                    base,
-                    at: value.offset,
-                });
-            }
-            i += 1;
-        }
-        Some(fragments)
+    /// The record's fragments (its own, then the embedded ones in their order) with the
+    /// number of each one's first value: the values of all of them are numbered in one
+    /// sequence, the record's own from 0. Also the chunk offset of the value holding each
+    /// embedded one (0 for the record's own).
+    fn fragments(&self) -> impl Iterator<Item = (&Template, &[Raw<'a>], u32, usize)> {
+        let own = std::iter::once((&*self.template, &self.values[..], 0usize));
+        let nested = self
+            .nested
+            .iter()
+            .map(|n| (&*n.template, &n.values[..], n.at));
+        own.chain(nested)
+            .scan(0u32, |next, (template, values, at)| {
+                let base = *next;
+                *next = next.saturating_add(u32::try_from(values.len()).unwrap_or(u32::MAX));
+                Some((template, values, base, at))
+            })
     }
 
     /// Appends this record's JSON line (what [`event_json::write_event`] writes for its
@@ -253,23 +221,22 @@ impl<'a> Record<'a> {
         out: &mut Vec<u8>,
     ) -> Option<Event> {
         self.template.system.as_ref()?;
-        if self.values.iter().any(|v| v.ty & ty::ARRAY != 0) {
-            return None;
-        }
-        let fragments = self.fragments(templates)?;
         let texts = &mut programs.texts;
         texts.text.clear();
         texts.ranges.clear();
         programs.types.clear();
-        for fragment in &fragments {
-            let payload = fragment.template.payload_values.as_deref()?;
-            if fragment.values.iter().any(|v| v.ty & ty::ARRAY != 0) {
+        for (template, values, base, _) in self.fragments() {
+            let payload = template.payload_values.as_deref()?;
+            if values.iter().any(|v| v.ty & ty::ARRAY != 0) {
                 return None;
             }
-            programs.types.extend(fragment.values.iter().map(|v| v.ty));
+            programs.types.extend(values.iter().map(|v| v.ty));
+            if programs.types.len() > MAX_VALUES as usize {
+                return None;
+            }
             texts.ranges.resize(programs.types.len(), 0..0);
             for &index in payload {
-                let Some(value) = fragment.values.get(usize::from(index)) else {
+                let Some(value) = values.get(usize::from(index)) else {
                     continue;
                 };
                 if value.ty == ty::BINXML {
@@ -277,7 +244,7 @@ impl<'a> Record<'a> {
                 }
                 let start = texts.text.len();
                 write_text(value, &mut texts.text)?;
-                let at = fragment.base as usize + usize::from(index);
+                let at = base as usize + usize::from(index);
                 texts.ranges[at] = start..texts.text.len();
             }
         }
@@ -296,7 +263,7 @@ impl<'a> Record<'a> {
                 let program = match shared {
                     Some(program) => program,
                     None => {
-                        let made = self.make_program(templates, &fragments, programs, origin);
+                        let made = self.make_program(templates, programs, origin);
                         let mut by_key = programs.file.by_key.lock().ok()?;
                         by_key.entry(key).or_insert(made).clone()
                     }
@@ -328,11 +295,10 @@ impl<'a> Record<'a> {
     fn make_program(
         &self,
         templates: &mut ChunkTemplates<'a>,
-        fragments: &[Fragment<'a>],
         programs: &mut ChunkPrograms<'_>,
         origin: &LineOrigin<'_>,
     ) -> Option<Arc<Program>> {
-        let bases = fragments.iter().map(|f| (f.at, f.base)).collect();
+        let bases = self.fragments().skip(1).map(|f| (f.3, f.2)).collect();
         let (marked, binary_fields) = self.marked_event(templates, origin.ctx, bases)?;
         let program = Program::read(&marked, &binary_fields, &programs.types)?;
         let mut event = self.event(templates, origin.ctx)?;

@@ -21,8 +21,19 @@ const MAX_NESTING: usize = 8;
 pub(crate) struct Record<'a> {
     pub(super) template: Arc<Template>,
     pub(super) values: Vec<Raw<'a>>,
+    /// Its embedded fragments (values that are BinXML template instances, and theirs), depth
+    /// first in value order.
+    pub(super) nested: Vec<Nested<'a>>,
     /// Identifies the record's shape: its template and those of its embedded fragments.
     pub shape: u64,
+}
+
+/// An embedded fragment of a record: its template, its values, and the chunk offset of the
+/// value that holds it.
+pub(crate) struct Nested<'a> {
+    pub(super) template: Arc<Template>,
+    pub(super) values: Vec<Raw<'a>>,
+    pub(super) at: usize,
 }
 
 /// Reads the record whose BinXML is `chunk[start..end]`. `None` when it is not a single
@@ -35,16 +46,18 @@ pub(crate) fn read_record<'a>(
     let (id, template, values) = instance(templates, start, end)?;
     let mut shape = Fnv::default();
     shape.write_u32(id);
-    shape_of(templates, &values, &mut shape, 0)?;
+    let mut nested = Vec::new();
+    shape_of(templates, &values, &mut shape, &mut nested, 0)?;
     Some(Record {
         template,
         values,
+        nested,
         shape: shape.finish(),
     })
 }
 
 /// A fragment holding one template instance: the template's id, the template, the values.
-pub(super) fn instance<'a>(
+fn instance<'a>(
     templates: &mut ChunkTemplates<'a>,
     start: usize,
     end: usize,
@@ -77,10 +90,11 @@ pub(super) fn instance<'a>(
     Some((id, template, values))
 }
 
-fn shape_of(
-    templates: &mut ChunkTemplates<'_>,
-    values: &[Raw<'_>],
+fn shape_of<'a>(
+    templates: &mut ChunkTemplates<'a>,
+    values: &[Raw<'a>],
     shape: &mut Fnv,
+    nested: &mut Vec<Nested<'a>>,
     depth: usize,
 ) -> Option<()> {
     for value in values
@@ -91,9 +105,16 @@ fn shape_of(
             return None;
         }
         let end = value.offset + value.bytes.len();
-        let (id, _, nested) = instance(templates, value.offset, end)?;
+        let (id, template, inner) = instance(templates, value.offset, end)?;
         shape.write_u32(id);
-        shape_of(templates, &nested, shape, depth + 1)?;
+        let at = nested.len();
+        nested.push(Nested {
+            template,
+            values: Vec::new(),
+            at: value.offset,
+        });
+        shape_of(templates, &inner, shape, nested, depth + 1)?;
+        nested[at].values = inner;
     }
     shape.write_u32(u32::MAX);
     Some(())
