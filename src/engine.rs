@@ -13,6 +13,7 @@
 //!    a lock taken.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -114,7 +115,7 @@ fn signal(rule: &Rule, sig: &CompiledSignal, event: Event) -> Signal {
         rule_id: rule.id().to_string(),
         signal_id: sig.name.clone(),
         side: sig.side,
-        event,
+        event: Box::new(event),
     }
 }
 
@@ -171,30 +172,38 @@ pub fn collect_signals(
     rules: &RuleSet,
     plan: &ReadPlan,
 ) -> (Vec<Signal>, ReadSummary) {
-    let found = Mutex::new((Vec::new(), HashMap::new()));
+    let found: Mutex<(Vec<Signal>, IdentityMap)> = Mutex::new(Default::default());
     let emit = |s: Signal| {
-        if let Ok(mut found) = found.lock() {
-            let (kept, seen): &mut (Vec<Signal>, HashMap<u128, usize>) = &mut found;
-            // The same record given twice (one log exported as .evtx and as XML, or copied
-            // into two bundles) is one piece of evidence, not two. Of the copies, the one of
-            // the first file in name order is kept, whichever thread read it first.
-            let Some(identity) = record_identity(&s) else {
-                kept.push(s);
-                return;
-            };
-            match seen.get(&identity) {
-                Some(&at) => {
-                    let (new, old) = (&s.event.origin, &kept[at].event.origin);
-                    if (&new.file, &new.member) < (&old.file, &old.member) {
-                        kept[at] = s;
-                    }
-                }
-                None => {
-                    seen.insert(identity, kept.len());
-                    kept.push(s);
+        // The same record given twice (one log exported as .evtx and as XML, or copied into
+        // two bundles) is one piece of evidence, not two. Of the copies, the one of the first
+        // file in name order is kept, whichever thread read it first.
+        let identity = record_identity(&s);
+        let Ok(mut found) = found.lock() else {
+            return;
+        };
+        let (kept, seen) = &mut *found;
+        let Some(identity) = identity else {
+            kept.push(s);
+            return;
+        };
+        let unused = match seen.get(&identity) {
+            Some(&at) => {
+                let (new, old) = (&s.event.origin, &kept[at].event.origin);
+                if (&new.file, &new.member) < (&old.file, &old.member) {
+                    std::mem::replace(&mut kept[at], s)
+                } else {
+                    s
                 }
             }
-        }
+            None => {
+                seen.insert(identity, kept.len());
+                kept.push(s);
+                return;
+            }
+        };
+        // The copy not kept is freed after the lock is let go.
+        drop(found);
+        drop(unused);
     };
     let (summary, _) = scan_signals(paths, rules, plan, &emit);
     let (mut signals, _) = found.into_inner().unwrap_or_else(|p| p.into_inner());
@@ -226,13 +235,39 @@ pub fn sort_signals(signals: &mut [Signal]) {
     permute(signals, order);
 }
 
+/// Signal positions by record identity. The keys are already 128-bit fingerprints, so the
+/// map hashes them by folding, not again with SipHash.
+type IdentityMap = HashMap<u128, usize, BuildHasherDefault<FoldHasher>>;
+
+/// Hashes a `u128` fingerprint by folding its halves.
+#[derive(Default)]
+struct FoldHasher(u64);
+
+impl Hasher for FoldHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = self.0.rotate_left(5) ^ u64::from_le_bytes(word);
+        }
+    }
+
+    fn write_u128(&mut self, n: u128) {
+        self.0 ^= (n >> 64) as u64 ^ n as u64;
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
 /// What makes two signals the same evidence: the same signal of the same rule on the same
 /// record, told by the host, log, provider, event id, record id and time the record carries
 /// (not by the file it was read from). Kept as a 128-bit fingerprint (two
 /// different records colliding is about as likely as 2^-100 in a million-signal scan). `None`
 /// when the record lacks an id or a time: it is never merged.
 fn record_identity(s: &Signal) -> Option<u128> {
-    use std::hash::{Hash, Hasher};
+    use std::hash::Hash;
     let e = &s.event;
     let key = (
         &s.rule_id,

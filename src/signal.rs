@@ -51,8 +51,9 @@ pub struct Signal {
     /// The side the rule says this signal is observed on.
     pub side: Side,
     /// The matching record. Its `fields` are cut down to those the rule names as evidence or
-    /// uses for correlation, so that a flood of matches stays small in memory.
-    pub event: Event,
+    /// uses for correlation, so that a flood of matches stays small in memory. Boxed: signals
+    /// are moved, sorted and grouped in their thousands, and an `Event` is a few hundred bytes.
+    pub event: Box<Event>,
 }
 
 impl Signal {

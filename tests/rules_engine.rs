@@ -118,7 +118,7 @@ fn brute_force(paths: &[PathBuf], rules: &RuleSet) -> Vec<Signal> {
                         rule_id: rule.id().to_string(),
                         signal_id: sig.name.clone(),
                         side: sig.side,
-                        event: evident::engine::evidence_event(&event, &sig.keep_fields),
+                        event: Box::new(evident::engine::evidence_event(&event, &sig.keep_fields)),
                     });
                 }
             }

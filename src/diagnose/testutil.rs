@@ -24,7 +24,7 @@ pub fn sig(rule: &str, name: &str, host: &str, secs: i64, fields: &[(&str, &str)
         rule_id: rule.into(),
         signal_id: name.into(),
         side,
-        event: Event {
+        event: Box::new(Event {
             time: Some(at(secs)),
             computer: host.into(),
             channel: channel_for(name, side).into(),
@@ -40,7 +40,7 @@ pub fn sig(rule: &str, name: &str, host: &str, secs: i64, fields: &[(&str, &str)
                 ..Origin::default()
             },
             ..Event::default()
-        },
+        }),
     }
 }
 

@@ -511,13 +511,21 @@ impl FileState<'_> {
                             record.write_json(&mut templates, &mut programs, &origin, &mut lines)
                         })
                         .flatten();
-                    wanted.push(match line {
+                    let item = match line {
                         Some(system) => Wanted::Line(system, from..lines.len(), asked.is_some()),
-                        None => Wanted::Event(
-                            self.fast_event(&record, &mut templates, number, record_id)?,
-                            asked.is_some(),
-                        ),
-                    });
+                        None => {
+                            let by_program =
+                                record.program_event(&mut templates, &mut programs, &origin);
+                            let event = match by_program {
+                                Some(event) => event,
+                                None => {
+                                    self.fast_event(&record, &mut templates, number, record_id)?
+                                }
+                            };
+                            Wanted::Event(event, asked.is_some())
+                        }
+                    };
+                    wanted.push(item);
                 }
             }
             if record_id == last_record_id {

@@ -1,5 +1,5 @@
 //! Record programs: a record written as a JSON line straight from its values, without
-//! building its `Event`.
+//! building its `Event`, or its `Event` built without replaying its template.
 //!
 //! Replaying a template through the XML assembler and building the `Event` costs more than
 //! everything else `evident events` does. Yet for one record shape the assembler's work does
@@ -26,7 +26,7 @@ use super::record::Record;
 use super::template::Template;
 use super::value::{ty, write_text, Raw};
 use super::{ChunkTemplates, Fnv, FnvMap};
-use crate::event::Event;
+use crate::event::{Event, Field};
 use crate::event_json;
 use crate::source::assemble::normalize_value;
 use crate::source::SourceCtx;
@@ -113,6 +113,32 @@ impl Program {
             types: types.into(),
             items: items.into(),
         })
+    }
+
+    /// Adds the data items of a record whose payload texts are `texts` to its event.
+    fn push_fields(&self, texts: &ValueTexts, event: &mut Event) {
+        event.fields.reserve(self.items.len());
+        for item in self.items.iter() {
+            let mut value = String::new();
+            for piece in item.pieces.iter() {
+                match piece {
+                    Piece::Text(text) => value.push_str(text),
+                    Piece::Value(index) => value.push_str(texts.get(*index)),
+                }
+            }
+            let value = if item.binary {
+                value.trim().to_ascii_uppercase()
+            } else {
+                match normalize_value(&value) {
+                    std::borrow::Cow::Borrowed(_) => value,
+                    std::borrow::Cow::Owned(normal) => normal,
+                }
+            };
+            event.fields.push(Field {
+                name: item.name.to_string(),
+                value,
+            });
+        }
     }
 
     /// Writes the data items of a record whose payload texts are `texts`.
@@ -220,6 +246,46 @@ impl<'a> Record<'a> {
         origin: &LineOrigin<'_>,
         out: &mut Vec<u8>,
     ) -> Option<Event> {
+        let program = self.program(templates, programs, origin)?;
+        let system = self.system_event(&mut programs.value)?;
+        event_json::write_head(&system, out);
+        program.write_items(&programs.texts, &mut programs.value, out);
+        let ctx = origin.ctx;
+        event_json::write_tail_parts(
+            None,
+            &ctx.file,
+            ctx.member.as_deref(),
+            origin.chunk,
+            Some(origin.record_id),
+            out,
+        );
+        out.push(b'\n');
+        Some(system)
+    }
+
+    /// This record's `Event`, with its origin, built by its program: the event the replay
+    /// builds, without replaying. `None` when the record has no program.
+    pub(crate) fn program_event(
+        &self,
+        templates: &mut ChunkTemplates<'a>,
+        programs: &mut ChunkPrograms<'_>,
+        origin: &LineOrigin<'_>,
+    ) -> Option<Event> {
+        let program = self.program(templates, programs, origin)?;
+        let mut event = self.system_event(&mut programs.value)?;
+        program.push_fields(&programs.texts, &mut event);
+        event.origin = origin.ctx.origin(origin.chunk, Some(origin.record_id));
+        Some(event)
+    }
+
+    /// The program of this record, made when its key is new; its values' text is left in
+    /// `programs.texts`. `None` when the record cannot have one.
+    fn program(
+        &self,
+        templates: &mut ChunkTemplates<'a>,
+        programs: &mut ChunkPrograms<'_>,
+        origin: &LineOrigin<'_>,
+    ) -> Option<Arc<Program>> {
         self.template.system.as_ref()?;
         let texts = &mut programs.texts;
         texts.text.clear();
@@ -272,23 +338,7 @@ impl<'a> Record<'a> {
                 program
             }
         }?;
-        if *program.types != *programs.types {
-            return None;
-        }
-        let system = self.system_event(&mut programs.value)?;
-        event_json::write_head(&system, out);
-        program.write_items(&programs.texts, &mut programs.value, out);
-        let ctx = origin.ctx;
-        event_json::write_tail_parts(
-            None,
-            &ctx.file,
-            ctx.member.as_deref(),
-            origin.chunk,
-            Some(origin.record_id),
-            out,
-        );
-        out.push(b'\n');
-        Some(system)
+        (*program.types == *programs.types).then_some(program)
     }
 
     /// Reads this record's program and checks it on the record itself.
