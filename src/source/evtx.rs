@@ -279,6 +279,25 @@ enum Wanted {
     Line(Event, std::ops::Range<usize>, bool),
     /// To be rendered by the crate (see [`Pending`]).
     Pending,
+    /// A record (its BinXML span and id) of a shape compared in this chunk: read once the
+    /// comparison is done.
+    Waiting(usize, usize, u64),
+    /// A waiting record whose head is not wanted.
+    Skipped,
+}
+
+/// What the records of one chunk read by [`binxml`] share.
+struct FastRead<'c, 'f> {
+    templates: ChunkTemplates<'c>,
+    programs: ChunkPrograms<'f>,
+    /// Head text.
+    text: String,
+    /// The chunk's JSON lines.
+    lines: Vec<u8>,
+    /// Whether the sink takes JSON lines.
+    json: bool,
+    /// The chunk's number.
+    number: Option<u64>,
 }
 
 /// A record of a fast-read chunk that the crate renders: its place among the wanted, its
@@ -452,20 +471,26 @@ impl FileState<'_> {
     fn fast_chunk(&self, data: &mut EvtxChunkData, seq: u64) -> Option<ChunkOutcome> {
         let number = data.number;
         let last_record_id = data.header.last_event_record_id;
-        let bytes = &data.data[..];
-        let live_end = (data.header.free_space_offset as usize).min(bytes.len());
-        let mut templates = ChunkTemplates::new(bytes, &self.templates);
+        let live_end = (data.header.free_space_offset as usize).min(data.data.len());
         let mut outcome = ChunkOutcome {
             seq,
             ..ChunkOutcome::default()
         };
         let mut wanted = Vec::new();
         let mut pending = Vec::new();
-        let mut text = String::new();
-        let json = self.sink.takes_json();
-        let mut programs = ChunkPrograms::new(&self.programs);
+        let mut compared = Vec::new();
+        let mut known_good = None;
         let mut lines = LINES.take();
         lines.clear();
+        let mut read = FastRead {
+            templates: ChunkTemplates::new(&data.data, &self.templates),
+            programs: ChunkPrograms::new(&self.programs),
+            text: String::new(),
+            lines,
+            json: self.sink.takes_json(),
+            number,
+        };
+        let bytes = &data.data[..];
         let mut offset = CHUNK_HEADER_SIZE;
         while offset < live_end {
             let head = bytes.get(offset..offset + RECORD_HEADER_SIZE)?;
@@ -481,51 +506,39 @@ impl FileState<'_> {
             }
             let time = filetime_timestamp(filetime)?;
             let (start, stop) = (offset + RECORD_HEADER_SIZE, end - 4);
-            let record = read_record(&mut templates, start, stop)?;
+            let record = read_record(&mut read.templates, start, stop)?;
             outcome.records += 1;
             outcome.first_time = Some(outcome.first_time.map_or(time, |f| f.min(time)));
             outcome.last_time = Some(outcome.last_time.map_or(time, |l| l.max(time)));
-            let verdict = self.verdicts.get(record.shape);
-            if verdict != Verdict::Good {
-                // Rendered by the crate below, wanted or not: a new shape is compared there.
-                pending.push(Pending {
-                    slot: wanted.len(),
-                    start,
-                    stop,
-                    record_id,
-                    compare: (verdict == Verdict::Unknown).then_some(record.shape),
-                });
-                wanted.push(Wanted::Pending);
+            // Most records of a chunk have the shape of the one before: the shared verdicts
+            // are asked once per run of a shape.
+            let verdict = if known_good == Some(record.shape) {
+                Verdict::Good
             } else {
-                // A head the values do not tell plainly is asked of the built event, below.
-                let asked = record.head(&mut text).map(|head| self.sink.wants(&head));
-                if asked != Some(false) {
-                    let from = lines.len();
-                    let origin = LineOrigin {
-                        ctx: self.ctx,
-                        chunk: number,
+                self.verdicts.get(record.shape)
+            };
+            match verdict {
+                Verdict::Good => {
+                    known_good = Some(record.shape);
+                    wanted.extend(self.take(&mut read, &record, record_id)?);
+                }
+                Verdict::Unknown if compared.contains(&record.shape) => {
+                    // Its shape is compared below: it is read once that is known.
+                    wanted.push(Wanted::Waiting(start, stop, record_id));
+                }
+                _ => {
+                    // Rendered by the crate below, wanted or not; the first record of a new
+                    // shape is compared there.
+                    let compare = (verdict == Verdict::Unknown).then_some(record.shape);
+                    compared.extend(compare);
+                    pending.push(Pending {
+                        slot: wanted.len(),
+                        start,
+                        stop,
                         record_id,
-                    };
-                    let line = json
-                        .then(|| {
-                            record.write_json(&mut templates, &mut programs, &origin, &mut lines)
-                        })
-                        .flatten();
-                    let item = match line {
-                        Some(system) => Wanted::Line(system, from..lines.len(), asked.is_some()),
-                        None => {
-                            let by_program =
-                                record.program_event(&mut templates, &mut programs, &origin);
-                            let event = match by_program {
-                                Some(event) => event,
-                                None => {
-                                    self.fast_event(&record, &mut templates, number, record_id)?
-                                }
-                            };
-                            Wanted::Event(event, asked.is_some())
-                        }
-                    };
-                    wanted.push(item);
+                        compare,
+                    });
+                    wanted.push(Wanted::Pending);
                 }
             }
             if record_id == last_record_id {
@@ -533,14 +546,36 @@ impl FileState<'_> {
             }
             offset = end;
         }
-        drop((templates, programs));
+        let FastRead { mut lines, .. } = read;
         if !pending.is_empty() {
             self.render_pending(data, &pending, &mut wanted)?;
+            // The records that waited for their shape's verdict: read here if it is good.
+            let mut read = FastRead {
+                templates: ChunkTemplates::new(&data.data, &self.templates),
+                programs: ChunkPrograms::new(&self.programs),
+                text: String::new(),
+                lines,
+                json: self.sink.takes_json(),
+                number,
+            };
+            for item in wanted.iter_mut() {
+                let Wanted::Waiting(start, stop, record_id) = *item else {
+                    continue;
+                };
+                let record = read_record(&mut read.templates, start, stop)?;
+                if self.verdicts.get(record.shape) != Verdict::Good {
+                    return None;
+                }
+                *item = self
+                    .take(&mut read, &record, record_id)?
+                    .unwrap_or(Wanted::Skipped);
+            }
+            lines = read.lines;
         }
         for item in wanted {
             let event = match &item {
                 Wanted::Event(event, _) | Wanted::Line(event, _, _) => event,
-                Wanted::Pending => continue,
+                _ => continue,
             };
             if outcome.computer.is_none() && !event.computer.is_empty() {
                 outcome.computer = Some(event.computer.clone());
@@ -556,11 +591,52 @@ impl FileState<'_> {
                         self.sink.accept_json(&system, &lines[range]);
                     }
                 }
-                Wanted::Pending => {}
+                _ => {}
             }
         }
         LINES.set(lines);
         Some(outcome)
+    }
+
+    /// A record of a good shape: `Some(None)` when its head is not wanted; else built as a
+    /// JSON line (for a sink that takes them, when it has a program) or as an `Event`. `None`
+    /// when it cannot be built here.
+    fn take<'c>(
+        &self,
+        read: &mut FastRead<'c, '_>,
+        record: &Record<'c>,
+        record_id: u64,
+    ) -> Option<Option<Wanted>> {
+        // A head the values do not tell plainly is asked of the built event, at delivery.
+        let asked = record
+            .head(&mut read.text)
+            .map(|head| self.sink.wants(&head));
+        if asked == Some(false) {
+            return Some(None);
+        }
+        let origin = LineOrigin {
+            ctx: self.ctx,
+            chunk: read.number,
+            record_id,
+        };
+        let from = read.lines.len();
+        if read.json {
+            let line = record.write_json(
+                &mut read.templates,
+                &mut read.programs,
+                &origin,
+                &mut read.lines,
+            );
+            if let Some(system) = line {
+                let range = from..read.lines.len();
+                return Some(Some(Wanted::Line(system, range, asked.is_some())));
+            }
+        }
+        let event = match record.program_event(&mut read.templates, &mut read.programs, &origin) {
+            Some(event) => event,
+            None => self.fast_event(record, &mut read.templates, read.number, record_id)?,
+        };
+        Some(Some(Wanted::Event(event, asked.is_some())))
     }
 
     /// Renders the pending records of a chunk with the crate, in place in `wanted`, and

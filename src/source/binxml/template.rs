@@ -12,6 +12,7 @@ use crate::evtx_format::{token, value_type};
 const OPEN_WITH_ATTRIBUTES: u8 = token::OPEN_START_ELEMENT | token::MORE;
 const VALUE_MORE: u8 = token::VALUE | token::MORE;
 const ATTRIBUTE_MORE: u8 = token::ATTRIBUTE | token::MORE;
+use super::program::is_marker;
 use super::value::{is_known_type, sanitize_utf16};
 
 /// Deepest element nesting accepted in a definition (the XML reader's limit).
@@ -193,7 +194,8 @@ pub(crate) fn parse(chunk: &[u8], def: usize) -> Option<Template> {
 /// See [`Template::payload_values`].
 fn payload_values(toks: &[Tok], system: Option<&SystemPlan>) -> Option<Box<[u16]>> {
     let system = system.map_or(0..0, |plan| plan.open..plan.close);
-    let literal = |text: &str| text.chars().any(super::program::is_marker);
+    // Markers are U+100000 and up, whose UTF-8 starts with the byte F4.
+    let literal = |text: &str| text.as_bytes().contains(&0xF4) && text.chars().any(is_marker);
     let mut indices = Vec::new();
     for (i, tok) in toks.iter().enumerate() {
         match tok {
