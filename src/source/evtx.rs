@@ -581,15 +581,15 @@ impl FileState<'_> {
                 outcome.computer = Some(event.computer.clone());
             }
             match item {
-                Wanted::Event(event, asked) => {
-                    if asked || self.sink.wants(&RecordHead::of(&event)) {
-                        self.sink.accept(event);
-                    }
+                Wanted::Event(event, asked)
+                    if asked || self.sink.wants(&RecordHead::of(&event)) =>
+                {
+                    self.sink.accept(event)
                 }
-                Wanted::Line(system, range, asked) => {
-                    if asked || self.sink.wants(&RecordHead::of(&system)) {
-                        self.sink.accept_json(&system, &lines[range]);
-                    }
+                Wanted::Line(system, range, asked)
+                    if asked || self.sink.wants(&RecordHead::of(&system)) =>
+                {
+                    self.sink.accept_json(&system, &lines[range])
                 }
                 _ => {}
             }
