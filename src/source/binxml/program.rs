@@ -25,7 +25,7 @@ use std::sync::{Arc, Mutex};
 use super::record::Record;
 use super::template::Template;
 use super::value::{ty, write_text, Raw};
-use super::{ChunkTemplates, Fnv, FnvMap};
+use super::{ChunkTemplates, FastMap, Fnv};
 use crate::event::{Event, Field};
 use crate::event_json;
 use crate::source::assemble::normalize_value;
@@ -182,13 +182,13 @@ impl ValueTexts {
 /// key that has none (it could not be read, or its check failed).
 #[derive(Debug, Default)]
 pub(crate) struct FilePrograms {
-    by_key: Mutex<FnvMap<u64, Option<Arc<Program>>>>,
+    by_key: Mutex<FastMap<u64, Option<Arc<Program>>>>,
 }
 
 /// What the records of one chunk reuse: the programs already looked up, and buffers.
 pub(crate) struct ChunkPrograms<'f> {
     file: &'f FilePrograms,
-    known: FnvMap<u64, Option<Arc<Program>>>,
+    known: FastMap<u64, Option<Arc<Program>>>,
     texts: ValueTexts,
     value: String,
     types: Vec<u8>,
@@ -200,7 +200,7 @@ impl<'f> ChunkPrograms<'f> {
     pub(crate) fn new(file: &'f FilePrograms) -> Self {
         ChunkPrograms {
             file,
-            known: FnvMap::default(),
+            known: FastMap::default(),
             texts: ValueTexts::default(),
             value: String::new(),
             types: Vec::new(),
