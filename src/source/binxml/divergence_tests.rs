@@ -306,6 +306,13 @@ fn record_programs_write_each_record_as_the_crate_reads_it() {
         values(|vals| vals[7] = nested(v(0x04, vec![1]), "")),
         values(|vals| vals[4] = v(0x08, 7u32.to_le_bytes().to_vec())),
         values(|_| {}),
+        // Two records alike in shape and value types whose embedded fragment sits in a
+        // different value: in one the unused value 3, in the other the placed value 7.
+        values(|vals| {
+            vals[3] = nested(v(0x04, vec![1]), "unused");
+            vals[7] = v(0x21, vec![]);
+        }),
+        values(|vals| vals[3] = v(0x21, vec![])),
     ];
     let (chunk, spans) = build(&cases);
     let slow = by_crate(&chunk);

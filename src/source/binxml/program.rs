@@ -22,7 +22,7 @@ use std::hash::Hasher;
 use std::ops::Range;
 use std::sync::{Arc, Mutex};
 
-use super::record::Record;
+use super::record::{Record, TEXT_BUDGET};
 use super::template::Template;
 use super::value::{ty, write_text, Raw};
 use super::{ChunkTemplates, FastMap, Fnv};
@@ -55,7 +55,8 @@ pub(crate) fn is_marker(c: char) -> bool {
 /// How the data items of one record shape are written.
 #[derive(Debug)]
 pub(crate) struct Program {
-    /// The value types of the records it is for (checked on use: the key is a hash).
+    /// The value types of the records it is for, as [`key_type`] gives them (checked on use:
+    /// the key is a hash).
     types: Box<[u8]>,
     items: Box<[Item]>,
 }
@@ -115,6 +116,17 @@ impl Program {
         })
     }
 
+    /// How many bytes of text the data items of a record with these payload texts hold.
+    fn text_len(&self, texts: &ValueTexts) -> usize {
+        let pieces = self.items.iter().flat_map(|item| item.pieces.iter());
+        pieces.fold(0usize, |len, piece| {
+            len.saturating_add(match piece {
+                Piece::Text(text) => text.len(),
+                Piece::Value(index) => texts.get(*index).len(),
+            })
+        })
+    }
+
     /// Adds the data items of a record whose payload texts are `texts` to its event.
     fn push_fields(&self, texts: &ValueTexts, event: &mut Event) {
         event.fields.reserve(self.items.len());
@@ -158,6 +170,18 @@ impl Program {
                 event_json::write_field(i == 0, &item.name, &normalize_value(value), out);
             }
         }
+    }
+}
+
+/// A value's type as a program key sees it: an embedded fragment with no bytes is told from
+/// one with bytes (it renders as null, and a record's shape counts only the others), by a
+/// type code no value has.
+fn key_type(value: &Raw<'_>) -> u8 {
+    const EMPTY_FRAGMENT: u8 = 0xFF;
+    if value.ty == ty::BINXML && value.bytes.is_empty() {
+        EMPTY_FRAGMENT
+    } else {
+        value.ty
     }
 }
 
@@ -296,7 +320,7 @@ impl<'a> Record<'a> {
             if values.iter().any(|v| v.ty & ty::ARRAY != 0) {
                 return None;
             }
-            programs.types.extend(values.iter().map(|v| v.ty));
+            programs.types.extend(values.iter().map(key_type));
             if programs.types.len() > MAX_VALUES as usize {
                 return None;
             }
@@ -338,7 +362,10 @@ impl<'a> Record<'a> {
                 program
             }
         }?;
-        (*program.types == *programs.types).then_some(program)
+        // The replay refuses a record whose text passes its budget; so does a program (a
+        // value placed many times could otherwise make one record's line huge).
+        let fits = program.text_len(&programs.texts) <= TEXT_BUDGET;
+        (*program.types == *programs.types && fits).then_some(program)
     }
 
     /// Reads this record's program and checks it on the record itself.

@@ -259,7 +259,7 @@ struct Replay<'c> {
 /// Tokens one record may play (a real record plays well under a thousand).
 const TOKEN_BUDGET: usize = 100_000;
 /// Bytes of text one record may play.
-const TEXT_BUDGET: usize = 16 * 1024 * 1024;
+pub(super) const TEXT_BUDGET: usize = 16 * 1024 * 1024;
 
 impl<'c> Replay<'c> {
     fn template<'a>(
