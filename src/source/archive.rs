@@ -10,6 +10,7 @@
 
 use std::io::{Cursor, Read, Seek};
 
+use super::evtx::EvtxRun;
 use super::walk::is_log_name;
 use super::{
     detect, unknown_reason, EventSink, InputErrorKind, SourceCtx, SourceKind, SourceReport,
@@ -48,7 +49,7 @@ pub(crate) fn read_zip<R: Read + Seek>(
     file: &str,
     limits: &ZipLimits,
     nested: bool,
-    pool: Option<&rayon::ThreadPool>,
+    run: EvtxRun<'_>,
     sink: &dyn EventSink,
 ) -> Vec<SourceReport> {
     let ctx = SourceCtx {
@@ -185,7 +186,7 @@ pub(crate) fn read_zip<R: Read + Seek>(
             &name,
             limits,
             nested,
-            pool,
+            run,
             sink,
         ));
     }
@@ -198,15 +199,15 @@ fn read_member(
     name: &str,
     limits: &ZipLimits,
     nested: bool,
-    pool: Option<&rayon::ThreadPool>,
+    run: EvtxRun<'_>,
     sink: &dyn EventSink,
 ) -> Vec<SourceReport> {
     let head = &bytes[..bytes.len().min(64 * 1024)];
     match detect(head) {
-        SourceKind::Evtx => vec![super::evtx::read_evtx(Cursor::new(bytes), ctx, pool, sink)],
+        SourceKind::Evtx => vec![super::evtx::read_evtx(Cursor::new(bytes), ctx, run, sink)],
         SourceKind::Zip if !nested => {
             let file = format!("{}!{name}", ctx.file);
-            read_zip(Cursor::new(bytes), &file, limits, true, pool, sink)
+            read_zip(Cursor::new(bytes), &file, limits, true, run, sink)
         }
         SourceKind::Zip => {
             let mut report = ctx.report(Some(SourceKind::Zip));

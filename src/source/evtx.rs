@@ -26,8 +26,8 @@ use evtx::err::{ChunkError, EvtxError};
 use evtx::{EvtxChunkData, EvtxParser, EvtxRecord, ParserSettings};
 
 use super::binxml::{
-    filetime_timestamp, read_record, ChunkPrograms, ChunkTemplates, FilePrograms, FileTemplates,
-    LineOrigin, Record, Verdict, Verdicts,
+    filetime_timestamp, read_record, ChunkPrograms, ChunkTemplates, LineOrigin, Record,
+    RunPrograms, RunTemplates, Verdict, Verdicts,
 };
 use super::{
     EventSink, InputError, InputErrorKind, RecordHead, SourceCtx, SourceKind, SourceReport,
@@ -54,14 +54,32 @@ fn chunk_offset(chunk: u64) -> u64 {
     FILE_HEADER_SIZE + chunk.saturating_mul(CHUNK_SIZE)
 }
 
-/// Reads one EVTX source into `sink`. `pool` spreads its chunks over threads; `None` reads
-/// them in order on this thread.
+/// What the reading of all the EVTX files of one run shares: templates interned by content,
+/// so that a record shape compared with the crate's reading in one file, and its record
+/// programs, hold in every other (a batch scan reads many logs of the same Windows versions).
+#[derive(Debug, Default)]
+pub(crate) struct EvtxShared {
+    templates: RunTemplates,
+    verdicts: Verdicts,
+    programs: RunPrograms,
+}
+
+/// How one EVTX source is read: the pool its chunks are spread over (`None`: in order on the
+/// caller's thread) and what the run has learnt so far.
+#[derive(Clone, Copy)]
+pub(crate) struct EvtxRun<'a> {
+    pub pool: Option<&'a rayon::ThreadPool>,
+    pub shared: &'a EvtxShared,
+}
+
+/// Reads one EVTX source into `sink`.
 pub(crate) fn read_evtx<T: Read + Seek>(
     mut data: T,
     ctx: &SourceCtx,
-    pool: Option<&rayon::ThreadPool>,
+    run: EvtxRun<'_>,
     sink: &dyn EventSink,
 ) -> SourceReport {
+    let pool = run.pool;
     let mut report = ctx.report(Some(SourceKind::Evtx));
     let cut_short = cut_short(&mut data, ctx);
     let parser = match EvtxParser::from_read_seek(data) {
@@ -88,9 +106,7 @@ pub(crate) fn read_evtx<T: Read + Seek>(
         settings,
         channel_asked: AtomicBool::new(false),
         declined: AtomicBool::new(false),
-        templates: FileTemplates::default(),
-        verdicts: Verdicts::default(),
-        programs: FilePrograms::default(),
+        shared: run.shared,
     };
     let mut chunks = parser.chunks();
     let mut outcomes: Vec<ChunkOutcome> = Vec::new();
@@ -257,12 +273,9 @@ struct FileState<'a> {
     settings: Arc<ParserSettings>,
     channel_asked: AtomicBool,
     declined: AtomicBool,
-    /// The file's templates, read by [`binxml`] for the fast path.
-    templates: FileTemplates,
-    /// Which record shapes [`binxml`] reads exactly as the crate does.
-    verdicts: Verdicts,
-    /// The file's record programs, for a sink that takes JSON lines.
-    programs: FilePrograms,
+    /// The run's templates, verdicts (which record shapes [`binxml`] reads exactly as the
+    /// crate does) and record programs.
+    shared: &'a EvtxShared,
 }
 
 thread_local! {
@@ -365,7 +378,7 @@ impl FileState<'_> {
         };
         // The chunk's bytes outlive the borrow of `chunk` that iterating it takes.
         let chunk_bytes: &[u8] = chunk.data;
-        let mut templates = ChunkTemplates::new(chunk_bytes, &self.templates);
+        let mut templates = ChunkTemplates::new(chunk_bytes, &self.shared.templates);
         let mut text = String::new();
         for record in chunk.iter() {
             let record = match record {
@@ -392,7 +405,7 @@ impl FileState<'_> {
                 .flatten();
             let verdict = fast
                 .as_ref()
-                .map_or(Verdict::Bad, |f| self.verdicts.get(f.shape));
+                .map_or(Verdict::Bad, |f| self.shared.verdicts.get(f.shape));
             if verdict == Verdict::Good && self.channel_asked.load(Ordering::Relaxed) {
                 if let Some(fast) = &fast {
                     // A head the values do not tell plainly is asked of the built event.
@@ -421,7 +434,7 @@ impl FileState<'_> {
                     .fast_event(fast, &mut templates, number, record_id)
                     .is_some_and(|f| f == event);
                 let verdict = if same { Verdict::Good } else { Verdict::Bad };
-                self.verdicts.set(fast.shape, verdict);
+                self.shared.verdicts.set(fast.shape, verdict);
             }
             if outcome.computer.is_none() && !event.computer.is_empty() {
                 outcome.computer = Some(event.computer.clone());
@@ -453,7 +466,7 @@ impl FileState<'_> {
         if size < RECORD_HEADER_SIZE + 4 || end > bytes.len() {
             return None;
         }
-        let mut templates = ChunkTemplates::new(bytes, &self.templates);
+        let mut templates = ChunkTemplates::new(bytes, &self.shared.templates);
         let start = CHUNK_HEADER_SIZE + RECORD_HEADER_SIZE;
         let record = read_record(&mut templates, start, end - 4)?;
         let mut text = String::new();
@@ -483,8 +496,8 @@ impl FileState<'_> {
         let mut lines = LINES.take();
         lines.clear();
         let mut read = FastRead {
-            templates: ChunkTemplates::new(&data.data, &self.templates),
-            programs: ChunkPrograms::new(&self.programs),
+            templates: ChunkTemplates::new(&data.data, &self.shared.templates),
+            programs: ChunkPrograms::new(&self.shared.programs),
             text: String::new(),
             lines,
             json: self.sink.takes_json(),
@@ -515,7 +528,7 @@ impl FileState<'_> {
             let verdict = if known_good == Some(record.shape) {
                 Verdict::Good
             } else {
-                self.verdicts.get(record.shape)
+                self.shared.verdicts.get(record.shape)
             };
             match verdict {
                 Verdict::Good => {
@@ -551,8 +564,8 @@ impl FileState<'_> {
             self.render_pending(data, &pending, &mut wanted)?;
             // The records that waited for their shape's verdict: read here if it is good.
             let mut read = FastRead {
-                templates: ChunkTemplates::new(&data.data, &self.templates),
-                programs: ChunkPrograms::new(&self.programs),
+                templates: ChunkTemplates::new(&data.data, &self.shared.templates),
+                programs: ChunkPrograms::new(&self.shared.programs),
                 text: String::new(),
                 lines,
                 json: self.sink.takes_json(),
@@ -563,7 +576,7 @@ impl FileState<'_> {
                     continue;
                 };
                 let record = read_record(&mut read.templates, start, stop)?;
-                if self.verdicts.get(record.shape) != Verdict::Good {
+                if self.shared.verdicts.get(record.shape) != Verdict::Good {
                     return None;
                 }
                 *item = self
@@ -651,7 +664,7 @@ impl FileState<'_> {
         let number = data.number;
         let mut chunk = data.parse(Arc::clone(&self.settings)).ok()?;
         let bytes: &[u8] = chunk.data;
-        let mut templates = ChunkTemplates::new(bytes, &self.templates);
+        let mut templates = ChunkTemplates::new(bytes, &self.shared.templates);
         let mut next = pending.iter().peekable();
         for record in chunk.iter() {
             let Some(want) = next.peek() else {
@@ -667,7 +680,7 @@ impl FileState<'_> {
                     .and_then(|f| self.fast_event(&f, &mut templates, number, want.record_id))
                     .is_some_and(|f| f == event);
                 let verdict = if same { Verdict::Good } else { Verdict::Bad };
-                self.verdicts.set(shape, verdict);
+                self.shared.verdicts.set(shape, verdict);
             }
             *wanted.get_mut(want.slot)? = Wanted::Event(event, false);
             next.next();

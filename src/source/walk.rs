@@ -15,6 +15,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use super::archive::{read_zip, ZipLimits};
+use super::evtx::{EvtxRun, EvtxShared};
 use super::{
     detect, read_text, unknown_reason, EventSink, InputErrorKind, ReadPlan, ReadSummary, SourceCtx,
     SourceKind, SourceReport,
@@ -142,6 +143,7 @@ pub(crate) fn read_all(paths: &[PathBuf], plan: &ReadPlan, sink: &dyn EventSink)
         None
     };
     let limits = ZipLimits::default();
+    let shared = EvtxShared::default();
     match &pool {
         Some(pool) if inputs.len() >= 2 * threads => {
             // Many files: one thread per file, no chunk-level parallelism inside. Each thread
@@ -155,7 +157,11 @@ pub(crate) fn read_all(paths: &[PathBuf], plan: &ReadPlan, sink: &dyn EventSink)
                 for _ in 0..threads {
                     scope.spawn(|_| {
                         while let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
-                            let reports = read_file(&inputs[i], &limits, None, sink);
+                            let run = EvtxRun {
+                                pool: None,
+                                shared: &shared,
+                            };
+                            let reports = read_file(&inputs[i], &limits, run, sink);
                             if let Ok(mut per_file) = per_file.lock() {
                                 per_file[i] = reports;
                             }
@@ -168,18 +174,22 @@ pub(crate) fn read_all(paths: &[PathBuf], plan: &ReadPlan, sink: &dyn EventSink)
         }
         _ => {
             for input in &inputs {
-                sources.extend(read_file(input, &limits, pool.as_ref(), sink));
+                let run = EvtxRun {
+                    pool: pool.as_ref(),
+                    shared: &shared,
+                };
+                sources.extend(read_file(input, &limits, run, sink));
             }
         }
     }
     ReadSummary { sources }
 }
 
-/// Reads one file of any kind. `pool` is for its EVTX chunks (`None`: this thread only).
+/// Reads one file of any kind; `run` says how its EVTX chunks are read.
 pub(crate) fn read_file(
     input: &Input,
     limits: &ZipLimits,
-    pool: Option<&rayon::ThreadPool>,
+    run: EvtxRun<'_>,
     sink: &dyn EventSink,
 ) -> Vec<SourceReport> {
     let ctx = SourceCtx {
@@ -199,8 +209,8 @@ pub(crate) fn read_file(
     }
     let kind = detect(&head);
     match kind {
-        SourceKind::Evtx => vec![super::evtx::read_evtx(file, &ctx, pool, sink)],
-        SourceKind::Zip => read_zip(file, &input.display, limits, false, pool, sink),
+        SourceKind::Evtx => vec![super::evtx::read_evtx(file, &ctx, run, sink)],
+        SourceKind::Zip => read_zip(file, &input.display, limits, false, run, sink),
         SourceKind::Xml | SourceKind::Json | SourceKind::Unknown => {
             if let Some(report) = read_text(file, &head, &ctx, sink) {
                 return vec![report];

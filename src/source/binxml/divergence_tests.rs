@@ -4,7 +4,7 @@
 //! record of a shape, so these are the cases it cannot see.
 
 use crate::event::Event;
-use crate::source::binxml::{read_record, ChunkTemplates, FileTemplates};
+use crate::source::binxml::{read_record, ChunkTemplates, RunTemplates};
 use crate::source::SourceCtx;
 
 const NAMES: usize = 0x8000;
@@ -211,7 +211,7 @@ fn by_crate(chunk: &[u8]) -> Vec<Result<Event, String>> {
 }
 
 fn by_fast(chunk: &[u8], spans: &[(usize, usize)]) -> Vec<(Option<u64>, Option<Event>)> {
-    let file = FileTemplates::default();
+    let file = RunTemplates::default();
     let mut t = ChunkTemplates::new(chunk, &file);
     let ctx = ctx();
     spans
@@ -295,7 +295,7 @@ fn a_later_record_of_a_good_shape_reads_as_the_crate_reads_it_or_not_at_all() {
 /// record the program was made from.
 #[test]
 fn record_programs_write_each_record_as_the_crate_reads_it() {
-    use crate::source::binxml::{ChunkPrograms, FilePrograms, LineOrigin};
+    use crate::source::binxml::{ChunkPrograms, LineOrigin, RunPrograms};
     let cases: Vec<Vec<u8>> = vec![
         values(|_| {}),
         values(|vals| vals[4] = v(0x01, utf16("quote \" back\\slash\ttab\u{1}"))),
@@ -316,8 +316,8 @@ fn record_programs_write_each_record_as_the_crate_reads_it() {
     ];
     let (chunk, spans) = build(&cases);
     let slow = by_crate(&chunk);
-    let file = FileTemplates::default();
-    let programs_of_file = FilePrograms::default();
+    let file = RunTemplates::default();
+    let programs_of_file = RunPrograms::default();
     let mut templates = ChunkTemplates::new(&chunk, &file);
     let mut programs = ChunkPrograms::new(&programs_of_file);
     let ctx = ctx();

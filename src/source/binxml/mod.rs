@@ -60,42 +60,48 @@ impl Hasher for Fnv {
 /// costs a tenth of the reading time; keys are still compared whole.
 type FastMap<K, V> = rustc_hash::FxHashMap<K, V>;
 
-pub(crate) use program::{ChunkPrograms, FilePrograms, LineOrigin};
+pub(crate) use program::{ChunkPrograms, LineOrigin, RunPrograms};
 pub(crate) use record::{read_record, Record};
 pub(crate) use template::Template;
 pub(crate) use value::filetime_timestamp;
 
-/// The parsed templates of one file, shared by the threads that read its chunks. Templates
-/// are interned by content, so the same definition in different chunks gets one id.
+/// The most distinct templates one run keeps: past it, records of new templates go to the
+/// crate (a real log has hundreds; a hostile collection must not grow memory without bound).
+const MAX_TEMPLATES: usize = 100_000;
+
+/// The parsed templates of one run, shared by the threads that read its files and chunks.
+/// Templates are interned by content, so the same definition in different chunks and files
+/// gets one id (and what is learnt about a record shape holds wherever it appears).
 #[derive(Debug, Default)]
-pub(crate) struct FileTemplates {
+pub(crate) struct RunTemplates {
     interned: Mutex<FastMap<Arc<Template>, u32>>,
 }
 
-impl FileTemplates {
-    fn intern(&self, template: Template) -> (u32, Arc<Template>) {
-        let Ok(mut interned) = self.interned.lock() else {
-            return (u32::MAX, Arc::new(template));
-        };
+impl RunTemplates {
+    fn intern(&self, template: Template) -> Option<(u32, Arc<Template>)> {
+        let mut interned = self.interned.lock().ok()?;
         if let Some((known, id)) = interned.get_key_value(&template) {
-            return (*id, Arc::clone(known));
+            return Some((*id, Arc::clone(known)));
         }
-        let id = interned.len() as u32;
+        if interned.len() >= MAX_TEMPLATES {
+            return None;
+        }
+        let id = u32::try_from(interned.len()).ok()?;
         let template = Arc::new(template);
         interned.insert(Arc::clone(&template), id);
-        (id, template)
+        Some((id, template))
     }
 }
 
 /// The templates of one chunk by their offset (definitions are chunk-local).
 pub(crate) struct ChunkTemplates<'c> {
     chunk: &'c [u8],
-    file: &'c FileTemplates,
+    file: &'c RunTemplates,
     by_offset: FastMap<u32, Option<(u32, Arc<Template>)>>,
 }
 
 impl<'c> ChunkTemplates<'c> {
-    pub(crate) fn new(chunk: &'c [u8], file: &'c FileTemplates) -> Self {
+    pub(crate) fn new(chunk: &'c [u8], file: &'c RunTemplates) -> Self {
         ChunkTemplates {
             chunk,
             file,
@@ -108,7 +114,7 @@ impl<'c> ChunkTemplates<'c> {
         let (chunk, file) = (self.chunk, self.file);
         self.by_offset
             .entry(def)
-            .or_insert_with(|| template::parse(chunk, def as usize).map(|t| file.intern(t)))
+            .or_insert_with(|| template::parse(chunk, def as usize).and_then(|t| file.intern(t)))
             .clone()
     }
 }
@@ -124,7 +130,7 @@ pub(crate) enum Verdict {
     Bad,
 }
 
-/// The verdicts of one file, by record shape.
+/// The verdicts of one run, by record shape.
 #[derive(Debug, Default)]
 pub(crate) struct Verdicts {
     by_shape: Mutex<FastMap<u64, Verdict>>,

@@ -202,16 +202,16 @@ impl ValueTexts {
     }
 }
 
-/// The programs of one file by key, shared by the threads reading its chunks; `None` for a
+/// The programs of one run by key, shared by the threads reading its files; `None` for a
 /// key that has none (it could not be read, or its check failed).
 #[derive(Debug, Default)]
-pub(crate) struct FilePrograms {
+pub(crate) struct RunPrograms {
     by_key: Mutex<FastMap<u64, Option<Arc<Program>>>>,
 }
 
 /// What the records of one chunk reuse: the programs already looked up, and buffers.
 pub(crate) struct ChunkPrograms<'f> {
-    file: &'f FilePrograms,
+    file: &'f RunPrograms,
     known: FastMap<u64, Option<Arc<Program>>>,
     texts: ValueTexts,
     value: String,
@@ -221,7 +221,7 @@ pub(crate) struct ChunkPrograms<'f> {
 }
 
 impl<'f> ChunkPrograms<'f> {
-    pub(crate) fn new(file: &'f FilePrograms) -> Self {
+    pub(crate) fn new(file: &'f RunPrograms) -> Self {
         ChunkPrograms {
             file,
             known: FastMap::default(),

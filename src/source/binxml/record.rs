@@ -590,7 +590,7 @@ fn write_parts(parts: &[Part], values: &[Raw<'_>], out: &mut String) -> Option<(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source::binxml::FileTemplates;
+    use crate::source::binxml::RunTemplates;
 
     const NAME_AT: usize = 0x100;
     const DEF_AT: usize = 0x200;
@@ -638,7 +638,7 @@ mod tests {
         record.extend(instance_bytes(8));
         record.push(0x00);
         chunk[RECORD_AT..RECORD_AT + record.len()].copy_from_slice(&record);
-        let file = FileTemplates::default();
+        let file = RunTemplates::default();
         let mut templates = ChunkTemplates::new(&chunk, &file);
         let read = read_record(&mut templates, RECORD_AT, RECORD_AT + record.len())
             .expect("the record's structure is readable");
