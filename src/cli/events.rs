@@ -166,6 +166,12 @@ impl<W: Write + Send> EventSink for WriteSink<W> {
         !self.closed.load(Ordering::Relaxed) && self.filter.wants_head(head)
     }
 
+    fn filters_heads(&self) -> bool {
+        let f = &self.filter;
+        let filters = !f.providers.is_empty() || f.ids.is_some() || !f.channels.is_empty();
+        filters || self.closed.load(Ordering::Relaxed)
+    }
+
     fn accept(&self, event: Event) {
         if !self.filter.wants_time(&event) || self.closed.load(Ordering::Relaxed) {
             return;

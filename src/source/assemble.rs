@@ -65,11 +65,22 @@ pub(crate) struct EventBuilder {
     /// The positions in `fields` of the `<Binary>` items (hex, upper-cased, not normalized
     /// like other values): a record program must write them the same way.
     binary_fields: Vec<usize>,
+    /// Values are kept as given, not normalized: a record program is read from such an
+    /// event (its values hold markers), and normalizes when it writes.
+    raw_values: bool,
 }
 
 impl EventBuilder {
     pub(crate) fn new() -> Self {
         EventBuilder::default()
+    }
+
+    /// A builder that keeps data values as given (see `raw_values`).
+    pub(crate) fn with_raw_values() -> Self {
+        EventBuilder {
+            raw_values: true,
+            ..EventBuilder::default()
+        }
     }
 
     /// The text content of a `System` child element (`EventID`, `Level`, `Channel`, ...).
@@ -175,7 +186,11 @@ impl EventBuilder {
 
     /// A field under its final name (UserData leaves, other payload sections).
     pub(crate) fn field(&mut self, name: String, value: &str) {
-        let value = normalize_value(value).into_owned();
+        let value = if self.raw_values {
+            value.to_string()
+        } else {
+            normalize_value(value).into_owned()
+        };
         self.event.fields.push(Field { name, value });
     }
 

@@ -309,6 +309,8 @@ struct FastRead<'c, 'f> {
     lines: Vec<u8>,
     /// Whether the sink takes JSON lines.
     json: bool,
+    /// Whether the sink filters on heads (else every record is wanted).
+    heads: bool,
     /// The chunk's number.
     number: Option<u64>,
 }
@@ -501,6 +503,7 @@ impl FileState<'_> {
             text: String::new(),
             lines,
             json: self.sink.takes_json(),
+            heads: self.sink.filters_heads(),
             number,
         };
         let bytes = &data.data[..];
@@ -559,7 +562,12 @@ impl FileState<'_> {
             }
             offset = end;
         }
-        let FastRead { mut lines, .. } = read;
+        let FastRead {
+            mut lines,
+            json,
+            heads,
+            ..
+        } = read;
         if !pending.is_empty() {
             self.render_pending(data, &pending, &mut wanted)?;
             // The records that waited for their shape's verdict: read here if it is good.
@@ -568,7 +576,8 @@ impl FileState<'_> {
                 programs: ChunkPrograms::new(&self.shared.programs),
                 text: String::new(),
                 lines,
-                json: self.sink.takes_json(),
+                json,
+                heads,
                 number,
             };
             for item in wanted.iter_mut() {
@@ -621,9 +630,13 @@ impl FileState<'_> {
         record_id: u64,
     ) -> Option<Option<Wanted>> {
         // A head the values do not tell plainly is asked of the built event, at delivery.
-        let asked = record
-            .head(&mut read.text)
-            .map(|head| self.sink.wants(&head));
+        let asked = if read.heads {
+            record
+                .head(&mut read.text)
+                .map(|head| self.sink.wants(&head))
+        } else {
+            Some(true)
+        };
         if asked == Some(false) {
             return Some(None);
         }

@@ -66,6 +66,12 @@ pub trait EventSink: Sync {
         true
     }
 
+    /// Whether [`EventSink::wants`] may say no at the moment; `false` lets a reader skip
+    /// reading heads before building records (asked once per EVTX chunk).
+    fn filters_heads(&self) -> bool {
+        true
+    }
+
     /// Receives one wanted, fully normalized event, on the thread that parsed it.
     fn accept(&self, event: Event);
 

@@ -294,6 +294,8 @@ pub(crate) struct Assembler<'c> {
     count: u64,
     /// [`EventBuilder::binary_fields`] of the last event finished.
     pub(crate) binary_fields: Vec<usize>,
+    /// Data values are kept as given (see [`EventBuilder::with_raw_values`]).
+    pub(crate) raw_values: bool,
 }
 
 impl<'c> Assembler<'c> {
@@ -306,6 +308,7 @@ impl<'c> Assembler<'c> {
             text: String::new(),
             count: 0,
             binary_fields: Vec::new(),
+            raw_values: false,
         }
     }
 
@@ -360,7 +363,11 @@ impl<'c> Assembler<'c> {
     pub(crate) fn open(&mut self, name: &str) -> Step {
         let Some(builder) = self.builder.as_mut() else {
             if name == "Event" {
-                self.builder = Some(EventBuilder::new());
+                self.builder = Some(if self.raw_values {
+                    EventBuilder::with_raw_values()
+                } else {
+                    EventBuilder::new()
+                });
                 self.stack.clear();
                 self.names.clear();
                 self.text.clear();

@@ -13,16 +13,23 @@
 //! writes its values' text where the program says; its System part is filled from the
 //! template's System plan, as the replay fills it.
 //!
+//! Embedded fragments (values that are template instances themselves) are part of the shape;
+//! their values are numbered after the record's own. Records with string arrays, whose
+//! structure depends on the values, never get a program, nor do templates whose System part
+//! is not their System plan alone.
+//!
 //! A program is checked when it is made: the record it was made from is written both ways,
 //! and a program whose line differs is never used (those records are then built as `Event`s).
-//! Records with string arrays or embedded fragments, whose structure depends on the values,
-//! never get one.
+//! The key is a hash, so a program also keeps the shape, value types and empty values it is
+//! for, and is used only on a record that has exactly those. And as the replay refuses a
+//! record whose text passes its budget, so does a program, counting every place each value is
+//! played.
 
 use std::hash::Hasher;
 use std::ops::Range;
 use std::sync::{Arc, Mutex};
 
-use super::record::{Record, TEXT_BUDGET};
+use super::record::{Marked, Record, TEXT_BUDGET};
 use super::template::Template;
 use super::value::{ty, write_text, Raw};
 use super::{ChunkTemplates, FastMap, Fnv};
@@ -35,6 +42,13 @@ use crate::source::SourceCtx;
 /// substitution index (65,536 of them, like the indices). A template whose literal text holds
 /// one never gets a program.
 const MARKER_BASE: u32 = 0x10_0000;
+
+/// The most pieces (names, literal text and values) one program holds: a real event has a
+/// few dozen; a crafted record must not make a program of millions.
+const MAX_PIECES: usize = 4096;
+
+/// The most programs one run keeps; past it, new keys are built as `Event`s.
+const MAX_PROGRAMS: usize = 100_000;
 
 /// The most values (the record's own and its embedded fragments', together) a program covers.
 const MAX_VALUES: u32 = 0x1_0000;
@@ -55,10 +69,16 @@ pub(crate) fn is_marker(c: char) -> bool {
 /// How the data items of one record shape are written.
 #[derive(Debug)]
 pub(crate) struct Program {
-    /// The value types of the records it is for, as [`key_type`] gives them (checked on use:
-    /// the key is a hash).
+    /// The record shape, value types (as [`key_type`] gives them) and empty values it is for
+    /// (checked on use: the key is a hash).
+    shape: u64,
     types: Box<[u8]>,
+    empty: Box<[bool]>,
     items: Box<[Item]>,
+    /// How many times each value is played by the replay, kept in the event or not, as
+    /// (value number, times), and the literal text it plays: the text budget's count.
+    placements: Box<[(u32, u32)]>,
+    literal_bytes: usize,
 }
 
 /// One data item: its name and the pieces of its value.
@@ -78,14 +98,17 @@ enum Piece {
 }
 
 impl Program {
-    /// Reads a program from a marked event; `None` when the event is not one a program can
-    /// write (a marker in a name, a message).
-    fn read(marked: &Event, binary_fields: &[usize], types: &[u8]) -> Option<Program> {
-        if marked.message.is_some() {
+    /// Reads a program from a marked replay; `None` when its event is not one a program can
+    /// write (a marker in a name, a message, more pieces than a real record has).
+    fn read(marked: &Marked, key: &KeyParts) -> Option<Program> {
+        let event = &marked.event;
+        if event.message.is_some() {
             return None;
         }
-        let mut items = Vec::with_capacity(marked.fields.len());
-        for (at, field) in marked.fields.iter().enumerate() {
+        let mut items = Vec::with_capacity(event.fields.len());
+        let mut binary = marked.binary_fields.iter().peekable();
+        let mut count = 0usize;
+        for (at, field) in event.fields.iter().enumerate() {
             if field.name.chars().any(is_marker) {
                 return None;
             }
@@ -104,27 +127,47 @@ impl Program {
             if !literal.is_empty() {
                 pieces.push(Piece::Text(literal.into()));
             }
+            count += pieces.len() + 1;
+            if count > MAX_PIECES {
+                return None;
+            }
+            let is_binary = binary.next_if(|&&b| b == at).is_some();
             items.push(Item {
                 name: field.name.as_str().into(),
                 pieces: pieces.into(),
-                binary: binary_fields.contains(&at),
+                binary: is_binary,
             });
         }
+        let placements = marked
+            .placements
+            .iter()
+            .enumerate()
+            .filter(|(_, &times)| times > 0)
+            .map(|(value, &times)| (value as u32, times))
+            .collect();
         Some(Program {
-            types: types.into(),
+            shape: key.shape,
+            types: key.types.as_slice().into(),
+            empty: key.empty.as_slice().into(),
             items: items.into(),
+            placements,
+            literal_bytes: marked.literal_bytes,
         })
     }
 
-    /// How many bytes of text the data items of a record with these payload texts hold.
+    /// Whether this program is for a record with these key parts.
+    fn fits(&self, key: &KeyParts) -> bool {
+        self.shape == key.shape && *self.types == *key.types && *self.empty == *key.empty
+    }
+
+    /// The bytes of text the replay would play for a record with these payload texts.
     fn text_len(&self, texts: &ValueTexts) -> usize {
-        let pieces = self.items.iter().flat_map(|item| item.pieces.iter());
-        pieces.fold(0usize, |len, piece| {
-            len.saturating_add(match piece {
-                Piece::Text(text) => text.len(),
-                Piece::Value(index) => texts.get(*index).len(),
+        self.placements
+            .iter()
+            .fold(self.literal_bytes, |len, &(value, times)| {
+                let text = texts.get(value).len().saturating_mul(times as usize);
+                len.saturating_add(text)
             })
-        })
     }
 
     /// Adds the data items of a record whose payload texts are `texts` to its event.
@@ -215,7 +258,7 @@ pub(crate) struct ChunkPrograms<'f> {
     known: FastMap<u64, Option<Arc<Program>>>,
     texts: ValueTexts,
     value: String,
-    types: Vec<u8>,
+    key: KeyParts,
     /// The check's own line when a program is made.
     check: Vec<u8>,
 }
@@ -227,10 +270,19 @@ impl<'f> ChunkPrograms<'f> {
             known: FastMap::default(),
             texts: ValueTexts::default(),
             value: String::new(),
-            types: Vec::new(),
+            key: KeyParts::default(),
             check: Vec::new(),
         }
     }
+}
+
+/// What a program is for: a record shape, its value types (as [`key_type`] gives them) and
+/// which of its values render empty, by value number.
+#[derive(Debug, Default)]
+struct KeyParts {
+    shape: u64,
+    types: Vec<u8>,
+    empty: Vec<bool>,
 }
 
 /// Where a line goes and what it says about its origin.
@@ -314,17 +366,19 @@ impl<'a> Record<'a> {
         let texts = &mut programs.texts;
         texts.text.clear();
         texts.ranges.clear();
-        programs.types.clear();
+        let key = &mut programs.key;
+        key.shape = self.shape;
+        key.types.clear();
         for (template, values, base, _) in self.fragments() {
             let payload = template.payload_values.as_deref()?;
             if values.iter().any(|v| v.ty & ty::ARRAY != 0) {
                 return None;
             }
-            programs.types.extend(values.iter().map(key_type));
-            if programs.types.len() > MAX_VALUES as usize {
+            key.types.extend(values.iter().map(key_type));
+            if key.types.len() > MAX_VALUES as usize {
                 return None;
             }
-            texts.ranges.resize(programs.types.len(), 0..0);
+            texts.ranges.resize(key.types.len(), 0..0);
             for &index in payload {
                 let Some(value) = values.get(usize::from(index)) else {
                     continue;
@@ -338,34 +392,39 @@ impl<'a> Record<'a> {
                 texts.ranges[at] = start..texts.text.len();
             }
         }
-        let mut key = Fnv::default();
-        key.write_u64(self.shape);
-        key.write(&programs.types);
-        for range in &texts.ranges {
-            key.write_u8(u8::from(range.is_empty()));
+        key.empty.clear();
+        key.empty.extend(texts.ranges.iter().map(Range::is_empty));
+        let mut hash = Fnv::default();
+        hash.write_u64(key.shape);
+        hash.write(&key.types);
+        for &empty in &key.empty {
+            hash.write_u8(u8::from(empty));
         }
-        let key = key.finish();
+        let hash = hash.finish();
 
-        let program = match programs.known.get(&key) {
+        let program = match programs.known.get(&hash) {
             Some(known) => known.clone(),
             None => {
-                let shared = programs.file.by_key.lock().ok()?.get(&key).cloned();
+                let shared = programs.file.by_key.lock().ok()?.get(&hash).cloned();
                 let program = match shared {
                     Some(program) => program,
                     None => {
                         let made = self.make_program(templates, programs, origin);
                         let mut by_key = programs.file.by_key.lock().ok()?;
-                        by_key.entry(key).or_insert(made).clone()
+                        if by_key.len() >= MAX_PROGRAMS && !by_key.contains_key(&hash) {
+                            return None;
+                        }
+                        by_key.entry(hash).or_insert(made).clone()
                     }
                 };
-                programs.known.insert(key, program.clone());
+                programs.known.insert(hash, program.clone());
                 program
             }
         }?;
         // The replay refuses a record whose text passes its budget; so does a program (a
         // value placed many times could otherwise make one record's line huge).
         let fits = program.text_len(&programs.texts) <= TEXT_BUDGET;
-        (*program.types == *programs.types && fits).then_some(program)
+        (program.fits(&programs.key) && fits).then_some(program)
     }
 
     /// Reads this record's program and checks it on the record itself.
@@ -376,8 +435,8 @@ impl<'a> Record<'a> {
         origin: &LineOrigin<'_>,
     ) -> Option<Arc<Program>> {
         let bases = self.fragments().skip(1).map(|f| (f.3, f.2)).collect();
-        let (marked, binary_fields) = self.marked_event(templates, origin.ctx, bases)?;
-        let program = Program::read(&marked, &binary_fields, &programs.types)?;
+        let marked = self.marked_event(templates, origin.ctx, bases)?;
+        let program = Program::read(&marked, &programs.key)?;
         let mut event = self.event(templates, origin.ctx)?;
         event.origin = origin.ctx.origin(origin.chunk, Some(origin.record_id));
         programs.check.clear();

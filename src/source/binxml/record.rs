@@ -177,20 +177,22 @@ impl<'a> Record<'a> {
         templates: &mut ChunkTemplates<'a>,
         ctx: &SourceCtx,
     ) -> Option<Event> {
-        self.replay(templates, ctx, None).map(|(event, _)| event)
+        self.replay(templates, ctx, None).map(|marked| marked.event)
     }
 
     /// The record as an `Event` whose values' text is each replaced by its marker (a value
-    /// whose text is empty stays empty), with the positions of its `<Binary>` fields: what a
+    /// whose text is empty stays empty) and whose data values are not normalized: what a
     /// record program is read from (see `program`). `bases` gives the first marker index of
     /// each embedded fragment, by the chunk offset of its value (the record's own values are
-    /// numbered from 0).
+    /// numbered from 0). `None` for a record whose System part does not come from its
+    /// template's System plan alone (a second `System`, a second event).
     pub(crate) fn marked_event(
         &self,
         templates: &mut ChunkTemplates<'a>,
         ctx: &SourceCtx,
-        bases: Vec<(usize, u32)>,
-    ) -> Option<(Event, Vec<usize>)> {
+        mut bases: Vec<(usize, u32)>,
+    ) -> Option<Marked> {
+        bases.sort_unstable();
         self.replay(templates, ctx, Some(bases))
     }
 
@@ -199,9 +201,11 @@ impl<'a> Record<'a> {
         templates: &mut ChunkTemplates<'a>,
         ctx: &SourceCtx,
         marks: Option<Vec<(usize, u32)>>,
-    ) -> Option<(Event, Vec<usize>)> {
+    ) -> Option<Marked> {
+        let mut asm = Assembler::new(ctx);
+        asm.raw_values = marks.is_some();
         let mut replay = Replay {
-            asm: Assembler::new(ctx),
+            asm,
             attr: None,
             attr_value: String::new(),
             scratch: String::new(),
@@ -210,10 +214,18 @@ impl<'a> Record<'a> {
             text_budget: TEXT_BUDGET,
             marks,
             base: 0,
+            placements: Vec::new(),
         };
         replay.template(templates, &self.template, &self.values, 0)?;
         let binary_fields = std::mem::take(&mut replay.asm.binary_fields);
-        replay.event.map(|event| (event, binary_fields))
+        let markers: usize = replay.placements.iter().map(|&n| n as usize).sum();
+        let played = TEXT_BUDGET - replay.text_budget;
+        Some(Marked {
+            event: replay.event?,
+            binary_fields,
+            literal_bytes: played.saturating_sub(markers * MARKER_BYTES),
+            placements: replay.placements,
+        })
     }
 
     /// The record's System part alone, as an `Event` without data fields, filled from the
@@ -227,6 +239,20 @@ impl<'a> Record<'a> {
         Some(builder.finish())
     }
 }
+
+/// A replay's event, and what a record program needs to know of how it was played.
+pub(crate) struct Marked {
+    pub event: Event,
+    /// [`EventBuilder::binary_fields`].
+    pub binary_fields: Vec<usize>,
+    /// How many times each value's marker was played (anywhere, kept or not), by number.
+    pub placements: Vec<u32>,
+    /// The bytes of literal text played (the replay's text budget counts them).
+    pub literal_bytes: usize,
+}
+
+/// The UTF-8 length of a marker.
+const MARKER_BYTES: usize = 4;
 
 /// A head field's text: written in the template, or a range of the caller's buffer.
 enum HeadPart<'t> {
@@ -254,6 +280,8 @@ struct Replay<'c> {
     marks: Option<Vec<(usize, u32)>>,
     /// The first marker index of the fragment being played.
     base: u32,
+    /// How many times each marker was played, by value number.
+    placements: Vec<u32>,
 }
 
 /// Tokens one record may play (a real record plays well under a thousand).
@@ -314,6 +342,12 @@ impl<'c> Replay<'c> {
                         self.system(plan, values)?;
                         i = plan.close;
                         continue;
+                    }
+                    // A program fills the System part from the plan alone: any other System
+                    // section would change what it must write.
+                    let section = self.asm.section_builder().is_some();
+                    if self.marks.is_some() && section && &**name == "System" {
+                        return None;
                     }
                     if item.is_none() {
                         let array = array_in(toks, i - 1, values)?;
@@ -383,7 +417,8 @@ impl<'c> Replay<'c> {
                                 instance(templates, value.offset, end)?;
                             let outer = self.base;
                             if let Some(marks) = &self.marks {
-                                self.base = marks.iter().find(|m| m.0 == value.offset)?.1;
+                                let at = marks.binary_search_by_key(&value.offset, |m| m.0);
+                                self.base = marks.get(at.ok()?)?.1;
                             }
                             self.template(templates, &nested, &nested_values, depth + 1)?;
                             self.base = outer;
@@ -393,8 +428,14 @@ impl<'c> Replay<'c> {
                             scratch.clear();
                             let written = write_text(value, &mut scratch);
                             if self.marks.is_some() && !scratch.is_empty() {
+                                let number = self.base.checked_add(u32::from(*index))?;
                                 scratch.clear();
-                                scratch.push(marker(self.base.checked_add(u32::from(*index))?)?);
+                                scratch.push(marker(number)?);
+                                let number = number as usize;
+                                if self.placements.len() <= number {
+                                    self.placements.resize(number + 1, 0);
+                                }
+                                self.placements[number] += 1;
                             }
                             let pushed = written.and_then(|_| self.text(&scratch));
                             self.scratch = scratch;
@@ -444,6 +485,11 @@ impl<'c> Replay<'c> {
         f: impl FnOnce(&mut Assembler<'c>) -> crate::source::xml::Step,
     ) -> Option<()> {
         if let Some(event) = f(&mut self.asm).ok()? {
+            // A template that makes two events keeps the last; a program, made from one
+            // System plan, cannot follow that.
+            if self.marks.is_some() && self.event.is_some() {
+                return None;
+            }
             self.event = Some(event);
         }
         Some(())
