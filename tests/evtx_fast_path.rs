@@ -36,13 +36,15 @@ impl EventSink for Collect {
         self.json
     }
 
-    fn accept_json(&self, system: &Event, line: &[u8]) {
-        assert!(system.fields.is_empty());
-        let line = std::str::from_utf8(line).expect("a JSON line is UTF-8");
-        let line = line
-            .strip_suffix('\n')
-            .expect("a JSON line ends with a newline");
-        self.lines.lock().unwrap().push(line.to_string());
+    fn accept_json(&self, records: &[(Event, std::ops::Range<usize>)], lines: &[u8]) {
+        for (system, range) in records {
+            assert!(system.fields.is_empty());
+            let line = std::str::from_utf8(&lines[range.clone()]).expect("a JSON line is UTF-8");
+            let line = line
+                .strip_suffix('\n')
+                .expect("a JSON line ends with a newline");
+            self.lines.lock().unwrap().push(line.to_string());
+        }
     }
 }
 

@@ -192,13 +192,19 @@ impl<W: Write + Send> EventSink for WriteSink<W> {
         matches!(self.format, EventFormat::Jsonl | EventFormat::Json)
     }
 
-    fn accept_json(&self, system: &Event, line: &[u8]) {
-        if !self.filter.wants_time(system) || self.closed.load(Ordering::Relaxed) {
+    fn accept_json(&self, records: &[(Event, std::ops::Range<usize>)], lines: &[u8]) {
+        if self.closed.load(Ordering::Relaxed) {
             return;
         }
+        let wanted = records
+            .iter()
+            .filter(|(system, _)| self.filter.wants_time(system))
+            .filter_map(|(_, range)| lines.get(range.clone()));
         match self.format {
-            EventFormat::Json => self.write(line.strip_suffix(b"\n").unwrap_or(line)),
-            _ => self.write(line),
+            EventFormat::Json => {
+                self.write_all(wanted.map(|line| line.strip_suffix(b"\n").unwrap_or(line)))
+            }
+            _ => self.write_all(wanted),
         }
     }
 }
@@ -206,9 +212,22 @@ impl<W: Write + Send> EventSink for WriteSink<W> {
 impl<W: Write + Send> WriteSink<W> {
     /// Writes one rendered event under the lock; a failed output closes the sink.
     fn write(&self, bytes: &[u8]) {
+        self.write_all(std::iter::once(bytes));
+    }
+
+    /// Writes rendered events under one taking of the lock; a failed output closes the sink.
+    fn write_all<'b>(&self, events: impl Iterator<Item = &'b [u8]>) {
+        let mut count = 0;
         let written = (|| {
             let mut guard = self.writer.lock().ok()?;
-            Some(guard.as_mut()?.write_rendered(bytes))
+            let writer = guard.as_mut()?;
+            for bytes in events {
+                if let Err(err) = writer.write_rendered(bytes) {
+                    return Some(Err(err));
+                }
+                count += 1;
+            }
+            Some(Ok(()))
         })();
         let Some(result) = written else {
             return;
@@ -222,10 +241,10 @@ impl<W: Write + Send> WriteSink<W> {
             }
             return;
         }
-        let n = self.written.fetch_add(1, Ordering::Relaxed) + 1;
+        let before = self.written.fetch_add(count, Ordering::Relaxed);
         if let Some(bar) = &self.progress {
-            if n % 1024 == 0 {
-                bar.set_position(n);
+            if before / 1024 != (before + count) / 1024 {
+                bar.set_position(before + count);
             }
         }
     }

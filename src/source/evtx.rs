@@ -594,6 +594,9 @@ impl FileState<'_> {
             }
             lines = read.lines;
         }
+        // Consecutive lines go to the sink together; an event between them is delivered in
+        // its place, so the records keep their order.
+        let mut batch: Vec<(Event, std::ops::Range<usize>)> = Vec::new();
         for item in wanted {
             let event = match &item {
                 Wanted::Event(event, _) | Wanted::Line(event, _, _) => event,
@@ -606,15 +609,22 @@ impl FileState<'_> {
                 Wanted::Event(event, asked)
                     if asked || self.sink.wants(&RecordHead::of(&event)) =>
                 {
+                    if !batch.is_empty() {
+                        self.sink.accept_json(&batch, &lines);
+                        batch.clear();
+                    }
                     self.sink.accept(event)
                 }
                 Wanted::Line(system, range, asked)
                     if asked || self.sink.wants(&RecordHead::of(&system)) =>
                 {
-                    self.sink.accept_json(&system, &lines[range])
+                    batch.push((system, range))
                 }
                 _ => {}
             }
+        }
+        if !batch.is_empty() {
+            self.sink.accept_json(&batch, &lines);
         }
         LINES.set(lines);
         Some(outcome)

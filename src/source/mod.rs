@@ -82,11 +82,13 @@ pub trait EventSink: Sync {
         false
     }
 
-    /// One wanted record as its JSON line: the bytes [`crate::event_json::write_event`]
-    /// writes for its `Event`, then a newline. `system` is that event's System part (no data
-    /// fields, no origin), for filters on it. Called only when [`EventSink::takes_json`].
-    fn accept_json(&self, system: &Event, line: &[u8]) {
-        let _ = (system, line);
+    /// Wanted records of one chunk, in order, as JSON lines: `lines` holds them end to end,
+    /// each the bytes [`crate::event_json::write_event`] writes for its `Event`, then a
+    /// newline. Each record is given as its System part (an `Event` without data fields or
+    /// origin, for filters on it) and the range of its line. One call for many records, so
+    /// that a sink takes its lock once. Called only when [`EventSink::takes_json`].
+    fn accept_json(&self, records: &[(Event, std::ops::Range<usize>)], lines: &[u8]) {
+        let _ = (records, lines);
     }
 }
 
