@@ -10,9 +10,12 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use evident::event::Event;
 use evident::source::{read_inputs, EventSink, ReadPlan, RecordHead};
 
-/// Counts what it receives; with `only` set, wants only that event id (the pre-filter path).
+/// Counts what it receives; with `only` set, wants only that event id (the pre-filter path);
+/// with `json`, takes records as JSON lines where the reader can write them (as `evident
+/// events --format jsonl` does).
 struct Count {
     only: Option<u32>,
+    json: bool,
     seen: AtomicU64,
 }
 
@@ -25,11 +28,25 @@ impl EventSink for Count {
         black_box(&event);
         self.seen.fetch_add(1, Ordering::Relaxed);
     }
+
+    fn takes_json(&self) -> bool {
+        self.json
+    }
+
+    fn accept_json(&self, records: &[(Event, std::ops::Range<usize>)], lines: &[u8]) {
+        black_box(lines);
+        self.seen.fetch_add(records.len() as u64, Ordering::Relaxed);
+    }
 }
 
 fn read(path: &Path, threads: usize, only: Option<u32>) -> u64 {
+    read_as(path, threads, only, false)
+}
+
+fn read_as(path: &Path, threads: usize, only: Option<u32>, json: bool) -> u64 {
     let sink = Count {
         only,
+        json,
         seen: AtomicU64::new(0),
     };
     read_inputs(&[path.to_path_buf()], &ReadPlan { threads }, &sink);
@@ -78,6 +95,9 @@ fn corpus(c: &mut Criterion) {
     });
     group.bench_function("every record, 2 threads", |b| {
         b.iter(|| read(&path, 2, None))
+    });
+    group.bench_function("every record as a JSON line, 1 thread", |b| {
+        b.iter(|| read_as(&path, 1, None, true))
     });
     group.bench_function("pre-filtered to one event id, 1 thread", |b| {
         b.iter(|| read(&path, 1, Some(4624)))
