@@ -16,7 +16,7 @@
 //! record over its token or text budget ...); the caller then reads that chunk with the crate,
 //! which reports what it cannot read.
 //! And it is checked against the crate at run time: the first record of every record shape
-//! (outer template plus embedded ones) in a file is read both ways, and a shape whose two
+//! (outer template plus embedded ones) in a run is read both ways, and a shape whose two
 //! readings differ is always read by the crate (see [`Verdicts`]).
 
 mod cursor;
@@ -54,10 +54,11 @@ impl Hasher for Fnv {
     }
 }
 
-/// The maps here are keyed by small integers and by templates read from the file, hashed once
-/// per chunk and record: rustc's Fx hash, a word at a time. SipHash's protection against
-/// chosen keys buys nothing there (a hostile file can only make its own reading slower) and
-/// costs a tenth of the reading time; keys are still compared whole.
+/// The maps here are keyed by small integers, by templates read from the file, and by the
+/// FNV fingerprints above, hashed once per chunk and record: rustc's Fx hash, a word at a time.
+/// SipHash's protection against chosen keys buys nothing there (a hostile file can only make
+/// its own reading slower) and costs a tenth of the reading time. Templates are compared whole;
+/// a fingerprint is its own key (a program also keeps what it is for and checks it on use).
 type FastMap<K, V> = rustc_hash::FxHashMap<K, V>;
 
 pub(crate) use program::{ChunkPrograms, LineOrigin, RunPrograms};
