@@ -32,6 +32,10 @@ impl EventSink for Collect {
         self.events.lock().unwrap().push(event);
     }
 
+    fn filters_heads(&self) -> bool {
+        self.only.is_some()
+    }
+
     fn takes_json(&self) -> bool {
         self.json
     }
