@@ -25,6 +25,7 @@
 //! record whose text passes its budget, so does a program, counting every place each value is
 //! played.
 
+use std::borrow::Cow;
 use std::hash::Hasher;
 use std::ops::Range;
 use std::sync::{Arc, Mutex};
@@ -173,25 +174,11 @@ impl Program {
     /// Adds the data items of a record whose payload texts are `texts` to its event.
     fn push_fields(&self, texts: &ValueTexts, event: &mut Event) {
         event.fields.reserve(self.items.len());
+        let mut value = String::new();
         for item in self.items.iter() {
-            let mut value = String::new();
-            for piece in item.pieces.iter() {
-                match piece {
-                    Piece::Text(text) => value.push_str(text),
-                    Piece::Value(index) => value.push_str(texts.get(*index)),
-                }
-            }
-            let value = if item.binary {
-                value.trim().to_ascii_uppercase()
-            } else {
-                match normalize_value(&value) {
-                    std::borrow::Cow::Borrowed(_) => value,
-                    std::borrow::Cow::Owned(normal) => normal,
-                }
-            };
             event.fields.push(Field {
                 name: item.name.to_string(),
-                value,
+                value: item.value(texts, &mut value).into_owned(),
             });
         }
     }
@@ -199,19 +186,27 @@ impl Program {
     /// Writes the data items of a record whose payload texts are `texts`.
     fn write_items(&self, texts: &ValueTexts, value: &mut String, out: &mut Vec<u8>) {
         for (i, item) in self.items.iter().enumerate() {
-            value.clear();
-            for piece in item.pieces.iter() {
-                match piece {
-                    Piece::Text(text) => value.push_str(text),
-                    Piece::Value(index) => value.push_str(texts.get(*index)),
-                }
+            event_json::write_field(i == 0, &item.name, &item.value(texts, value), out);
+        }
+    }
+}
+
+impl Item {
+    /// This item's value for a record whose payload texts are `texts`, composed in `value` and
+    /// rendered as the event builder renders it (`<Binary>` trimmed and upper-cased, any
+    /// other value normalized).
+    fn value<'v>(&self, texts: &ValueTexts, value: &'v mut String) -> Cow<'v, str> {
+        value.clear();
+        for piece in self.pieces.iter() {
+            match piece {
+                Piece::Text(text) => value.push_str(text),
+                Piece::Value(index) => value.push_str(texts.get(*index)),
             }
-            if item.binary {
-                let hex = value.trim().to_ascii_uppercase();
-                event_json::write_field(i == 0, &item.name, &hex, out);
-            } else {
-                event_json::write_field(i == 0, &item.name, &normalize_value(value), out);
-            }
+        }
+        if self.binary {
+            Cow::Owned(value.trim().to_ascii_uppercase())
+        } else {
+            normalize_value(value)
         }
     }
 }
@@ -254,7 +249,7 @@ pub(crate) struct RunPrograms {
 
 /// What the records of one chunk reuse: the programs already looked up, and buffers.
 pub(crate) struct ChunkPrograms<'f> {
-    file: &'f RunPrograms,
+    run: &'f RunPrograms,
     known: FastMap<u64, Option<Arc<Program>>>,
     texts: ValueTexts,
     value: String,
@@ -264,9 +259,9 @@ pub(crate) struct ChunkPrograms<'f> {
 }
 
 impl<'f> ChunkPrograms<'f> {
-    pub(crate) fn new(file: &'f RunPrograms) -> Self {
+    pub(crate) fn new(run: &'f RunPrograms) -> Self {
         ChunkPrograms {
-            file,
+            run,
             known: FastMap::default(),
             texts: ValueTexts::default(),
             value: String::new(),
@@ -405,12 +400,12 @@ impl<'a> Record<'a> {
         let program = match programs.known.get(&hash) {
             Some(known) => known.clone(),
             None => {
-                let shared = programs.file.by_key.lock().ok()?.get(&hash).cloned();
+                let shared = programs.run.by_key.lock().ok()?.get(&hash).cloned();
                 let program = match shared {
                     Some(program) => program,
                     None => {
                         let made = self.make_program(templates, programs, origin);
-                        let mut by_key = programs.file.by_key.lock().ok()?;
+                        let mut by_key = programs.run.by_key.lock().ok()?;
                         if by_key.len() >= MAX_PROGRAMS && !by_key.contains_key(&hash) {
                             return None;
                         }
