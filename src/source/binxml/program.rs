@@ -358,6 +358,36 @@ impl<'a> Record<'a> {
         origin: &LineOrigin<'_>,
     ) -> Option<Arc<Program>> {
         self.template.system.as_ref()?;
+        let hash = self.key(programs)?;
+        let program = match programs.known.get(&hash) {
+            Some(known) => known.clone(),
+            None => {
+                let shared = programs.run.by_key.lock().ok()?.get(&hash).cloned();
+                let program = match shared {
+                    Some(program) => program,
+                    None => {
+                        let made = self.make_program(templates, programs, origin);
+                        let mut by_key = programs.run.by_key.lock().ok()?;
+                        if by_key.len() >= MAX_PROGRAMS && !by_key.contains_key(&hash) {
+                            return None;
+                        }
+                        by_key.entry(hash).or_insert(made).clone()
+                    }
+                };
+                programs.known.insert(hash, program.clone());
+                program
+            }
+        }?;
+        // The replay refuses a record whose text passes its budget; so does a program (a
+        // value placed many times could otherwise make one record's line huge).
+        let fits = program.text_len(&programs.texts) <= TEXT_BUDGET;
+        (program.fits(&programs.key) && fits).then_some(program)
+    }
+
+    /// Writes the text of this record's payload values into `programs.texts`, fills
+    /// `programs.key` and returns its hash. `None` for a record that cannot have a program
+    /// (string arrays, a value without a plain text, too many values).
+    fn key(&self, programs: &mut ChunkPrograms<'_>) -> Option<u64> {
         let texts = &mut programs.texts;
         texts.text.clear();
         texts.ranges.clear();
@@ -395,31 +425,7 @@ impl<'a> Record<'a> {
         for &empty in &key.empty {
             hash.write_u8(u8::from(empty));
         }
-        let hash = hash.finish();
-
-        let program = match programs.known.get(&hash) {
-            Some(known) => known.clone(),
-            None => {
-                let shared = programs.run.by_key.lock().ok()?.get(&hash).cloned();
-                let program = match shared {
-                    Some(program) => program,
-                    None => {
-                        let made = self.make_program(templates, programs, origin);
-                        let mut by_key = programs.run.by_key.lock().ok()?;
-                        if by_key.len() >= MAX_PROGRAMS && !by_key.contains_key(&hash) {
-                            return None;
-                        }
-                        by_key.entry(hash).or_insert(made).clone()
-                    }
-                };
-                programs.known.insert(hash, program.clone());
-                program
-            }
-        }?;
-        // The replay refuses a record whose text passes its budget; so does a program (a
-        // value placed many times could otherwise make one record's line huge).
-        let fits = program.text_len(&programs.texts) <= TEXT_BUDGET;
-        (program.fits(&programs.key) && fits).then_some(program)
+        Some(hash.finish())
     }
 
     /// Reads this record's program and checks it on the record itself.
