@@ -155,6 +155,21 @@ impl EventBuilder {
         }
     }
 
+    /// A numeric attribute of a `System` child element given as a number (a typed
+    /// substitution value): what [`EventBuilder::system_attr`] makes of its text. `false` for
+    /// an attribute that is not numeric (the caller then gives its text).
+    pub(crate) fn system_attr_number(&mut self, element: &str, attr: &str, n: u64) -> bool {
+        let e = &mut self.event;
+        let small = u32::try_from(n).ok();
+        match (element, attr) {
+            ("EventID", "Qualifiers") => e.qualifiers = small,
+            ("Execution", "ProcessID") => e.process_id = small,
+            ("Execution", "ThreadID") => e.thread_id = small,
+            _ => return false,
+        }
+        true
+    }
+
     /// One EventData `<Data>` item: named, or unnamed (then `Data1`, `Data2`, ... by position).
     pub(crate) fn data(&mut self, name: Option<&str>, value: &str) {
         let name = match name.map(str::trim).filter(|n| !n.is_empty()) {

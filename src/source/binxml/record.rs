@@ -524,6 +524,11 @@ fn fill_system(
                 builder.system_time(time);
                 continue;
             }
+            if let Some(n) = value_of(parts).and_then(Raw::number) {
+                if builder.system_attr_number(&field.element, attr, n) {
+                    continue;
+                }
+            }
             text.clear();
             write_parts(parts, values, text)?;
             *text_budget = text_budget.checked_sub(text.len())?;
