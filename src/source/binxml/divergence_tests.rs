@@ -10,6 +10,9 @@ use crate::source::SourceCtx;
 const NAMES: usize = 0x8000;
 const T_OUTER: usize = 0x9000;
 const T_NESTED: usize = 0x9800;
+const T_WIDE: usize = 0xA000;
+/// How many times the wide template places its one data value.
+const WIDE_PLACEMENTS: usize = 4000;
 
 struct Names(std::collections::HashMap<&'static str, u32>);
 
@@ -124,6 +127,43 @@ fn templates(chunk: &mut [u8], n: &Names) {
     put_template(chunk, T_NESTED, &b);
 }
 
+/// Wide: the outer template's System part, then <EventData><Data Name="a">%4 placed
+/// [`WIDE_PLACEMENTS`] times</Data></EventData>.
+fn wide_template(chunk: &mut [u8], n: &Names) {
+    let mut b = vec![0x0f, 1, 1, 0];
+    open(&mut b, n, "Event", 0xffff, false);
+    b.push(0x02);
+    open(&mut b, n, "System", 0xffff, false);
+    b.push(0x02);
+    open(&mut b, n, "Provider", 0xffff, true);
+    attr(&mut b, n, "Name");
+    subst(&mut b, 0, 0x01);
+    b.push(0x03);
+    open(&mut b, n, "EventID", 0xffff, false);
+    b.push(0x02);
+    subst(&mut b, 1, 0x06);
+    b.push(0x04);
+    open(&mut b, n, "Channel", 0xffff, false);
+    b.push(0x02);
+    subst(&mut b, 2, 0x01);
+    b.push(0x04);
+    b.push(0x04); // </System>
+    open(&mut b, n, "EventData", 0xffff, false);
+    b.push(0x02);
+    open(&mut b, n, "Data", 0xffff, true);
+    attr(&mut b, n, "Name");
+    lit(&mut b, "a");
+    b.push(0x02);
+    for _ in 0..WIDE_PLACEMENTS {
+        subst(&mut b, 4, 0x01);
+    }
+    b.push(0x04);
+    b.push(0x04); // </EventData>
+    b.push(0x04); // </Event>
+    b.push(0x00);
+    put_template(chunk, T_WIDE, &b);
+}
+
 fn utf16(s: &str) -> Vec<u8> {
     s.encode_utf16().flat_map(u16::to_le_bytes).collect()
 }
@@ -177,6 +217,7 @@ fn build(records: &[Vec<u8>]) -> (Vec<u8>, Vec<(usize, usize)>) {
     chunk[..8].copy_from_slice(b"ElfChnk\0");
     let names = put_names(&mut chunk);
     templates(&mut chunk, &names);
+    wide_template(&mut chunk, &names);
     let mut at = 512;
     let mut spans = Vec::new();
     for (i, binxml) in records.iter().enumerate() {
@@ -347,4 +388,45 @@ fn record_programs_write_each_record_as_the_crate_reads_it() {
         }
     }
     assert_eq!(written, cases.len(), "every case has a program");
+}
+
+/// A value placed thousands of times: the replay refuses a record whose text passes its budget
+/// (16 MiB), and so must the program made from a small record of the same key.
+#[test]
+fn a_record_program_keeps_to_the_replays_text_budget() {
+    use crate::source::binxml::{ChunkPrograms, LineOrigin, RunPrograms};
+    let wide = |text: &str| {
+        let vals = vec![
+            v(0x01, utf16("Prov")),
+            v(0x06, 4624u16.to_le_bytes().to_vec()),
+            v(0x01, utf16("Security")),
+            v(0x08, 7u32.to_le_bytes().to_vec()),
+            v(0x01, utf16(text)),
+        ];
+        let mut b = vec![0x0f, 1, 1, 0];
+        b.extend(instance(T_WIDE, &vals));
+        b.push(0x00);
+        b
+    };
+    // 4,000 places of 4,200 bytes: past 16 MiB.
+    let (chunk, spans) = build(&[wide("x"), wide(&"y".repeat(4200))]);
+    let file = RunTemplates::default();
+    let run_programs = RunPrograms::default();
+    let mut templates = ChunkTemplates::new(&chunk, &file);
+    let mut programs = ChunkPrograms::new(&run_programs);
+    let ctx = ctx();
+    let mut lines = Vec::new();
+    let mut written = Vec::new();
+    for (i, &(start, end)) in spans.iter().enumerate() {
+        let record = read_record(&mut templates, start, end).expect("readable");
+        let origin = LineOrigin {
+            ctx: &ctx,
+            chunk: None,
+            record_id: i as u64 + 1,
+        };
+        let replayed = record.event(&mut templates, &ctx).is_some();
+        let line = record.write_json(&mut templates, &mut programs, &origin, &mut lines);
+        written.push((replayed, line.is_some()));
+    }
+    assert_eq!(written, [(true, true), (false, false)]);
 }
