@@ -11,6 +11,7 @@ const NAMES: usize = 0x8000;
 const T_OUTER: usize = 0x9000;
 const T_NESTED: usize = 0x9800;
 const T_WIDE: usize = 0xA000;
+const T_TWICE: usize = 0xF000;
 /// How many times the wide template places its one data value.
 const WIDE_PLACEMENTS: usize = 4000;
 
@@ -164,6 +165,48 @@ fn wide_template(chunk: &mut [u8], n: &Names) {
     put_template(chunk, T_WIDE, &b);
 }
 
+/// Twice: the outer template's System part and <EventData><Data Name="a">%4</Data>
+/// </EventData>, then a second <System><Channel>%3</Channel></System> after them.
+fn twice_template(chunk: &mut [u8], n: &Names) {
+    let mut b = vec![0x0f, 1, 1, 0];
+    open(&mut b, n, "Event", 0xffff, false);
+    b.push(0x02);
+    open(&mut b, n, "System", 0xffff, false);
+    b.push(0x02);
+    open(&mut b, n, "Provider", 0xffff, true);
+    attr(&mut b, n, "Name");
+    subst(&mut b, 0, 0x01);
+    b.push(0x03);
+    open(&mut b, n, "EventID", 0xffff, false);
+    b.push(0x02);
+    subst(&mut b, 1, 0x06);
+    b.push(0x04);
+    open(&mut b, n, "Channel", 0xffff, false);
+    b.push(0x02);
+    subst(&mut b, 2, 0x01);
+    b.push(0x04);
+    b.push(0x04); // </System>
+    open(&mut b, n, "EventData", 0xffff, false);
+    b.push(0x02);
+    open(&mut b, n, "Data", 0xffff, true);
+    attr(&mut b, n, "Name");
+    lit(&mut b, "a");
+    b.push(0x02);
+    subst(&mut b, 4, 0x01);
+    b.push(0x04);
+    b.push(0x04); // </EventData>
+    open(&mut b, n, "System", 0xffff, false);
+    b.push(0x02);
+    open(&mut b, n, "Channel", 0xffff, false);
+    b.push(0x02);
+    subst(&mut b, 3, 0x01);
+    b.push(0x04);
+    b.push(0x04); // </System>
+    b.push(0x04); // </Event>
+    b.push(0x00);
+    put_template(chunk, T_TWICE, &b);
+}
+
 fn utf16(s: &str) -> Vec<u8> {
     s.encode_utf16().flat_map(u16::to_le_bytes).collect()
 }
@@ -218,6 +261,7 @@ fn build(records: &[Vec<u8>]) -> (Vec<u8>, Vec<(usize, usize)>) {
     let names = put_names(&mut chunk);
     templates(&mut chunk, &names);
     wide_template(&mut chunk, &names);
+    twice_template(&mut chunk, &names);
     let mut at = 512;
     let mut spans = Vec::new();
     for (i, binxml) in records.iter().enumerate() {
@@ -429,4 +473,46 @@ fn a_record_program_keeps_to_the_replays_text_budget() {
         written.push((replayed, line.is_some()));
     }
     assert_eq!(written, [(true, true), (false, false)]);
+}
+
+/// A template with a second System section after its data: the replay lets it change the
+/// event's channel; a program, which fills the System part from the template's System plan,
+/// must not be made for it, even from a record where both sections agree.
+#[test]
+fn no_record_program_for_a_second_system_section() {
+    use crate::source::binxml::{ChunkPrograms, LineOrigin, RunPrograms};
+    let twice = |second: &str| {
+        let vals = vec![
+            v(0x01, utf16("Prov")),
+            v(0x06, 4624u16.to_le_bytes().to_vec()),
+            v(0x01, utf16("Security")),
+            v(0x01, utf16(second)),
+            v(0x01, utf16("alpha")),
+        ];
+        let mut record = vec![0x0f, 1, 1, 0];
+        record.extend(instance(T_TWICE, &vals));
+        record.push(0x00);
+        record
+    };
+    let (chunk, spans) = build(&[twice("Security"), twice("Other")]);
+    let file = RunTemplates::default();
+    let run_programs = RunPrograms::default();
+    let mut templates = ChunkTemplates::new(&chunk, &file);
+    let mut programs = ChunkPrograms::new(&run_programs);
+    let ctx = ctx();
+    for (i, (&(start, end), channel)) in spans.iter().zip(["Security", "Other"]).enumerate() {
+        let record = read_record(&mut templates, start, end).expect("readable");
+        let event = record
+            .event(&mut templates, &ctx)
+            .expect("the replay reads it");
+        assert_eq!(event.channel, channel);
+        let origin = LineOrigin {
+            ctx: &ctx,
+            chunk: None,
+            record_id: i as u64 + 1,
+        };
+        let mut lines = Vec::new();
+        let line = record.write_json(&mut templates, &mut programs, &origin, &mut lines);
+        assert!(line.is_none(), "{}", String::from_utf8_lossy(&lines));
+    }
 }
