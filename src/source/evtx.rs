@@ -413,6 +413,11 @@ impl FileState<'_> {
                 .map_or(Verdict::Bad, |f| self.shared.verdicts.get(f.shape));
             if verdict == Verdict::Good && self.channel_asked.load(Ordering::Relaxed) {
                 if let Some(fast) = &fast {
+                    // The chunk's host is its first record's Computer, wanted or not.
+                    if outcome.computer.is_none() {
+                        let system = fast.system_event(&mut text);
+                        outcome.computer = system.map(|e| e.computer).filter(|c| !c.is_empty());
+                    }
                     // A head the values do not tell plainly is asked of the built event.
                     let asked = fast.head(&mut text).map(|head| self.sink.wants(&head));
                     if asked == Some(false) {
@@ -461,7 +466,9 @@ impl FileState<'_> {
     /// The channel of a chunk's first record, from its values; `None` when they do not tell
     /// it plainly.
     fn first_channel(&self, data: &EvtxChunkData) -> Option<String> {
-        let bytes = &data.data[..];
+        // Only the chunk's live part holds records (a chunk with none may keep old bytes).
+        let live_end = (data.header.free_space_offset as usize).min(data.data.len());
+        let bytes = &data.data[..live_end];
         let head = bytes.get(CHUNK_HEADER_SIZE..CHUNK_HEADER_SIZE + RECORD_HEADER_SIZE)?;
         if head[..4] != RECORD_MAGIC {
             return None;
@@ -498,6 +505,7 @@ impl FileState<'_> {
         let mut pending = Vec::new();
         let mut compared = Vec::new();
         let mut known_good = None;
+        let mut seek_computer = true;
         let mut lines = LINES.take();
         lines.clear();
         let mut read = FastRead {
@@ -536,6 +544,17 @@ impl FileState<'_> {
             } else {
                 self.shared.verdicts.get(record.shape)
             };
+            // The chunk's host is the Computer of its first record that names one, wanted or
+            // not; a record rendered by the crate below tells its own when delivered.
+            if seek_computer && verdict == Verdict::Good {
+                let system = record.system_event(&mut read.text);
+                if let Some(computer) = system.map(|e| e.computer).filter(|c| !c.is_empty()) {
+                    outcome.computer = Some(computer);
+                    seek_computer = false;
+                }
+            } else if verdict != Verdict::Good {
+                seek_computer = false;
+            }
             match verdict {
                 Verdict::Good => {
                     known_good = Some(record.shape);
