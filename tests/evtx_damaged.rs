@@ -1,0 +1,147 @@
+//! Damaged copies of real logs, read both ways: the EVTX fast path (`src/source/binxml/`)
+//! against the crate's full rendering, and its JSON lines against its events.
+//!
+//! Each case is a corpus or sample `.evtx` with up to twenty bytes overwritten past the file
+//! and first chunk headers (a fixed pseudo-random sequence, so a failure repeats). The fast
+//! path must give every event the crate gives, equal, and no error the crate does not give;
+//! it may read more only where the crate refused a whole chunk (the crate checks a chunk's
+//! string table, which a reader that follows the names' offsets does not need). The JSON
+//! lines must be exactly its events.
+//!
+//! Its own process: the switch between the two readings is process-wide.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use evident::event::Event;
+use evident::source::evtx::use_fast_path;
+use evident::source::{read_inputs, EventSink, ReadPlan};
+
+struct Collect {
+    events: Mutex<Vec<String>>,
+    json: bool,
+}
+
+impl EventSink for Collect {
+    fn accept(&self, event: Event) {
+        let line = serde_json::to_string(&event).expect("an event serializes");
+        self.events.lock().unwrap().push(line);
+    }
+
+    fn takes_json(&self) -> bool {
+        self.json
+    }
+
+    fn filters_heads(&self) -> bool {
+        false
+    }
+
+    fn accept_json(&self, records: &[(Event, std::ops::Range<usize>)], lines: &[u8]) {
+        for (_, range) in records {
+            let line = std::str::from_utf8(&lines[range.clone()]).expect("UTF-8");
+            let line = line.strip_suffix('\n').expect("a line ends with a newline");
+            self.events.lock().unwrap().push(line.to_string());
+        }
+    }
+}
+
+/// Events (sorted) and error lines (sorted) of one file.
+fn read(path: &Path, fast: bool, json: bool) -> (Vec<String>, Vec<String>) {
+    use_fast_path(fast);
+    let sink = Collect {
+        events: Mutex::new(Vec::new()),
+        json,
+    };
+    let summary = read_inputs(&[path.to_path_buf()], &ReadPlan { threads: 1 }, &sink);
+    let mut events = sink.events.into_inner().unwrap();
+    events.sort();
+    let mut errors: Vec<String> = summary.errors().map(|e| e.to_string()).collect();
+    errors.sort();
+    (events, errors)
+}
+
+fn evtx_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            evtx_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "evtx") {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn damaged_copies_read_alike_both_ways() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    evtx_files(&root.join("samples"), &mut files);
+    let corpus = root.join("../shared/corpus/evtx-attack-samples");
+    if corpus.is_dir() {
+        evtx_files(&corpus, &mut files);
+    } else {
+        eprintln!("corpus part skipped: no corpus at {}", corpus.display());
+    }
+    files.retain(|p| std::fs::metadata(p).is_ok_and(|m| m.len() < 1_200_000));
+    files.sort();
+    assert!(!files.is_empty());
+
+    let mut seed: u64 = 0x5eed;
+    let mut next = move || {
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        seed >> 33
+    };
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let mut compared = 0;
+    let mut more = 0;
+    for case in 0..400 {
+        let source = &files[next() as usize % files.len()];
+        let mut bytes = std::fs::read(source).expect("readable");
+        const HEADERS: usize = 4096 + 512;
+        if bytes.len() < HEADERS + 512 {
+            continue;
+        }
+        for _ in 0..1 + next() % 20 {
+            let at = HEADERS + next() as usize % (bytes.len() - HEADERS);
+            bytes[at] = next() as u8;
+        }
+        let path = dir.path().join(format!("case-{case}.evtx"));
+        std::fs::write(&path, &bytes).expect("writable");
+        let (crate_events, crate_errors) = read(&path, false, false);
+        let (events, errors) = read(&path, true, false);
+        let (lines, _) = read(&path, true, true);
+        let what = format!("case {case} ({})", source.display());
+        assert_eq!(events, lines, "{what}: JSON lines and events differ");
+        let missing: Vec<_> = crate_events
+            .iter()
+            .filter(|e| events.binary_search(e).is_err())
+            .collect();
+        assert!(missing.is_empty(), "{what}: not read here: {missing:#?}");
+        let extra_errors: Vec<_> = errors
+            .iter()
+            .filter(|e| crate_errors.binary_search(e).is_err())
+            .collect();
+        assert!(
+            extra_errors.is_empty(),
+            "{what}: errors only here: {extra_errors:#?}"
+        );
+        if events.len() > crate_events.len() {
+            let refused_chunk = crate_errors
+                .iter()
+                .any(|e| e.contains("unreadable chunk") && errors.binary_search(e).is_err());
+            assert!(
+                refused_chunk,
+                "{what}: more events here, and no chunk refused by the crate"
+            );
+            more += 1;
+        }
+        compared += 1;
+    }
+    eprintln!("{compared} damaged copies compared; {more} read further than the crate reads them");
+    assert!(compared > 300);
+}
