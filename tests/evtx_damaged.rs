@@ -10,7 +10,9 @@
 //!
 //! Its own process: the switch between the two readings is process-wide.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::sync::Mutex;
 
 use evident::event::Event;
@@ -60,28 +62,14 @@ fn read(path: &Path, fast: bool, json: bool) -> (Vec<String>, Vec<String>) {
     (events, errors)
 }
 
-fn evtx_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            evtx_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "evtx") {
-            out.push(path);
-        }
-    }
-}
-
 #[test]
 fn damaged_copies_read_alike_both_ways() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut files = Vec::new();
-    evtx_files(&root.join("samples"), &mut files);
+    common::evtx_files(&root.join("samples"), &mut files);
     let corpus = root.join("../shared/corpus/evtx-attack-samples");
     if corpus.is_dir() {
-        evtx_files(&corpus, &mut files);
+        common::evtx_files(&corpus, &mut files);
     } else {
         eprintln!("corpus part skipped: no corpus at {}", corpus.display());
     }

@@ -8,6 +8,8 @@
 //!
 //! Its own process: the switch between the two readings is process-wide.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -101,28 +103,14 @@ fn read(
     (events, errors, from_lines)
 }
 
-fn evtx_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            evtx_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "evtx") {
-            out.push(path);
-        }
-    }
-}
-
 #[test]
 fn fast_path_reads_exactly_what_the_crate_renders() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut files = Vec::new();
-    evtx_files(&root.join("samples"), &mut files);
+    common::evtx_files(&root.join("samples"), &mut files);
     let corpus = root.join("../shared/corpus");
     if corpus.is_dir() {
-        evtx_files(&corpus, &mut files);
+        common::evtx_files(&corpus, &mut files);
     } else {
         eprintln!("corpus part skipped: no corpus at {}", corpus.display());
     }

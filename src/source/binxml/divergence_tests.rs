@@ -74,11 +74,9 @@ fn put_template(chunk: &mut [u8], at: usize, body: &[u8]) {
     chunk[at + 24..at + 24 + body.len()].copy_from_slice(body);
 }
 
-/// Outer: <Event><System><Provider Name=%0/><EventID>%1</EventID><Channel>%2</Channel>
-/// </System><EventData><Data Name="a">%4</Data><Data Name="b" dep=5>%6</Data>%7
-/// </EventData></Event>   (value 3 is never used)
-/// Nested (value 7): <Data Name="n" dep=0>%1</Data>
-fn templates(chunk: &mut [u8], n: &Names) {
+/// A definition's start: a fragment header, `<Event>` and its System part,
+/// <System><Provider Name=%0/><EventID>%1</EventID><Channel>%2</Channel></System>.
+fn event_with_system(n: &Names) -> Vec<u8> {
     let mut b = vec![0x0f, 1, 1, 0];
     open(&mut b, n, "Event", 0xffff, false);
     b.push(0x02);
@@ -97,6 +95,15 @@ fn templates(chunk: &mut [u8], n: &Names) {
     subst(&mut b, 2, 0x01);
     b.push(0x04);
     b.push(0x04); // </System>
+    b
+}
+
+/// Outer: <Event><System><Provider Name=%0/><EventID>%1</EventID><Channel>%2</Channel>
+/// </System><EventData><Data Name="a">%4</Data><Data Name="b" dep=5>%6</Data>%7
+/// </EventData></Event>   (value 3 is never used)
+/// Nested (value 7): <Data Name="n" dep=0>%1</Data>
+fn templates(chunk: &mut [u8], n: &Names) {
+    let mut b = event_with_system(n);
     open(&mut b, n, "EventData", 0xffff, false);
     b.push(0x02);
     open(&mut b, n, "Data", 0xffff, true);
@@ -131,24 +138,7 @@ fn templates(chunk: &mut [u8], n: &Names) {
 /// Wide: the outer template's System part, then <EventData><Data Name="a">%4 placed
 /// [`WIDE_PLACEMENTS`] times</Data></EventData>.
 fn wide_template(chunk: &mut [u8], n: &Names) {
-    let mut b = vec![0x0f, 1, 1, 0];
-    open(&mut b, n, "Event", 0xffff, false);
-    b.push(0x02);
-    open(&mut b, n, "System", 0xffff, false);
-    b.push(0x02);
-    open(&mut b, n, "Provider", 0xffff, true);
-    attr(&mut b, n, "Name");
-    subst(&mut b, 0, 0x01);
-    b.push(0x03);
-    open(&mut b, n, "EventID", 0xffff, false);
-    b.push(0x02);
-    subst(&mut b, 1, 0x06);
-    b.push(0x04);
-    open(&mut b, n, "Channel", 0xffff, false);
-    b.push(0x02);
-    subst(&mut b, 2, 0x01);
-    b.push(0x04);
-    b.push(0x04); // </System>
+    let mut b = event_with_system(n);
     open(&mut b, n, "EventData", 0xffff, false);
     b.push(0x02);
     open(&mut b, n, "Data", 0xffff, true);
@@ -168,24 +158,7 @@ fn wide_template(chunk: &mut [u8], n: &Names) {
 /// Twice: the outer template's System part and <EventData><Data Name="a">%4</Data>
 /// </EventData>, then a second <System><Channel>%3</Channel></System> after them.
 fn twice_template(chunk: &mut [u8], n: &Names) {
-    let mut b = vec![0x0f, 1, 1, 0];
-    open(&mut b, n, "Event", 0xffff, false);
-    b.push(0x02);
-    open(&mut b, n, "System", 0xffff, false);
-    b.push(0x02);
-    open(&mut b, n, "Provider", 0xffff, true);
-    attr(&mut b, n, "Name");
-    subst(&mut b, 0, 0x01);
-    b.push(0x03);
-    open(&mut b, n, "EventID", 0xffff, false);
-    b.push(0x02);
-    subst(&mut b, 1, 0x06);
-    b.push(0x04);
-    open(&mut b, n, "Channel", 0xffff, false);
-    b.push(0x02);
-    subst(&mut b, 2, 0x01);
-    b.push(0x04);
-    b.push(0x04); // </System>
+    let mut b = event_with_system(n);
     open(&mut b, n, "EventData", 0xffff, false);
     b.push(0x02);
     open(&mut b, n, "Data", 0xffff, true);
