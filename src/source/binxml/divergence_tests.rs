@@ -135,21 +135,26 @@ fn templates(chunk: &mut [u8], n: &Names) {
     put_template(chunk, T_NESTED, &b);
 }
 
+/// <EventData><Data Name="a">%4</Data></EventData>, with %4 placed `placements` times.
+fn event_data_a(b: &mut Vec<u8>, n: &Names, placements: usize) {
+    open(b, n, "EventData", 0xffff, false);
+    b.push(0x02);
+    open(b, n, "Data", 0xffff, true);
+    attr(b, n, "Name");
+    lit(b, "a");
+    b.push(0x02);
+    for _ in 0..placements {
+        subst(b, 4, 0x01);
+    }
+    b.push(0x04);
+    b.push(0x04); // </EventData>
+}
+
 /// Wide: the outer template's System part, then <EventData><Data Name="a">%4 placed
 /// [`WIDE_PLACEMENTS`] times</Data></EventData>.
 fn wide_template(chunk: &mut [u8], n: &Names) {
     let mut b = event_with_system(n);
-    open(&mut b, n, "EventData", 0xffff, false);
-    b.push(0x02);
-    open(&mut b, n, "Data", 0xffff, true);
-    attr(&mut b, n, "Name");
-    lit(&mut b, "a");
-    b.push(0x02);
-    for _ in 0..WIDE_PLACEMENTS {
-        subst(&mut b, 4, 0x01);
-    }
-    b.push(0x04);
-    b.push(0x04); // </EventData>
+    event_data_a(&mut b, n, WIDE_PLACEMENTS);
     b.push(0x04); // </Event>
     b.push(0x00);
     put_template(chunk, T_WIDE, &b);
@@ -159,15 +164,7 @@ fn wide_template(chunk: &mut [u8], n: &Names) {
 /// </EventData>, then a second <System><Channel>%3</Channel></System> after them.
 fn twice_template(chunk: &mut [u8], n: &Names) {
     let mut b = event_with_system(n);
-    open(&mut b, n, "EventData", 0xffff, false);
-    b.push(0x02);
-    open(&mut b, n, "Data", 0xffff, true);
-    attr(&mut b, n, "Name");
-    lit(&mut b, "a");
-    b.push(0x02);
-    subst(&mut b, 4, 0x01);
-    b.push(0x04);
-    b.push(0x04); // </EventData>
+    event_data_a(&mut b, n, 1);
     open(&mut b, n, "System", 0xffff, false);
     b.push(0x02);
     open(&mut b, n, "Channel", 0xffff, false);
