@@ -16,8 +16,9 @@ const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
 /// Keeps freed memory in the process instead of handing it back to the system after a delay
 /// (10 ms in mimalloc 2, 1 s in 3): a run is short, and memory handed back and taken again is
-/// zeroed by the kernel each time (a third of a scan's time, measured). Set only when the
-/// option holds a delay, so that a version where 15 means something else is left alone.
+/// zeroed by the kernel each time (measured: some scans took up to twice as long). Set only
+/// when the option holds a delay, so that a version where 15 means something else is left
+/// alone.
 fn keep_freed_memory() {
     // SAFETY: plain calls into the allocator's option table, before any other thread starts.
     unsafe {
