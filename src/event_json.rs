@@ -31,41 +31,41 @@ pub fn write_head(e: &Event, out: &mut Vec<u8>) {
         }
         None => out.extend_from_slice(b"null"),
     }
-    out.extend_from_slice(b",\"computer\":");
+    write_key("computer", out);
     write_str(&e.computer, out);
-    out.extend_from_slice(b",\"channel\":");
+    write_key("channel", out);
     write_str(&e.channel, out);
     out.extend_from_slice(b",\"provider\":{\"name\":");
     write_str(&e.provider.name, out);
-    out.extend_from_slice(b",\"guid\":");
+    write_key("guid", out);
     write_opt_str(e.provider.guid.as_deref(), out);
-    out.extend_from_slice(b",\"event_source_name\":");
+    write_key("event_source_name", out);
     write_opt_str(e.provider.event_source_name.as_deref(), out);
-    out.extend_from_slice(b"},\"event_id\":");
-    write_number(Some(e.event_id), out);
-    out.extend_from_slice(b",\"qualifiers\":");
-    write_number(e.qualifiers, out);
-    out.extend_from_slice(b",\"version\":");
-    write_number(e.version, out);
-    out.extend_from_slice(b",\"level\":");
-    write_number(e.level, out);
-    out.extend_from_slice(b",\"task\":");
-    write_number(e.task, out);
-    out.extend_from_slice(b",\"opcode\":");
-    write_number(e.opcode, out);
-    out.extend_from_slice(b",\"keywords\":");
-    write_number(e.keywords, out);
-    out.extend_from_slice(b",\"record_id\":");
-    write_number(e.record_id, out);
-    out.extend_from_slice(b",\"activity_id\":");
+    out.push(b'}');
+    let small = |n: Option<u32>| n.map(u64::from);
+    let numbers = [
+        ("event_id", Some(u64::from(e.event_id))),
+        ("qualifiers", small(e.qualifiers)),
+        ("version", small(e.version)),
+        ("level", small(e.level)),
+        ("task", small(e.task)),
+        ("opcode", small(e.opcode)),
+        ("keywords", e.keywords),
+        ("record_id", e.record_id),
+    ];
+    for (key, n) in numbers {
+        write_key(key, out);
+        write_number(n, out);
+    }
+    write_key("activity_id", out);
     write_opt_str(e.activity_id.as_deref(), out);
-    out.extend_from_slice(b",\"related_activity_id\":");
+    write_key("related_activity_id", out);
     write_opt_str(e.related_activity_id.as_deref(), out);
-    out.extend_from_slice(b",\"process_id\":");
-    write_number(e.process_id, out);
-    out.extend_from_slice(b",\"thread_id\":");
-    write_number(e.thread_id, out);
-    out.extend_from_slice(b",\"user_sid\":");
+    for (key, n) in [("process_id", e.process_id), ("thread_id", e.thread_id)] {
+        write_key(key, out);
+        write_number(n, out);
+    }
+    write_key("user_sid", out);
     write_opt_str(e.user_sid.as_deref(), out);
     out.extend_from_slice(b",\"fields\":[");
 }
@@ -108,18 +108,23 @@ pub fn write_tail_parts(
     out.extend_from_slice(b",\"origin\":{\"file\":");
     write_str(file, out);
     if let Some(member) = member {
-        out.extend_from_slice(b",\"member\":");
+        write_key("member", out);
         write_str(member, out);
     }
-    if let Some(chunk) = chunk {
-        out.extend_from_slice(b",\"chunk\":");
-        write_number(Some(chunk), out);
-    }
-    if let Some(record) = record {
-        out.extend_from_slice(b",\"record\":");
-        write_number(Some(record), out);
+    for (key, n) in [("chunk", chunk), ("record", record)] {
+        if n.is_some() {
+            write_key(key, out);
+            write_number(n, out);
+        }
     }
     out.extend_from_slice(b"}}");
+}
+
+/// `,"key":` for one of the fixed keys (plain ASCII, nothing to escape).
+fn write_key(key: &str, out: &mut Vec<u8>) {
+    out.extend_from_slice(b",\"");
+    out.extend_from_slice(key.as_bytes());
+    out.extend_from_slice(b"\":");
 }
 
 fn write_number(n: Option<impl itoa::Integer>, out: &mut Vec<u8>) {
