@@ -12,54 +12,13 @@
 
 mod common;
 
+use common::read_evtx;
 use std::path::Path;
-use std::sync::Mutex;
-
-use evident::event::Event;
-use evident::source::evtx::use_fast_path;
-use evident::source::{read_inputs, EventSink, ReadPlan};
-
-struct Collect {
-    events: Mutex<Vec<String>>,
-    json: bool,
-}
-
-impl EventSink for Collect {
-    fn accept(&self, event: Event) {
-        let line = serde_json::to_string(&event).expect("an event serializes");
-        self.events.lock().unwrap().push(line);
-    }
-
-    fn takes_json(&self) -> bool {
-        self.json
-    }
-
-    fn filters_heads(&self) -> bool {
-        false
-    }
-
-    fn accept_json(&self, records: &[(Event, std::ops::Range<usize>)], lines: &[u8]) {
-        for (_, range) in records {
-            let line = std::str::from_utf8(&lines[range.clone()]).expect("UTF-8");
-            let line = line.strip_suffix('\n').expect("a line ends with a newline");
-            self.events.lock().unwrap().push(line.to_string());
-        }
-    }
-}
 
 /// Events (sorted) and error lines (sorted) of one file.
 fn read(path: &Path, fast: bool, json: bool) -> (Vec<String>, Vec<String>) {
-    use_fast_path(fast);
-    let sink = Collect {
-        events: Mutex::new(Vec::new()),
-        json,
-    };
-    let summary = read_inputs(&[path.to_path_buf()], &ReadPlan { threads: 1 }, &sink);
-    let mut events = sink.events.into_inner().unwrap();
-    events.sort();
-    let mut errors: Vec<String> = summary.errors().map(|e| e.to_string()).collect();
-    errors.sort();
-    (events, errors)
+    let reading = read_evtx(&[path.to_path_buf()], 1, fast, None, json);
+    (reading.events, reading.errors)
 }
 
 #[test]

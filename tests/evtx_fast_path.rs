@@ -11,82 +11,28 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
-use evident::event::Event;
-use evident::source::evtx::use_fast_path;
-use evident::source::{read_inputs, EventSink, ReadPlan, RecordHead};
+use common::read_evtx;
+use evident::source::ReadSummary;
 
-/// Collects events, optionally declining all but a few heads (as `scan` does), and, when it
-/// takes JSON lines, the lines.
-struct Collect {
-    events: Mutex<Vec<Event>>,
-    only: Option<&'static [u32]>,
-    json: bool,
-    lines: Mutex<Vec<String>>,
-}
-
-impl EventSink for Collect {
-    fn wants(&self, head: &RecordHead<'_>) -> bool {
-        self.only.is_none_or(|ids| ids.contains(&head.event_id))
-    }
-
-    fn accept(&self, event: Event) {
-        self.events.lock().unwrap().push(event);
-    }
-
-    fn filters_heads(&self) -> bool {
-        self.only.is_some()
-    }
-
-    fn takes_json(&self) -> bool {
-        self.json
-    }
-
-    fn accept_json(&self, records: &[(Event, std::ops::Range<usize>)], lines: &[u8]) {
-        for (system, range) in records {
-            assert!(system.fields.is_empty());
-            let line = std::str::from_utf8(&lines[range.clone()]).expect("a JSON line is UTF-8");
-            let line = line
-                .strip_suffix('\n')
-                .expect("a JSON line ends with a newline");
-            self.lines.lock().unwrap().push(line.to_string());
-        }
-    }
-}
-
-/// The events read (as serde writes them, sorted), the error lines (sorted), and how many of
-/// the events came as JSON lines.
+/// The events read, and the error lines with the accounting of each file (what coverage reads:
+/// its channel, host, records, time span, whether it was declined), which must not depend on
+/// the reading either; and how many of the events came as JSON lines.
 fn read(
     paths: &[PathBuf],
     fast: bool,
     only: Option<&'static [u32]>,
     json: bool,
 ) -> (Vec<String>, Vec<String>, usize) {
-    use_fast_path(fast);
-    let sink = Collect {
-        events: Mutex::new(Vec::new()),
-        only,
-        json,
-        lines: Mutex::new(Vec::new()),
-    };
-    let plan = ReadPlan { threads: 2 };
-    let summary = read_inputs(paths, &plan, &sink);
-    let lines = sink.lines.into_inner().unwrap();
-    let from_lines = lines.len();
-    let mut events: Vec<String> = sink
-        .events
-        .into_inner()
-        .unwrap()
-        .iter()
-        .map(|e| serde_json::to_string(e).unwrap())
-        .chain(lines)
-        .collect();
-    events.sort();
-    let mut errors: Vec<String> = summary.errors().map(|e| e.to_string()).collect();
-    // The accounting of each file (what coverage reads: its channel, host, records, time span,
-    // whether it was declined) belongs with the errors: it must not depend on the reading.
-    errors.extend(summary.sources.iter().map(|s| {
+    let reading = read_evtx(paths, 2, fast, only, json);
+    let mut errors = reading.errors;
+    errors.extend(accounting(&reading.summary));
+    errors.sort();
+    (reading.events, errors, reading.from_lines)
+}
+
+fn accounting(summary: &ReadSummary) -> impl Iterator<Item = String> + '_ {
+    summary.sources.iter().map(|s| {
         format!(
             "{} {:?} channel {:?} computer {:?} records {} skipped {} from {:?} to {:?}",
             s.file,
@@ -98,9 +44,7 @@ fn read(
             s.first_time,
             s.last_time
         )
-    }));
-    errors.sort();
-    (events, errors, from_lines)
+    })
 }
 
 #[test]
