@@ -278,6 +278,54 @@ fn by_fast(chunk: &[u8], spans: &[(usize, usize)]) -> Vec<(Option<u64>, Option<E
         .collect()
 }
 
+/// What the record programs make of each record of a chunk, in order (record ids from 1):
+/// the replayed event, and the System part and line a program writes (`None` without one).
+struct ByProgram {
+    replayed: Option<Event>,
+    line: Option<(Event, String)>,
+}
+
+fn by_programs(chunk: &[u8], spans: &[(usize, usize)]) -> Vec<ByProgram> {
+    use crate::source::binxml::{ChunkPrograms, LineOrigin, RunPrograms};
+    let file = RunTemplates::default();
+    let run_programs = RunPrograms::default();
+    let mut templates = ChunkTemplates::new(chunk, &file);
+    let mut programs = ChunkPrograms::new(&run_programs);
+    let ctx = ctx();
+    let mut out = Vec::new();
+    for (i, &(start, end)) in spans.iter().enumerate() {
+        let record = read_record(&mut templates, start, end).expect("readable");
+        let origin = LineOrigin {
+            ctx: &ctx,
+            chunk: None,
+            record_id: i as u64 + 1,
+        };
+        let replayed = record.event(&mut templates, &ctx);
+        let mut line = Vec::new();
+        let system = record.write_json(&mut templates, &mut programs, &origin, &mut line);
+        out.push(ByProgram {
+            replayed,
+            line: system.map(|s| (s, String::from_utf8_lossy(&line).into_owned())),
+        });
+    }
+    out
+}
+
+/// A record of template `def` with the crafted templates' System values (provider `Prov`,
+/// event 4624, channel `Security`) and `rest` as values 3 and 4.
+fn plain_record(def: usize, rest: [V; 2]) -> Vec<u8> {
+    let mut vals = vec![
+        v(0x01, utf16("Prov")),
+        v(0x06, 4624u16.to_le_bytes().to_vec()),
+        v(0x01, utf16("Security")),
+    ];
+    vals.extend(rest);
+    let mut b = vec![0x0f, 1, 1, 0];
+    b.extend(instance(def, &vals));
+    b.push(0x00);
+    b
+}
+
 #[test]
 fn a_later_record_of_a_good_shape_reads_as_the_crate_reads_it_or_not_at_all() {
     let cases: Vec<(&str, Vec<u8>)> = vec![
@@ -350,7 +398,6 @@ fn a_later_record_of_a_good_shape_reads_as_the_crate_reads_it_or_not_at_all() {
 /// record the program was made from.
 #[test]
 fn record_programs_write_each_record_as_the_crate_reads_it() {
-    use crate::source::binxml::{ChunkPrograms, LineOrigin, RunPrograms};
     let cases: Vec<Vec<u8>> = vec![
         values(|_| {}),
         values(|vals| vals[4] = v(0x01, utf16("quote \" back\\slash\ttab\u{1}"))),
@@ -371,34 +418,18 @@ fn record_programs_write_each_record_as_the_crate_reads_it() {
     ];
     let (chunk, spans) = build(&cases);
     let slow = by_crate(&chunk);
-    let file = RunTemplates::default();
-    let programs_of_file = RunPrograms::default();
-    let mut templates = ChunkTemplates::new(&chunk, &file);
-    let mut programs = ChunkPrograms::new(&programs_of_file);
     let ctx = ctx();
     let mut written = 0;
-    for (i, (&(start, end), crate_event)) in spans.iter().zip(&slow).enumerate() {
+    for (i, (crate_event, fast)) in slow.iter().zip(by_programs(&chunk, &spans)).enumerate() {
         let mut expected = crate_event.clone().expect("the crate reads every case");
-        let record_id = i as u64 + 1;
-        expected.origin = ctx.origin(None, Some(record_id));
+        expected.origin = ctx.origin(None, Some(i as u64 + 1));
         let mut want = Vec::new();
         crate::event_json::write_event(&expected, &mut want);
         want.push(b'\n');
-        let record = read_record(&mut templates, start, end).expect("readable");
-        let origin = LineOrigin {
-            ctx: &ctx,
-            chunk: None,
-            record_id,
-        };
-        let mut line = Vec::new();
-        if let Some(system) = record.write_json(&mut templates, &mut programs, &origin, &mut line) {
+        if let Some((system, line)) = fast.line {
             written += 1;
             assert_eq!(system.event_id, expected.event_id);
-            assert_eq!(
-                String::from_utf8_lossy(&line),
-                String::from_utf8_lossy(&want),
-                "case {i}"
-            );
+            assert_eq!(line, String::from_utf8_lossy(&want), "case {i}");
         }
     }
     assert_eq!(written, cases.len(), "every case has a program");
@@ -408,40 +439,18 @@ fn record_programs_write_each_record_as_the_crate_reads_it() {
 /// (16 MiB), and so must the program made from a small record of the same key.
 #[test]
 fn a_record_program_keeps_to_the_replays_text_budget() {
-    use crate::source::binxml::{ChunkPrograms, LineOrigin, RunPrograms};
     let wide = |text: &str| {
-        let vals = vec![
-            v(0x01, utf16("Prov")),
-            v(0x06, 4624u16.to_le_bytes().to_vec()),
-            v(0x01, utf16("Security")),
-            v(0x08, 7u32.to_le_bytes().to_vec()),
-            v(0x01, utf16(text)),
-        ];
-        let mut b = vec![0x0f, 1, 1, 0];
-        b.extend(instance(T_WIDE, &vals));
-        b.push(0x00);
-        b
+        plain_record(
+            T_WIDE,
+            [v(0x08, 7u32.to_le_bytes().to_vec()), v(0x01, utf16(text))],
+        )
     };
     // 4,000 places of 4,200 bytes: past 16 MiB.
     let (chunk, spans) = build(&[wide("x"), wide(&"y".repeat(4200))]);
-    let file = RunTemplates::default();
-    let run_programs = RunPrograms::default();
-    let mut templates = ChunkTemplates::new(&chunk, &file);
-    let mut programs = ChunkPrograms::new(&run_programs);
-    let ctx = ctx();
-    let mut lines = Vec::new();
-    let mut written = Vec::new();
-    for (i, &(start, end)) in spans.iter().enumerate() {
-        let record = read_record(&mut templates, start, end).expect("readable");
-        let origin = LineOrigin {
-            ctx: &ctx,
-            chunk: None,
-            record_id: i as u64 + 1,
-        };
-        let replayed = record.event(&mut templates, &ctx).is_some();
-        let line = record.write_json(&mut templates, &mut programs, &origin, &mut lines);
-        written.push((replayed, line.is_some()));
-    }
+    let written: Vec<_> = by_programs(&chunk, &spans)
+        .into_iter()
+        .map(|r| (r.replayed.is_some(), r.line.is_some()))
+        .collect();
     assert_eq!(written, [(true, true), (false, false)]);
 }
 
@@ -450,39 +459,15 @@ fn a_record_program_keeps_to_the_replays_text_budget() {
 /// must not be made for it, even from a record where both sections agree.
 #[test]
 fn no_record_program_for_a_second_system_section() {
-    use crate::source::binxml::{ChunkPrograms, LineOrigin, RunPrograms};
-    let twice = |second: &str| {
-        let vals = vec![
-            v(0x01, utf16("Prov")),
-            v(0x06, 4624u16.to_le_bytes().to_vec()),
-            v(0x01, utf16("Security")),
-            v(0x01, utf16(second)),
-            v(0x01, utf16("alpha")),
-        ];
-        let mut record = vec![0x0f, 1, 1, 0];
-        record.extend(instance(T_TWICE, &vals));
-        record.push(0x00);
-        record
-    };
+    let twice =
+        |second: &str| plain_record(T_TWICE, [v(0x01, utf16(second)), v(0x01, utf16("alpha"))]);
     let (chunk, spans) = build(&[twice("Security"), twice("Other")]);
-    let file = RunTemplates::default();
-    let run_programs = RunPrograms::default();
-    let mut templates = ChunkTemplates::new(&chunk, &file);
-    let mut programs = ChunkPrograms::new(&run_programs);
-    let ctx = ctx();
-    for (i, (&(start, end), channel)) in spans.iter().zip(["Security", "Other"]).enumerate() {
-        let record = read_record(&mut templates, start, end).expect("readable");
-        let event = record
-            .event(&mut templates, &ctx)
-            .expect("the replay reads it");
+    for (read, channel) in by_programs(&chunk, &spans)
+        .into_iter()
+        .zip(["Security", "Other"])
+    {
+        let event = read.replayed.expect("the replay reads it");
         assert_eq!(event.channel, channel);
-        let origin = LineOrigin {
-            ctx: &ctx,
-            chunk: None,
-            record_id: i as u64 + 1,
-        };
-        let mut lines = Vec::new();
-        let line = record.write_json(&mut templates, &mut programs, &origin, &mut lines);
-        assert!(line.is_none(), "{}", String::from_utf8_lossy(&lines));
+        assert!(read.line.is_none(), "{:?}", read.line.map(|l| l.1));
     }
 }
