@@ -70,11 +70,8 @@ pub(crate) fn is_marker(c: char) -> bool {
 /// How the data items of one record shape are written.
 #[derive(Debug)]
 pub(crate) struct Program {
-    /// The record shape, value types (as [`key_type`] gives them) and empty values it is for
-    /// (checked on use: the key is a hash).
-    shape: u64,
-    types: Box<[u8]>,
-    empty: Box<[bool]>,
+    /// What it is for (checked on use: the map's key is a hash of it).
+    key: KeyParts,
     items: Box<[Item]>,
     /// How many times each value is played by the replay, kept in the event or not, as
     /// (value number, times), and the literal text it plays: the text budget's count.
@@ -147,18 +144,11 @@ impl Program {
             .map(|(value, &times)| (value as u32, times))
             .collect();
         Some(Program {
-            shape: key.shape,
-            types: key.types.as_slice().into(),
-            empty: key.empty.as_slice().into(),
+            key: key.clone(),
             items: items.into(),
             placements,
             literal_bytes: marked.literal_bytes,
         })
-    }
-
-    /// Whether this program is for a record with these key parts.
-    fn fits(&self, key: &KeyParts) -> bool {
-        self.shape == key.shape && *self.types == *key.types && *self.empty == *key.empty
     }
 
     /// The bytes of text the replay would play for a record with these payload texts.
@@ -273,7 +263,7 @@ impl<'f> ChunkPrograms<'f> {
 
 /// What a program is for: a record shape, its value types (as [`key_type`] gives them) and
 /// which of its values render empty, by value number.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 struct KeyParts {
     shape: u64,
     types: Vec<u8>,
@@ -381,7 +371,7 @@ impl<'a> Record<'a> {
         // The replay refuses a record whose text passes its budget; so does a program (a
         // value placed many times could otherwise make one record's line huge).
         let fits = program.text_len(&programs.texts) <= TEXT_BUDGET;
-        (program.fits(&programs.key) && fits).then_some(program)
+        (program.key == programs.key && fits).then_some(program)
     }
 
     /// Writes the text of this record's payload values into `programs.texts`, fills
