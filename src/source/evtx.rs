@@ -287,6 +287,39 @@ thread_local! {
     static LINES: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
 }
 
+/// Where one record of a chunk sits, from its header (MS-EVEN6 §2.2.3): its BinXML span, the
+/// offset just past it, its id and its FILETIME.
+struct RecordAt {
+    start: usize,
+    stop: usize,
+    end: usize,
+    record_id: u64,
+    filetime: u64,
+}
+
+impl RecordAt {
+    /// The record whose header is at `offset`; `None` without the record magic, or for a size
+    /// that does not fit `bytes`.
+    fn read(bytes: &[u8], offset: usize) -> Option<RecordAt> {
+        let head = bytes.get(offset..offset.checked_add(RECORD_HEADER_SIZE)?)?;
+        if head[..4] != RECORD_MAGIC {
+            return None;
+        }
+        let size = u32::from_le_bytes(head[4..8].try_into().ok()?) as usize;
+        let end = offset.checked_add(size)?;
+        if size < RECORD_HEADER_SIZE + 4 || end > bytes.len() {
+            return None;
+        }
+        Some(RecordAt {
+            start: offset + RECORD_HEADER_SIZE,
+            stop: end - 4,
+            end,
+            record_id: u64::from_le_bytes(head[8..16].try_into().ok()?),
+            filetime: u64::from_le_bytes(head[16..24].try_into().ok()?),
+        })
+    }
+}
+
 /// A wanted record of a chunk, held until the whole chunk has been read.
 enum Wanted {
     /// Built as an `Event`; `true` when its head was already asked about.
@@ -469,18 +502,9 @@ impl FileState<'_> {
         // Only the chunk's live part holds records (a chunk with none may keep old bytes).
         let live_end = (data.header.free_space_offset as usize).min(data.data.len());
         let bytes = &data.data[..live_end];
-        let head = bytes.get(CHUNK_HEADER_SIZE..CHUNK_HEADER_SIZE + RECORD_HEADER_SIZE)?;
-        if head[..4] != RECORD_MAGIC {
-            return None;
-        }
-        let size = u32::from_le_bytes(head[4..8].try_into().ok()?) as usize;
-        let end = CHUNK_HEADER_SIZE.checked_add(size)?;
-        if size < RECORD_HEADER_SIZE + 4 || end > bytes.len() {
-            return None;
-        }
+        let at = RecordAt::read(bytes, CHUNK_HEADER_SIZE)?;
         let mut templates = ChunkTemplates::new(bytes, &self.shared.templates);
-        let start = CHUNK_HEADER_SIZE + RECORD_HEADER_SIZE;
-        let record = read_record(&mut templates, start, end - 4)?;
+        let record = read_record(&mut templates, at.start, at.stop)?;
         let mut text = String::new();
         let channel = record.head(&mut text)?.channel.to_string();
         Some(channel)
@@ -520,19 +544,14 @@ impl FileState<'_> {
         let bytes = &data.data[..];
         let mut offset = CHUNK_HEADER_SIZE;
         while offset < live_end {
-            let head = bytes.get(offset..offset + RECORD_HEADER_SIZE)?;
-            if head[..4] != RECORD_MAGIC {
-                return None;
-            }
-            let size = u32::from_le_bytes(head[4..8].try_into().ok()?) as usize;
-            let record_id = u64::from_le_bytes(head[8..16].try_into().ok()?);
-            let filetime = u64::from_le_bytes(head[16..24].try_into().ok()?);
-            let end = offset.checked_add(size)?;
-            if size < RECORD_HEADER_SIZE + 4 || end > bytes.len() {
-                return None;
-            }
+            let RecordAt {
+                start,
+                stop,
+                end,
+                record_id,
+                filetime,
+            } = RecordAt::read(bytes, offset)?;
             let time = filetime_timestamp(filetime)?;
-            let (start, stop) = (offset + RECORD_HEADER_SIZE, end - 4);
             let record = read_record(&mut read.templates, start, stop)?;
             outcome.records += 1;
             outcome.first_time = Some(outcome.first_time.map_or(time, |f| f.min(time)));
