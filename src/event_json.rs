@@ -1,7 +1,7 @@
 //! The JSON form of an [`Event`], written by hand: byte for byte what `serde_json` writes for
 //! the derived `Serialize` of `Event`, but in pieces, so that a reader can write the System
 //! part of a record from its `Event` head and its data fields straight from their text
-//! (`evident events` spends most of its time here; see BENCHMARKS.md).
+//! (the record programs of `source::binxml` do; see BENCHMARKS.md for what it saves).
 //!
 //! The pieces, in order: [`write_head`] (everything up to the opening of `fields`), one
 //! [`write_field`] per data item, then [`write_tail`]. [`write_event`] is all three.
