@@ -8,6 +8,8 @@
 
 use std::io::Write;
 
+use jiff::Timestamp;
+
 use crate::event::{Event, Origin};
 
 /// Writes `event` as one JSON object (no newline), the bytes `serde_json::to_writer` writes.
@@ -19,55 +21,216 @@ pub fn write_event(event: &Event, out: &mut Vec<u8>) {
     write_tail(event.message.as_deref(), &event.origin, out);
 }
 
+/// The head fields of the JSON object, in the order they are written: a record program
+/// writes the ones its template fixes as bytes made once, and the others per record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum HeadSlot {
+    Time,
+    Computer,
+    Channel,
+    ProviderName,
+    ProviderGuid,
+    EventSourceName,
+    EventId,
+    Qualifiers,
+    Version,
+    Level,
+    Task,
+    Opcode,
+    Keywords,
+    RecordId,
+    ActivityId,
+    RelatedActivityId,
+    ProcessId,
+    ThreadId,
+    UserSid,
+}
+
+impl HeadSlot {
+    /// Every slot, in the order of the object.
+    pub(crate) const ALL: [HeadSlot; 19] = [
+        HeadSlot::Time,
+        HeadSlot::Computer,
+        HeadSlot::Channel,
+        HeadSlot::ProviderName,
+        HeadSlot::ProviderGuid,
+        HeadSlot::EventSourceName,
+        HeadSlot::EventId,
+        HeadSlot::Qualifiers,
+        HeadSlot::Version,
+        HeadSlot::Level,
+        HeadSlot::Task,
+        HeadSlot::Opcode,
+        HeadSlot::Keywords,
+        HeadSlot::RecordId,
+        HeadSlot::ActivityId,
+        HeadSlot::RelatedActivityId,
+        HeadSlot::ProcessId,
+        HeadSlot::ThreadId,
+        HeadSlot::UserSid,
+    ];
+}
+
 /// The object up to and including `"fields":[`; the event's own fields are not written.
 pub fn write_head(e: &Event, out: &mut Vec<u8>) {
-    out.extend_from_slice(b"{\"time\":");
-    match e.time {
-        // jiff serializes a timestamp as its Display text.
-        Some(time) => {
-            out.push(b'"');
-            let _ = write!(out, "{time}");
-            out.push(b'"');
-        }
-        None => out.extend_from_slice(b"null"),
+    for slot in HeadSlot::ALL {
+        write_head_slot(slot, e, out);
     }
-    write_key("computer", out);
-    write_str(&e.computer, out);
-    write_key("channel", out);
-    write_str(&e.channel, out);
-    out.extend_from_slice(b",\"provider\":{\"name\":");
-    write_str(&e.provider.name, out);
-    write_key("guid", out);
-    write_opt_str(e.provider.guid.as_deref(), out);
-    write_key("event_source_name", out);
-    write_opt_str(e.provider.event_source_name.as_deref(), out);
-    out.push(b'}');
-    let small = |n: Option<u32>| n.map(u64::from);
-    let numbers = [
-        ("event_id", Some(u64::from(e.event_id))),
-        ("qualifiers", small(e.qualifiers)),
-        ("version", small(e.version)),
-        ("level", small(e.level)),
-        ("task", small(e.task)),
-        ("opcode", small(e.opcode)),
-        ("keywords", e.keywords),
-        ("record_id", e.record_id),
-    ];
-    for (key, n) in numbers {
-        write_key(key, out);
-        write_number(n, out);
-    }
-    write_key("activity_id", out);
-    write_opt_str(e.activity_id.as_deref(), out);
-    write_key("related_activity_id", out);
-    write_opt_str(e.related_activity_id.as_deref(), out);
-    for (key, n) in [("process_id", e.process_id), ("thread_id", e.thread_id)] {
-        write_key(key, out);
-        write_number(n, out);
-    }
-    write_key("user_sid", out);
-    write_opt_str(e.user_sid.as_deref(), out);
+    write_fields_open(out);
+}
+
+/// What follows the last head slot: the opening of `fields`.
+pub(crate) fn write_fields_open(out: &mut Vec<u8>) {
     out.extend_from_slice(b",\"fields\":[");
+}
+
+/// One head slot of `e` with the text that leads to it (its key, and for the provider's
+/// fields the object around them).
+pub(crate) fn write_head_slot(slot: HeadSlot, e: &Event, out: &mut Vec<u8>) {
+    let small = |n: Option<u32>| n.map(u64::from);
+    match slot {
+        HeadSlot::Time => {
+            out.extend_from_slice(b"{\"time\":");
+            match e.time {
+                Some(time) => {
+                    out.push(b'"');
+                    write_timestamp(time, out);
+                    out.push(b'"');
+                }
+                None => out.extend_from_slice(b"null"),
+            }
+        }
+        HeadSlot::Computer => {
+            write_key("computer", out);
+            write_str(&e.computer, out);
+        }
+        HeadSlot::Channel => {
+            write_key("channel", out);
+            write_str(&e.channel, out);
+        }
+        HeadSlot::ProviderName => {
+            out.extend_from_slice(b",\"provider\":{\"name\":");
+            write_str(&e.provider.name, out);
+        }
+        HeadSlot::ProviderGuid => {
+            write_key("guid", out);
+            write_opt_str(e.provider.guid.as_deref(), out);
+        }
+        HeadSlot::EventSourceName => {
+            write_key("event_source_name", out);
+            write_opt_str(e.provider.event_source_name.as_deref(), out);
+            out.push(b'}');
+        }
+        HeadSlot::EventId => {
+            write_key("event_id", out);
+            write_number(Some(e.event_id), out);
+        }
+        HeadSlot::Qualifiers => {
+            write_key("qualifiers", out);
+            write_number(e.qualifiers, out);
+        }
+        HeadSlot::Version => {
+            write_key("version", out);
+            write_number(e.version, out);
+        }
+        HeadSlot::Level => {
+            write_key("level", out);
+            write_number(e.level, out);
+        }
+        HeadSlot::Task => {
+            write_key("task", out);
+            write_number(e.task, out);
+        }
+        HeadSlot::Opcode => {
+            write_key("opcode", out);
+            write_number(e.opcode, out);
+        }
+        HeadSlot::Keywords => {
+            write_key("keywords", out);
+            write_number(e.keywords, out);
+        }
+        HeadSlot::RecordId => {
+            write_key("record_id", out);
+            write_number(e.record_id, out);
+        }
+        HeadSlot::ActivityId => {
+            write_key("activity_id", out);
+            write_opt_str(e.activity_id.as_deref(), out);
+        }
+        HeadSlot::RelatedActivityId => {
+            write_key("related_activity_id", out);
+            write_opt_str(e.related_activity_id.as_deref(), out);
+        }
+        HeadSlot::ProcessId => {
+            write_key("process_id", out);
+            write_number(small(e.process_id), out);
+        }
+        HeadSlot::ThreadId => {
+            write_key("thread_id", out);
+            write_number(small(e.thread_id), out);
+        }
+        HeadSlot::UserSid => {
+            write_key("user_sid", out);
+            write_opt_str(e.user_sid.as_deref(), out);
+        }
+    }
+}
+
+/// A timestamp as jiff's `Display` writes it (`2023-10-18T05:43:49.8327406Z`: the fraction
+/// only as long as it needs, none when it is zero), without the formatting machinery for the
+/// years 1970 to 9999; others through `Display`.
+pub(crate) fn write_timestamp(time: Timestamp, out: &mut Vec<u8>) {
+    const LAST_SECOND: i64 = 253_402_300_799; // 9999-12-31T23:59:59Z
+    let seconds = time.as_second();
+    let nanos = time.subsec_nanosecond();
+    if !(0..=LAST_SECOND).contains(&seconds) || nanos < 0 {
+        let _ = write!(out, "{time}");
+        return;
+    }
+    let days = seconds / 86_400;
+    let of_day = seconds % 86_400;
+    let (year, month, day) = civil_from_days(days);
+    let mut text = *b"0000-00-00T00:00:00";
+    put_digits(&mut text[0..4], year as u32);
+    put_digits(&mut text[5..7], month);
+    put_digits(&mut text[8..10], day);
+    put_digits(&mut text[11..13], (of_day / 3600) as u32);
+    put_digits(&mut text[14..16], (of_day / 60 % 60) as u32);
+    put_digits(&mut text[17..19], (of_day % 60) as u32);
+    out.extend_from_slice(&text);
+    if nanos > 0 {
+        let mut fraction = *b".000000000";
+        put_digits(&mut fraction[1..], nanos as u32);
+        let len = fraction
+            .iter()
+            .rposition(|&b| b != b'0')
+            .map_or(1, |at| at + 1);
+        out.extend_from_slice(&fraction[..len]);
+    }
+    out.push(b'Z');
+}
+
+/// Writes `n` as decimal digits filling `into` (zero-padded on the left).
+fn put_digits(into: &mut [u8], mut n: u32) {
+    for digit in into.iter_mut().rev() {
+        *digit = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
+}
+
+/// The proleptic Gregorian date of a day counted from 1970-01-01 (Howard Hinnant's
+/// `civil_from_days`), for days from 0.
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
 }
 
 /// One data item; `first` for the first of the event (no separating comma).
@@ -262,6 +425,37 @@ mod tests {
             assert_eq!(
                 String::from_utf8_lossy(&ours),
                 String::from_utf8_lossy(&serde)
+            );
+        }
+    }
+
+    #[test]
+    fn timestamps_are_written_as_jiff_displays_them() {
+        // Edges (epoch, leap days, century rules, jiff's last second, before the epoch) and a walk over the years with every fraction length.
+        let mut seconds = vec![
+            0,
+            -1,
+            951_782_400,
+            951_868_799,
+            4_107_542_400,
+            253_402_207_200,
+            -11_644_473_600,
+        ];
+        let mut walk: i64 = 12_345;
+        while walk < 253_402_207_200 {
+            seconds.push(walk);
+            walk += 86_399 * 37 + 3_607;
+        }
+        let fractions = [0, 100, 1_000_000, 400_000_000, 832_740_600, 999_999_999, 5];
+        for (i, &second) in seconds.iter().enumerate() {
+            let nanos = fractions[i % fractions.len()];
+            let time = Timestamp::new(second, nanos).expect("a valid timestamp");
+            let mut ours = Vec::new();
+            write_timestamp(time, &mut ours);
+            assert_eq!(
+                String::from_utf8_lossy(&ours),
+                time.to_string(),
+                "{second} {nanos}"
             );
         }
     }

@@ -137,8 +137,8 @@ impl EventFilter {
             && self.wants_channel(head.channel)
     }
 
-    fn wants_time(&self, event: &Event) -> bool {
-        match event.time {
+    fn wants_time(&self, time: Option<Timestamp>) -> bool {
+        match time {
             Some(t) => self.from.is_none_or(|f| t >= f) && self.to.is_none_or(|to| t <= to),
             None => self.from.is_none() && self.to.is_none(),
         }
@@ -173,7 +173,7 @@ impl<W: Write + Send> EventSink for WriteSink<W> {
     }
 
     fn accept(&self, event: Event) {
-        if !self.filter.wants_time(&event) || self.closed.load(Ordering::Relaxed) {
+        if !self.filter.wants_time(event.time) || self.closed.load(Ordering::Relaxed) {
             return;
         }
         // Serialized on this (reader) thread; only the copy into the output is serialized.
@@ -192,13 +192,13 @@ impl<W: Write + Send> EventSink for WriteSink<W> {
         matches!(self.format, EventFormat::Jsonl | EventFormat::Json)
     }
 
-    fn accept_json(&self, records: &[(Event, std::ops::Range<usize>)], lines: &[u8]) {
+    fn accept_json(&self, records: &[(Option<Timestamp>, std::ops::Range<usize>)], lines: &[u8]) {
         if self.closed.load(Ordering::Relaxed) {
             return;
         }
         let wanted = records
             .iter()
-            .filter(|(system, _)| self.filter.wants_time(system))
+            .filter(|(time, _)| self.filter.wants_time(*time))
             .filter_map(|(_, range)| lines.get(range.clone()));
         match self.format {
             EventFormat::Json => {

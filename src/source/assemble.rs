@@ -17,6 +17,7 @@ use std::borrow::Cow;
 use jiff::Timestamp;
 
 use crate::event::{normalize_guid, Event, Field};
+use crate::event_json::HeadSlot;
 
 /// Parses a decimal or `0x`-prefixed hexadecimal unsigned number, as Windows renders them.
 pub(crate) fn parse_number(text: &str) -> Option<u64> {
@@ -54,6 +55,37 @@ pub(crate) fn normalize_value(value: &str) -> Cow<'_, str> {
         }
     }
     Cow::Borrowed(value)
+}
+
+/// The head slots of the JSON line that the System element `element` (its attribute `attr`,
+/// or its text when `None`) can set through the builder's `system_*` calls. A record program
+/// writes the slots no value reaches as bytes made once (see `binxml::head`): this must name
+/// every slot a call can touch (a test checks it against the builder).
+pub(crate) fn head_slots(element: &str, attr: Option<&str>) -> &'static [HeadSlot] {
+    use HeadSlot as S;
+    match (element, attr) {
+        // An id above 0xFFFF gives the qualifiers too.
+        ("EventID", None) => &[S::EventId, S::Qualifiers],
+        ("Version", None) => &[S::Version],
+        ("Level", None) => &[S::Level],
+        ("Task", None) => &[S::Task],
+        ("Opcode", None) => &[S::Opcode],
+        ("Keywords", None) => &[S::Keywords],
+        ("EventRecordID", None) => &[S::RecordId],
+        ("Channel", None) => &[S::Channel],
+        ("Computer", None) => &[S::Computer],
+        ("Provider", Some("Name")) => &[S::ProviderName],
+        ("Provider", Some("Guid")) => &[S::ProviderGuid],
+        ("Provider", Some("EventSourceName")) => &[S::EventSourceName],
+        ("EventID", Some("Qualifiers")) => &[S::Qualifiers],
+        ("TimeCreated", Some("SystemTime")) => &[S::Time],
+        ("Correlation", Some("ActivityID")) => &[S::ActivityId],
+        ("Correlation", Some("RelatedActivityID")) => &[S::RelatedActivityId],
+        ("Execution", Some("ProcessID")) => &[S::ProcessId],
+        ("Execution", Some("ThreadID")) => &[S::ThreadId],
+        ("Security", Some("UserID")) => &[S::UserSid],
+        _ => &[],
+    }
 }
 
 /// Accumulates the parts of one record into an [`Event`].
@@ -246,6 +278,104 @@ impl EventBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::event_json::write_head_slot;
+
+    /// Every `system_*` call of the builder, for each System element and attribute it knows
+    /// (and some it does not), with texts and numbers of each kind, changes no head slot
+    /// outside `head_slots`.
+    #[test]
+    fn head_slots_name_every_slot_a_system_call_sets() {
+        let elements = [
+            "EventID",
+            "Version",
+            "Level",
+            "Task",
+            "Opcode",
+            "Keywords",
+            "EventRecordID",
+            "Channel",
+            "Computer",
+            "Provider",
+            "TimeCreated",
+            "Correlation",
+            "Execution",
+            "Security",
+            "Other",
+        ];
+        let attrs = [
+            "Name",
+            "Guid",
+            "EventSourceName",
+            "Qualifiers",
+            "SystemTime",
+            "ActivityID",
+            "RelatedActivityID",
+            "ProcessID",
+            "ThreadID",
+            "UserID",
+            "Other",
+        ];
+        let texts = [
+            "7",
+            "0x1F",
+            "3221232498",
+            "4294967296",
+            " text ",
+            "",
+            "{a68ca8b7-004f-d7b6-a698-07e2de0f1f5d}",
+            "2023-10-18T05:43:49.8327406Z",
+        ];
+        let numbers = [0, 7, 70_000, 3_221_232_498, u64::MAX];
+        let slot_texts = |e: &Event| {
+            HeadSlot::ALL.map(|slot| {
+                let mut out = Vec::new();
+                write_head_slot(slot, e, &mut out);
+                out
+            })
+        };
+        let base = slot_texts(&Event::default());
+        let check = |builder: EventBuilder, allowed: &[HeadSlot], what: &str| {
+            let after = slot_texts(builder.event());
+            for (i, slot) in HeadSlot::ALL.iter().enumerate() {
+                if after[i] != base[i] {
+                    assert!(allowed.contains(slot), "{what} sets {slot:?}");
+                }
+            }
+        };
+        for element in elements {
+            let own = head_slots(element, None);
+            for text in texts {
+                let mut b = EventBuilder::new();
+                b.system_text(element, text);
+                check(b, own, &format!("{element} text {text:?}"));
+            }
+            for n in numbers {
+                let mut b = EventBuilder::new();
+                b.system_number(element, Some(n));
+                check(b, own, &format!("{element} number {n}"));
+            }
+            for attr in attrs {
+                let own = head_slots(element, Some(attr));
+                for text in texts {
+                    let mut b = EventBuilder::new();
+                    b.system_attr(element, attr, text);
+                    check(b, own, &format!("{element}/@{attr} text {text:?}"));
+                }
+                for n in numbers {
+                    let mut b = EventBuilder::new();
+                    b.system_attr_number(element, attr, n);
+                    check(b, own, &format!("{element}/@{attr} number {n}"));
+                }
+            }
+        }
+        let mut b = EventBuilder::new();
+        b.system_time(Timestamp::UNIX_EPOCH);
+        check(
+            b,
+            head_slots("TimeCreated", Some("SystemTime")),
+            "system_time",
+        );
+    }
 
     #[test]
     fn numbers_parse_in_decimal_and_hex() {

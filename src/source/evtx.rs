@@ -27,9 +27,10 @@ use std::sync::{Arc, Mutex};
 
 use evtx::err::{ChunkError, EvtxError};
 use evtx::{EvtxChunkData, EvtxParser, EvtxRecord, ParserSettings};
+use jiff::Timestamp;
 
 use super::binxml::{
-    filetime_timestamp, read_record, ChunkPrograms, ChunkTemplates, LineOrigin, Record,
+    filetime_timestamp, read_record, ChunkPrograms, ChunkTemplates, LineHead, LineOrigin, Record,
     RunPrograms, RunTemplates, Verdict, Verdicts,
 };
 use super::{
@@ -323,9 +324,9 @@ impl RecordAt {
 /// A wanted record of a chunk, held until the whole chunk has been read.
 enum Wanted {
     /// Built as an `Event`; `true` when its head was already asked about.
-    Event(Event, bool),
-    /// Written as a JSON line (this range of the chunk's lines), with its System part.
-    Line(Event, std::ops::Range<usize>, bool),
+    Event(Box<Event>, bool),
+    /// Written as a JSON line (this range of the chunk's lines), its head already asked.
+    Line(LineHead, std::ops::Range<usize>),
     /// To be rendered by the crate (see [`Pending`]).
     Pending,
     /// A record (its BinXML span and id) of a shape compared in this chunk: read once the
@@ -637,14 +638,16 @@ impl FileState<'_> {
         }
         // Consecutive lines go to the sink together; an event between them is delivered in
         // its place, so the records keep their order.
-        let mut batch: Vec<(Event, std::ops::Range<usize>)> = Vec::new();
+        let mut batch: Vec<(Option<Timestamp>, std::ops::Range<usize>)> = Vec::new();
         for item in wanted {
-            let event = match &item {
-                Wanted::Event(event, _) | Wanted::Line(event, _, _) => event,
-                _ => continue,
-            };
-            if outcome.computer.is_none() && !event.computer.is_empty() {
-                outcome.computer = Some(event.computer.clone());
+            if outcome.computer.is_none() {
+                outcome.computer = match &item {
+                    Wanted::Event(event, _) => {
+                        (!event.computer.is_empty()).then(|| event.computer.clone())
+                    }
+                    Wanted::Line(head, _) => head.computer.as_deref().map(str::to_string),
+                    _ => None,
+                };
             }
             match item {
                 Wanted::Event(event, asked)
@@ -654,13 +657,9 @@ impl FileState<'_> {
                         self.sink.accept_json(&batch, &lines);
                         batch.clear();
                     }
-                    self.sink.accept(event)
+                    self.sink.accept(*event)
                 }
-                Wanted::Line(system, range, asked)
-                    if asked || self.sink.wants(&RecordHead::of(&system)) =>
-                {
-                    batch.push((system, range))
-                }
+                Wanted::Line(head, range) => batch.push((head.time, range)),
                 _ => {}
             }
         }
@@ -697,23 +696,23 @@ impl FileState<'_> {
             record_id,
         };
         let from = read.lines.len();
-        if read.json {
+        if read.json && asked.is_some() {
             let line = record.write_json(
                 &mut read.templates,
                 &mut read.programs,
                 &origin,
                 &mut read.lines,
             );
-            if let Some(system) = line {
+            if let Some(head) = line {
                 let range = from..read.lines.len();
-                return Some(Some(Wanted::Line(system, range, asked.is_some())));
+                return Some(Some(Wanted::Line(head, range)));
             }
         }
         let event = match record.program_event(&mut read.templates, &mut read.programs, &origin) {
             Some(event) => event,
             None => self.fast_event(record, &mut read.templates, read.number, record_id)?,
         };
-        Some(Some(Wanted::Event(event, asked.is_some())))
+        Some(Some(Wanted::Event(Box::new(event), asked.is_some())))
     }
 
     /// Renders the pending records of a chunk with the crate, in place in `wanted`, and
@@ -746,7 +745,7 @@ impl FileState<'_> {
                 let verdict = if same { Verdict::Good } else { Verdict::Bad };
                 self.shared.verdicts.set(shape, verdict);
             }
-            *wanted.get_mut(want.slot)? = Wanted::Event(event, false);
+            *wanted.get_mut(want.slot)? = Wanted::Event(Box::new(event), false);
             next.next();
         }
         next.peek().is_none().then_some(())

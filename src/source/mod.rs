@@ -10,6 +10,7 @@
 //! kind from its first bytes; one reader per format (`evtx`, `xml`, `json`, `archive`);
 //! `assemble` is the one place where the parts of a record become an [`Event`].
 
+use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::event::{Event, Origin};
@@ -84,10 +85,11 @@ pub trait EventSink: Sync {
 
     /// Wanted records of one chunk, in order, as JSON lines: `lines` holds them end to end,
     /// each the bytes [`crate::event_json::write_event`] writes for its `Event`, then a
-    /// newline. Each record is given as its System part (an `Event` without data fields or
-    /// origin, for filters on it) and the range of its line. One call for many records, so
-    /// that a sink takes its lock once. Called only when [`EventSink::takes_json`].
-    fn accept_json(&self, records: &[(Event, std::ops::Range<usize>)], lines: &[u8]) {
+    /// newline. Each record is given as its time (`System/TimeCreated`, for a time filter)
+    /// and the range of its line; its head was already asked of [`EventSink::wants`]. One
+    /// call for many records, so that a sink takes its lock once. Called only when
+    /// [`EventSink::takes_json`].
+    fn accept_json(&self, records: &[(Option<Timestamp>, std::ops::Range<usize>)], lines: &[u8]) {
         let _ = (records, lines);
     }
 }

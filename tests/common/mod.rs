@@ -66,13 +66,21 @@ impl EventSink for Collect {
         self.json
     }
 
-    fn accept_json(&self, records: &[(Event, std::ops::Range<usize>)], lines: &[u8]) {
-        for (system, range) in records {
-            assert!(system.fields.is_empty());
+    fn accept_json(
+        &self,
+        records: &[(Option<jiff::Timestamp>, std::ops::Range<usize>)],
+        lines: &[u8],
+    ) {
+        for (time, range) in records {
             let line = std::str::from_utf8(&lines[range.clone()]).expect("a JSON line is UTF-8");
             let line = line
                 .strip_suffix('\n')
                 .expect("a JSON line ends with a newline");
+            let value: serde_json::Value = serde_json::from_str(line).expect("a JSON line parses");
+            let written = value["time"]
+                .as_str()
+                .map(|t| t.parse().expect("a JSON time"));
+            assert_eq!(written, *time, "the time given with a line is the line's");
             self.events.lock().unwrap().push(line.to_string());
             *self.from_lines.lock().unwrap() += 1;
         }

@@ -22,6 +22,7 @@
 mod cursor;
 #[cfg(test)]
 mod divergence_tests;
+mod head;
 mod program;
 mod record;
 mod template;
@@ -61,6 +62,7 @@ impl Hasher for Fnv {
 /// a fingerprint is its own key (a program also keeps what it is for and checks it on use).
 type FastMap<K, V> = rustc_hash::FxHashMap<K, V>;
 
+pub(crate) use head::LineHead;
 pub(crate) use program::{ChunkPrograms, LineOrigin, RunPrograms};
 pub(crate) use record::{read_record, Record};
 pub(crate) use template::Template;

@@ -30,6 +30,7 @@ use std::hash::Hasher;
 use std::ops::Range;
 use std::sync::{Arc, Mutex};
 
+use super::head::{Head, LineHead};
 use super::record::{Marked, Record, TEXT_BUDGET};
 use super::template::Template;
 use super::value::{ty, write_text, Raw};
@@ -77,6 +78,8 @@ pub(crate) struct Program {
     /// (value number, times), and the literal text it plays: the text budget's count.
     placements: Box<[(u32, u32)]>,
     literal_bytes: usize,
+    /// How it writes the System part without building it, when it can (see `head`).
+    head: Option<Head>,
 }
 
 /// One data item: its name and the pieces of its value.
@@ -148,6 +151,7 @@ impl Program {
             items: items.into(),
             placements,
             literal_bytes: marked.literal_bytes,
+            head: None,
         })
     }
 
@@ -306,10 +310,33 @@ impl<'a> Record<'a> {
         programs: &mut ChunkPrograms<'_>,
         origin: &LineOrigin<'_>,
         out: &mut Vec<u8>,
-    ) -> Option<Event> {
+    ) -> Option<LineHead> {
         let program = self.program(templates, programs, origin)?;
-        let system = self.system_event(&mut programs.value)?;
-        event_json::write_head(&system, out);
+        self.write_line(&program, programs, origin, out)
+    }
+
+    /// [`Record::write_json`] with this record's program, its values' text already in
+    /// `programs.texts`.
+    fn write_line(
+        &self,
+        program: &Program,
+        programs: &mut ChunkPrograms<'_>,
+        origin: &LineOrigin<'_>,
+        out: &mut Vec<u8>,
+    ) -> Option<LineHead> {
+        let from = out.len();
+        let plan = self.template.system.as_ref()?;
+        let head = match &program.head {
+            Some(head) => head.write(plan, &self.values, &mut programs.value, out),
+            None => self.system_event(&mut programs.value).map(|system| {
+                event_json::write_head(&system, out);
+                LineHead::of(&system)
+            }),
+        };
+        let Some(head) = head else {
+            out.truncate(from);
+            return None;
+        };
         program.write_items(&programs.texts, &mut programs.value, out);
         let ctx = origin.ctx;
         event_json::write_tail_parts(
@@ -321,7 +348,7 @@ impl<'a> Record<'a> {
             out,
         );
         out.push(b'\n');
-        Some(system)
+        Some(head)
     }
 
     /// This record's `Event`, with its origin, built by its program: the event the replay
@@ -427,19 +454,23 @@ impl<'a> Record<'a> {
     ) -> Option<Arc<Program>> {
         let bases = self.fragments().skip(1).map(|f| (f.3, f.2)).collect();
         let marked = self.marked_event(templates, origin.ctx, bases)?;
-        let program = Program::read(&marked, &programs.key)?;
+        let mut program = Program::read(&marked, &programs.key)?;
         let mut event = self.event(templates, origin.ctx)?;
         event.origin = origin.ctx.origin(origin.chunk, Some(origin.record_id));
         programs.check.clear();
         event_json::write_event(&event, &mut programs.check);
         programs.check.push(b'\n');
 
-        let system = self.system_event(&mut programs.value)?;
+        let plan = self.template.system.as_ref()?;
+        program.head = Head::new(plan, &self.values, &mut programs.value);
         let mut line = Vec::with_capacity(programs.check.len());
-        event_json::write_head(&system, &mut line);
-        program.write_items(&programs.texts, &mut programs.value, &mut line);
-        event_json::write_tail(None, &event.origin, &mut line);
-        line.push(b'\n');
+        self.write_line(&program, programs, origin, &mut line);
+        if line != programs.check && program.head.is_some() {
+            // Its System part built whole instead.
+            program.head = None;
+            line.clear();
+            self.write_line(&program, programs, origin, &mut line);
+        }
         (line == programs.check).then(|| Arc::new(program))
     }
 }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use super::cursor::{u32_at, Cursor};
 use super::program::marker;
-use super::template::{Part, Slot, SystemPlan, Template, Tok};
+use super::template::{Part, Slot, SystemField, SystemPlan, Template, Tok};
 use super::value::{read_values, sanitize_utf16, ty, write_text, Raw};
 use super::{ChunkTemplates, Fnv};
 use crate::event::Event;
@@ -506,7 +506,19 @@ fn fill_system(
     text_budget: &mut usize,
 ) -> Option<()> {
     builder.saw_system();
-    for field in &plan.fields {
+    fill_fields(builder, plan.fields.iter(), values, text, text_budget)
+}
+
+/// [`fill_system`] for some of a plan's fields, in their order (a record program fills only
+/// those whose values vary; see `head`).
+pub(super) fn fill_fields<'p>(
+    builder: &mut EventBuilder,
+    fields: impl Iterator<Item = &'p SystemField>,
+    values: &[Raw<'_>],
+    text: &mut String,
+    text_budget: &mut usize,
+) -> Option<()> {
+    for field in fields {
         let value_of = |part: &[Part]| match part {
             [Part::Value(i)] => values.get(usize::from(*i)),
             _ => None,
