@@ -33,7 +33,11 @@ impl EventSink for Count {
         self.json
     }
 
-    fn accept_json(&self, records: &[(Option<jiff::Timestamp>, std::ops::Range<usize>)], lines: &[u8]) {
+    fn accept_json(
+        &self,
+        records: &[(Option<jiff::Timestamp>, std::ops::Range<usize>)],
+        lines: &[u8],
+    ) {
         black_box(lines);
         self.seen.fetch_add(records.len() as u64, Ordering::Relaxed);
     }

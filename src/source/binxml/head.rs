@@ -9,13 +9,15 @@
 //! plan field can reach is `assemble::head_slots`; a plan in which a slot is reached both by
 //! a field with values and by one without gets no head (its records build the System part).
 
+use std::ops::Range;
 use std::sync::Arc;
 
 use jiff::Timestamp;
 
-use super::record::fill_fields;
+use super::record::{fill_fields, TEXT_BUDGET};
 use super::template::{Part, SystemField, SystemPlan};
-use super::value::Raw;
+use super::value::{ty, Raw};
+use super::FastMap;
 use crate::event::Event;
 use crate::event_json::{write_fields_open, write_head_slot, HeadSlot};
 use crate::source::assemble::{head_slots, EventBuilder};
@@ -43,8 +45,8 @@ impl LineHead {
 #[derive(Debug)]
 pub(super) struct Head {
     pieces: Box<[Piece]>,
-    /// The plan fields that hold a value, by index: filled per record.
-    live: Box<[usize]>,
+    /// The plan fields that hold a value: filled per record.
+    live: Box<[LiveField]>,
     /// The bytes of text the other fields play (the System part's text budget counts them).
     fixed_text: usize,
     /// The head of every record, for the slots no value reaches.
@@ -56,17 +58,53 @@ pub(super) struct Head {
 #[derive(Debug)]
 enum Piece {
     Fixed(Box<[u8]>),
-    Slot(HeadSlot),
+    /// The slots of a live field, by its place in `live`.
+    Field(usize),
 }
 
-/// Whether a plan field holds a value anywhere (an attribute or its text).
-fn holds_value(field: &SystemField) -> bool {
+/// A plan field that holds a value.
+#[derive(Debug)]
+struct LiveField {
+    /// Its place in the plan.
+    index: usize,
+    /// The slots it reaches, a range of `HeadSlot::ALL`.
+    slots: Range<usize>,
+    /// Its values are all text (strings, GUIDs, SIDs: a provider, a channel, a user), which
+    /// mostly repeat from record to record: its slots are kept as written with the values
+    /// they were written from (see [`Memo`]).
+    memo: bool,
+}
+
+/// The slots of one live text field as last written in a chunk, and the values (type, size
+/// and bytes of each, in the order of the field's parts) they were written from.
+#[derive(Debug, Default)]
+pub(super) struct Memo {
+    key: Vec<u8>,
+    json: Vec<u8>,
+    /// The bytes of text the field played (the text budget counts them).
+    text: usize,
+}
+
+/// The memos of one chunk, by head (its address: programs live as long as the run) and
+/// live field.
+pub(super) type Memos = FastMap<(usize, usize), Memo>;
+
+/// The value parts of a field, attributes first, in order.
+fn value_parts(field: &SystemField) -> impl Iterator<Item = u16> + '_ {
     let parts = field
         .attrs
         .iter()
         .flat_map(|(_, parts)| parts)
         .chain(&field.text);
-    parts.into_iter().any(|part| matches!(part, Part::Value(_)))
+    parts.filter_map(|part| match part {
+        Part::Value(i) => Some(*i),
+        Part::Text(_) => None,
+    })
+}
+
+/// Whether a plan field holds a value anywhere (an attribute or its text).
+fn holds_value(field: &SystemField) -> bool {
+    value_parts(field).next().is_some()
 }
 
 /// The head slots a plan field can set.
@@ -77,51 +115,144 @@ fn slots_of(field: &SystemField) -> impl Iterator<Item = HeadSlot> + '_ {
         .flat_map(|attr| head_slots(&field.element, attr).iter().copied())
 }
 
+impl Memo {
+    /// Whether it was written from these values of `field`.
+    fn holds(&self, field: &SystemField, values: &[Raw<'_>]) -> bool {
+        let mut key = &self.key[..];
+        for i in value_parts(field) {
+            let Some(value) = values.get(usize::from(i)) else {
+                return false;
+            };
+            let len = value.bytes.len() as u32;
+            let Some((head, rest)) = key.split_at_checked(5) else {
+                return false;
+            };
+            let Some((bytes, rest)) = rest.split_at_checked(len as usize) else {
+                return false;
+            };
+            if head[0] != value.ty || head[1..] != len.to_le_bytes() || bytes != value.bytes {
+                return false;
+            }
+            key = rest;
+        }
+        key.is_empty() && !self.key.is_empty()
+    }
+
+    /// Writes the slots of `field` for these values, and keeps them with the values.
+    fn refill(
+        &mut self,
+        field: &SystemField,
+        slots: &[HeadSlot],
+        values: &[Raw<'_>],
+        text: &mut String,
+    ) -> Option<()> {
+        self.key.clear();
+        self.json.clear();
+        let mut builder = EventBuilder::new();
+        let mut budget = TEXT_BUDGET;
+        fill_fields(
+            &mut builder,
+            std::iter::once(field),
+            values,
+            text,
+            &mut budget,
+        )?;
+        for &slot in slots {
+            write_head_slot(slot, builder.event(), &mut self.json);
+        }
+        self.text = TEXT_BUDGET - budget;
+        for i in value_parts(field) {
+            let value = values.get(usize::from(i))?;
+            self.key.push(value.ty);
+            self.key
+                .extend_from_slice(&(value.bytes.len() as u32).to_le_bytes());
+            self.key.extend_from_slice(value.bytes);
+        }
+        Some(())
+    }
+}
+
 impl Head {
     /// The head of the program made from a record with these values; `None` when a slot is
-    /// reached both by a field with values and by one without, or the fixed fields do not fill.
+    /// reached by two fields, a field's slots are not side by side in the line, or the fixed
+    /// fields do not fill.
     pub(super) fn new(plan: &SystemPlan, values: &[Raw<'_>], text: &mut String) -> Option<Head> {
         let mut live = Vec::new();
-        let mut live_slots = Vec::new();
-        let mut fixed_slots = Vec::new();
-        for (i, field) in plan.fields.iter().enumerate() {
-            if holds_value(field) {
-                live.push(i);
-                live_slots.extend(slots_of(field));
-            } else {
-                fixed_slots.extend(slots_of(field));
+        let mut reached = Vec::new();
+        for (index, field) in plan.fields.iter().enumerate() {
+            let at = |slot: HeadSlot| HeadSlot::ALL.iter().position(|&s| s == slot);
+            let mut slots: Vec<usize> = slots_of(field).filter_map(at).collect();
+            slots.sort_unstable();
+            slots.dedup();
+            if slots.iter().any(|s| reached.contains(s)) {
+                return None;
             }
-        }
-        if live_slots.iter().any(|slot| fixed_slots.contains(slot)) {
-            return None;
+            reached.extend(&slots);
+            if !holds_value(field) {
+                continue;
+            }
+            let span = match (slots.first(), slots.last()) {
+                (Some(&first), Some(&last)) if last - first + 1 == slots.len() => first..last + 1,
+                (None, None) => 0..0,
+                _ => return None,
+            };
+            let text_like = value_parts(field).all(|i| {
+                values.get(usize::from(i)).is_some_and(|v| {
+                    matches!(v.ty, ty::STRING | ty::ANSI_STRING | ty::GUID | ty::SID)
+                })
+            });
+            let own = &HeadSlot::ALL[span.clone()];
+            // A field that reaches no slot is filled with the others (its text still counts).
+            let memo = text_like
+                && !own.is_empty()
+                && !own.contains(&HeadSlot::Time)
+                && !own.contains(&HeadSlot::Computer);
+            live.push(LiveField {
+                index,
+                slots: span,
+                memo,
+            });
         }
         let mut builder = EventBuilder::new();
-        let mut budget = super::record::TEXT_BUDGET;
+        let mut budget = TEXT_BUDGET;
         let fixed_fields = plan.fields.iter().filter(|f| !holds_value(f));
         fill_fields(&mut builder, fixed_fields, values, text, &mut budget)?;
         let fixed = builder.finish();
 
         let mut pieces = Vec::new();
         let mut bytes = Vec::new();
-        for slot in HeadSlot::ALL {
-            if live_slots.contains(&slot) {
-                if !bytes.is_empty() {
-                    pieces.push(Piece::Fixed(std::mem::take(&mut bytes).into()));
+        let mut slot = 0;
+        while slot < HeadSlot::ALL.len() {
+            match live
+                .iter()
+                .position(|f| f.slots.start == slot && !f.slots.is_empty())
+            {
+                Some(n) => {
+                    if !bytes.is_empty() {
+                        pieces.push(Piece::Fixed(std::mem::take(&mut bytes).into()));
+                    }
+                    pieces.push(Piece::Field(n));
+                    slot = live[n].slots.end;
                 }
-                pieces.push(Piece::Slot(slot));
-            } else {
-                write_head_slot(slot, &fixed, &mut bytes);
+                None => {
+                    write_head_slot(HeadSlot::ALL[slot], &fixed, &mut bytes);
+                    slot += 1;
+                }
             }
         }
         write_fields_open(&mut bytes);
         pieces.push(Piece::Fixed(bytes.into()));
+        let live_slot = |slot: HeadSlot| {
+            live.iter()
+                .any(|f| HeadSlot::ALL[f.slots.clone()].contains(&slot))
+        };
         Some(Head {
             pieces: pieces.into(),
+            time_live: live_slot(HeadSlot::Time),
+            computer_live: live_slot(HeadSlot::Computer),
             live: live.into(),
-            fixed_text: super::record::TEXT_BUDGET - budget,
+            fixed_text: TEXT_BUDGET - budget,
             fixed: LineHead::of(&fixed),
-            time_live: live_slots.contains(&HeadSlot::Time),
-            computer_live: live_slots.contains(&HeadSlot::Computer),
         })
     }
 
@@ -133,20 +264,44 @@ impl Head {
         plan: &SystemPlan,
         values: &[Raw<'_>],
         text: &mut String,
+        memos: &mut Memos,
         out: &mut Vec<u8>,
     ) -> Option<LineHead> {
-        let mut builder = EventBuilder::new();
-        let mut budget = super::record::TEXT_BUDGET - self.fixed_text;
-        if self.live.last().is_some_and(|&i| i >= plan.fields.len()) {
+        if self.live.iter().any(|f| f.index >= plan.fields.len()) {
             return None;
         }
-        let fields = self.live.iter().map(|&i| &plan.fields[i]);
-        fill_fields(&mut builder, fields, values, text, &mut budget)?;
+        let mut builder = EventBuilder::new();
+        let mut budget = TEXT_BUDGET - self.fixed_text;
+        let others = self.live.iter().filter(|f| !f.memo);
+        fill_fields(
+            &mut builder,
+            others.map(|f| &plan.fields[f.index]),
+            values,
+            text,
+            &mut budget,
+        )?;
         let event = builder.event();
+        let me = self as *const Head as usize;
         for piece in self.pieces.iter() {
             match piece {
                 Piece::Fixed(bytes) => out.extend_from_slice(bytes),
-                Piece::Slot(slot) => write_head_slot(*slot, event, out),
+                Piece::Field(n) => {
+                    let live = &self.live[*n];
+                    let slots = &HeadSlot::ALL[live.slots.clone()];
+                    if !live.memo {
+                        for &slot in slots {
+                            write_head_slot(slot, event, out);
+                        }
+                        continue;
+                    }
+                    let field = &plan.fields[live.index];
+                    let memo = memos.entry((me, *n)).or_default();
+                    if !memo.holds(field, values) {
+                        memo.refill(field, slots, values, text)?;
+                    }
+                    budget = budget.checked_sub(memo.text)?;
+                    out.extend_from_slice(&memo.json);
+                }
             }
         }
         let live = LineHead::of(event);

@@ -30,7 +30,7 @@ use std::hash::Hasher;
 use std::ops::Range;
 use std::sync::{Arc, Mutex};
 
-use super::head::{Head, LineHead};
+use super::head::{Head, LineHead, Memos};
 use super::record::{Marked, Record, TEXT_BUDGET};
 use super::template::Template;
 use super::value::{ty, write_text, Raw};
@@ -247,6 +247,8 @@ pub(crate) struct ChunkPrograms<'f> {
     known: FastMap<u64, Option<Arc<Program>>>,
     texts: ValueTexts,
     value: String,
+    /// The System text fields of the chunk's records as last written (see `head`).
+    memos: Memos,
     key: KeyParts,
     /// The check's own line when a program is made.
     check: Vec<u8>,
@@ -259,6 +261,7 @@ impl<'f> ChunkPrograms<'f> {
             known: FastMap::default(),
             texts: ValueTexts::default(),
             value: String::new(),
+            memos: Memos::default(),
             key: KeyParts::default(),
             check: Vec::new(),
         }
@@ -327,7 +330,13 @@ impl<'a> Record<'a> {
         let from = out.len();
         let plan = self.template.system.as_ref()?;
         let head = match &program.head {
-            Some(head) => head.write(plan, &self.values, &mut programs.value, out),
+            Some(head) => head.write(
+                plan,
+                &self.values,
+                &mut programs.value,
+                &mut programs.memos,
+                out,
+            ),
             None => self.system_event(&mut programs.value).map(|system| {
                 event_json::write_head(&system, out);
                 LineHead::of(&system)
