@@ -28,7 +28,24 @@ fn keep_freed_memory() {
     }
 }
 
+/// Turns transparent huge pages off for the process (what mimalloc does itself when its
+/// `allow_thp` option is off, which it reads only from the environment at start-up). mimalloc
+/// asks for huge pages, and the kernel zero-fills each 2 MiB page on its first touch, of which a
+/// run uses little: measured, a run of `evident events` on one 16 MB log took 55–61 ms with
+/// them off and 58–105 ms with them on, its system time alone up to 50 ms.
+#[cfg(target_os = "linux")]
+fn no_huge_pages() {
+    // SAFETY: a process-wide flag; no memory is touched.
+    unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn no_huge_pages() {}
+
 fn main() -> ExitCode {
+    no_huge_pages();
     keep_freed_memory();
     let cli = evident::cli::Cli::parse();
     let status = evident::cli::run(cli);
