@@ -101,11 +101,11 @@ pub(crate) fn write_head_slot(slot: HeadSlot, e: &Event, out: &mut Vec<u8>) {
             }
         }
         HeadSlot::Computer => {
-            write_key("computer", out);
+            write_key(key!("computer"), out);
             write_str(&e.computer, out);
         }
         HeadSlot::Channel => {
-            write_key("channel", out);
+            write_key(key!("channel"), out);
             write_str(&e.channel, out);
         }
         HeadSlot::ProviderName => {
@@ -113,64 +113,64 @@ pub(crate) fn write_head_slot(slot: HeadSlot, e: &Event, out: &mut Vec<u8>) {
             write_str(&e.provider.name, out);
         }
         HeadSlot::ProviderGuid => {
-            write_key("guid", out);
+            write_key(key!("guid"), out);
             write_opt_str(e.provider.guid.as_deref(), out);
         }
         HeadSlot::EventSourceName => {
-            write_key("event_source_name", out);
+            write_key(key!("event_source_name"), out);
             write_opt_str(e.provider.event_source_name.as_deref(), out);
             out.push(b'}');
         }
         HeadSlot::EventId => {
-            write_key("event_id", out);
+            write_key(key!("event_id"), out);
             write_number(Some(e.event_id), out);
         }
         HeadSlot::Qualifiers => {
-            write_key("qualifiers", out);
+            write_key(key!("qualifiers"), out);
             write_number(e.qualifiers, out);
         }
         HeadSlot::Version => {
-            write_key("version", out);
+            write_key(key!("version"), out);
             write_number(e.version, out);
         }
         HeadSlot::Level => {
-            write_key("level", out);
+            write_key(key!("level"), out);
             write_number(e.level, out);
         }
         HeadSlot::Task => {
-            write_key("task", out);
+            write_key(key!("task"), out);
             write_number(e.task, out);
         }
         HeadSlot::Opcode => {
-            write_key("opcode", out);
+            write_key(key!("opcode"), out);
             write_number(e.opcode, out);
         }
         HeadSlot::Keywords => {
-            write_key("keywords", out);
+            write_key(key!("keywords"), out);
             write_number(e.keywords, out);
         }
         HeadSlot::RecordId => {
-            write_key("record_id", out);
+            write_key(key!("record_id"), out);
             write_number(e.record_id, out);
         }
         HeadSlot::ActivityId => {
-            write_key("activity_id", out);
+            write_key(key!("activity_id"), out);
             write_opt_str(e.activity_id.as_deref(), out);
         }
         HeadSlot::RelatedActivityId => {
-            write_key("related_activity_id", out);
+            write_key(key!("related_activity_id"), out);
             write_opt_str(e.related_activity_id.as_deref(), out);
         }
         HeadSlot::ProcessId => {
-            write_key("process_id", out);
+            write_key(key!("process_id"), out);
             write_number(small(e.process_id), out);
         }
         HeadSlot::ThreadId => {
-            write_key("thread_id", out);
+            write_key(key!("thread_id"), out);
             write_number(small(e.thread_id), out);
         }
         HeadSlot::UserSid => {
-            write_key("user_sid", out);
+            write_key(key!("user_sid"), out);
             write_opt_str(e.user_sid.as_deref(), out);
         }
     }
@@ -271,10 +271,10 @@ pub fn write_tail_parts(
     out.extend_from_slice(b",\"origin\":{\"file\":");
     write_str(file, out);
     if let Some(member) = member {
-        write_key("member", out);
+        write_key(key!("member"), out);
         write_str(member, out);
     }
-    for (key, n) in [("chunk", chunk), ("record", record)] {
+    for (key, n) in [(key!("chunk"), chunk), (key!("record"), record)] {
         if n.is_some() {
             write_key(key, out);
             write_number(n, out);
@@ -283,11 +283,17 @@ pub fn write_tail_parts(
     out.extend_from_slice(b"}}");
 }
 
-/// `,"key":` for one of the fixed keys (plain ASCII, nothing to escape).
-fn write_key(key: &str, out: &mut Vec<u8>) {
-    out.extend_from_slice(b",\"");
-    out.extend_from_slice(key.as_bytes());
-    out.extend_from_slice(b"\":");
+/// `,"key":` for one of the fixed keys (plain ASCII, nothing to escape), as one literal.
+macro_rules! key {
+    ($key:literal) => {
+        concat!(",\"", $key, "\":").as_bytes()
+    };
+}
+use key;
+
+/// Writes a [`key!`].
+fn write_key(key: &[u8], out: &mut Vec<u8>) {
+    out.extend_from_slice(key);
 }
 
 fn write_number(n: Option<impl itoa::Integer>, out: &mut Vec<u8>) {

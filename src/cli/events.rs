@@ -196,36 +196,54 @@ impl<W: Write + Send> EventSink for WriteSink<W> {
         if self.closed.load(Ordering::Relaxed) {
             return;
         }
-        let wanted = records
-            .iter()
-            .filter(|(time, _)| self.filter.wants_time(*time))
-            .filter_map(|(_, range)| lines.get(range.clone()));
-        match self.format {
-            EventFormat::Json => {
-                self.write_all(wanted.map(|line| line.strip_suffix(b"\n").unwrap_or(line)))
+        // Lines next to each other in `lines` are written in one piece.
+        let mut runs: Vec<(std::ops::Range<usize>, u64)> = Vec::new();
+        let wanted = records.iter().filter(|(time, _)| self.filter.wants_time(*time));
+        for (_, range) in wanted {
+            match runs.last_mut() {
+                Some((run, count)) if run.end == range.start => {
+                    run.end = range.end;
+                    *count += 1;
+                }
+                _ => runs.push((range.clone(), 1)),
             }
-            _ => self.write_all(wanted),
         }
+        self.write_all(
+            runs.into_iter()
+                .filter_map(|(run, count)| Some((lines.get(run)?, count))),
+        );
     }
 }
 
 impl<W: Write + Send> WriteSink<W> {
     /// Writes one rendered event under the lock; a failed output closes the sink.
     fn write(&self, bytes: &[u8]) {
-        self.write_all(std::iter::once(bytes));
+        self.write_with(|writer| writer.write_rendered(bytes).map(|()| 1));
     }
 
-    /// Writes rendered events under one taking of the lock; a failed output closes the sink.
-    fn write_all<'b>(&self, events: impl Iterator<Item = &'b [u8]>) {
+    /// Writes runs of JSON lines (each run's bytes and how many lines it holds) under one
+    /// taking of the lock.
+    fn write_all<'b>(&self, runs: impl Iterator<Item = (&'b [u8], u64)>) {
+        self.write_with(|writer| {
+            let mut count = 0;
+            for (bytes, lines) in runs {
+                writer.write_lines(bytes, lines)?;
+                count += lines;
+            }
+            Ok(count)
+        });
+    }
+
+    /// Runs `write` (which says how many events it wrote) under the lock; a failed output
+    /// closes the sink.
+    fn write_with(&self, write: impl FnOnce(&mut EventWriter<W>) -> io::Result<u64>) {
         let mut count = 0;
         let written = (|| {
             let mut guard = self.writer.lock().ok()?;
             let writer = guard.as_mut()?;
-            for bytes in events {
-                if let Err(err) = writer.write_rendered(bytes) {
-                    return Some(Err(err));
-                }
-                count += 1;
+            match write(writer) {
+                Ok(n) => count = n,
+                Err(err) => return Some(Err(err)),
             }
             Some(Ok(()))
         })();

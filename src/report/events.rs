@@ -71,6 +71,20 @@ impl<W: Write> EventWriter<W> {
         Ok(())
     }
 
+    /// Writes `count` JSON lines that lie end to end in `bytes` (each ending in a newline) in
+    /// one call, for the JSON lines format; in another format, each line as an event.
+    pub fn write_lines(&mut self, bytes: &[u8], count: u64) -> io::Result<()> {
+        if self.format != EventFormat::Jsonl {
+            for line in bytes.split_inclusive(|&b| b == b'\n') {
+                self.write_rendered(line.strip_suffix(b"\n").unwrap_or(line))?;
+            }
+            return Ok(());
+        }
+        self.out.write_all(bytes)?;
+        self.written += count;
+        Ok(())
+    }
+
     /// Ends the output (closes the JSON array) and flushes.
     pub fn finish(mut self) -> io::Result<W> {
         if self.format == EventFormat::Json {
