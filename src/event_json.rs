@@ -89,17 +89,7 @@ pub(crate) fn write_fields_open(out: &mut Vec<u8>) {
 pub(crate) fn write_head_slot(slot: HeadSlot, e: &Event, out: &mut Vec<u8>) {
     let small = |n: Option<u32>| n.map(u64::from);
     match slot {
-        HeadSlot::Time => {
-            out.extend_from_slice(b"{\"time\":");
-            match e.time {
-                Some(time) => {
-                    out.push(b'"');
-                    write_timestamp(time, out);
-                    out.push(b'"');
-                }
-                None => out.extend_from_slice(b"null"),
-            }
-        }
+        HeadSlot::Time => write_time_slot(e.time, out),
         HeadSlot::Computer => {
             write_key(key!("computer"), out);
             write_str(&e.computer, out);
@@ -121,38 +111,14 @@ pub(crate) fn write_head_slot(slot: HeadSlot, e: &Event, out: &mut Vec<u8>) {
             write_opt_str(e.provider.event_source_name.as_deref(), out);
             out.push(b'}');
         }
-        HeadSlot::EventId => {
-            write_key(key!("event_id"), out);
-            write_number(Some(e.event_id), out);
-        }
-        HeadSlot::Qualifiers => {
-            write_key(key!("qualifiers"), out);
-            write_number(e.qualifiers, out);
-        }
-        HeadSlot::Version => {
-            write_key(key!("version"), out);
-            write_number(e.version, out);
-        }
-        HeadSlot::Level => {
-            write_key(key!("level"), out);
-            write_number(e.level, out);
-        }
-        HeadSlot::Task => {
-            write_key(key!("task"), out);
-            write_number(e.task, out);
-        }
-        HeadSlot::Opcode => {
-            write_key(key!("opcode"), out);
-            write_number(e.opcode, out);
-        }
-        HeadSlot::Keywords => {
-            write_key(key!("keywords"), out);
-            write_number(e.keywords, out);
-        }
-        HeadSlot::RecordId => {
-            write_key(key!("record_id"), out);
-            write_number(e.record_id, out);
-        }
+        HeadSlot::EventId => write_number_slot(slot, Some(u64::from(e.event_id)), out),
+        HeadSlot::Qualifiers => write_number_slot(slot, small(e.qualifiers), out),
+        HeadSlot::Version => write_number_slot(slot, small(e.version), out),
+        HeadSlot::Level => write_number_slot(slot, small(e.level), out),
+        HeadSlot::Task => write_number_slot(slot, small(e.task), out),
+        HeadSlot::Opcode => write_number_slot(slot, small(e.opcode), out),
+        HeadSlot::Keywords => write_number_slot(slot, e.keywords, out),
+        HeadSlot::RecordId => write_number_slot(slot, e.record_id, out),
         HeadSlot::ActivityId => {
             write_key(key!("activity_id"), out);
             write_opt_str(e.activity_id.as_deref(), out);
@@ -161,19 +127,46 @@ pub(crate) fn write_head_slot(slot: HeadSlot, e: &Event, out: &mut Vec<u8>) {
             write_key(key!("related_activity_id"), out);
             write_opt_str(e.related_activity_id.as_deref(), out);
         }
-        HeadSlot::ProcessId => {
-            write_key(key!("process_id"), out);
-            write_number(small(e.process_id), out);
-        }
-        HeadSlot::ThreadId => {
-            write_key(key!("thread_id"), out);
-            write_number(small(e.thread_id), out);
-        }
+        HeadSlot::ProcessId => write_number_slot(slot, small(e.process_id), out),
+        HeadSlot::ThreadId => write_number_slot(slot, small(e.thread_id), out),
         HeadSlot::UserSid => {
             write_key(key!("user_sid"), out);
             write_opt_str(e.user_sid.as_deref(), out);
         }
     }
+}
+
+/// The time slot: what [`write_head_slot`] writes for an event with this time.
+pub(crate) fn write_time_slot(time: Option<Timestamp>, out: &mut Vec<u8>) {
+    out.extend_from_slice(b"{\"time\":");
+    match time {
+        Some(time) => {
+            out.push(b'"');
+            write_timestamp(time, out);
+            out.push(b'"');
+        }
+        None => out.extend_from_slice(b"null"),
+    }
+}
+
+/// A numeric slot (the ids, levels, keywords, process and thread): what [`write_head_slot`]
+/// writes for an event whose field holds `n`. Nothing for a slot that is not numeric.
+pub(crate) fn write_number_slot(slot: HeadSlot, n: Option<u64>, out: &mut Vec<u8>) {
+    let key = match slot {
+        HeadSlot::EventId => key!("event_id"),
+        HeadSlot::Qualifiers => key!("qualifiers"),
+        HeadSlot::Version => key!("version"),
+        HeadSlot::Level => key!("level"),
+        HeadSlot::Task => key!("task"),
+        HeadSlot::Opcode => key!("opcode"),
+        HeadSlot::Keywords => key!("keywords"),
+        HeadSlot::RecordId => key!("record_id"),
+        HeadSlot::ProcessId => key!("process_id"),
+        HeadSlot::ThreadId => key!("thread_id"),
+        _ => return,
+    };
+    write_key(key, out);
+    write_number(n, out);
 }
 
 /// A timestamp as jiff's `Display` writes it (`2023-10-18T05:43:49.8327406Z`: the fraction

@@ -198,7 +198,9 @@ impl<W: Write + Send> EventSink for WriteSink<W> {
         }
         // Lines next to each other in `lines` are written in one piece.
         let mut runs: Vec<(std::ops::Range<usize>, u64)> = Vec::new();
-        let wanted = records.iter().filter(|(time, _)| self.filter.wants_time(*time));
+        let wanted = records
+            .iter()
+            .filter(|(time, _)| self.filter.wants_time(*time));
         for (_, range) in wanted {
             match runs.last_mut() {
                 Some((run, count)) if run.end == range.start => {

@@ -19,7 +19,9 @@ use super::template::{Part, SystemField, SystemPlan};
 use super::value::{ty, Raw};
 use super::FastMap;
 use crate::event::Event;
-use crate::event_json::{write_fields_open, write_head_slot, HeadSlot};
+use crate::event_json::{
+    write_fields_open, write_head_slot, write_number_slot, write_time_slot, HeadSlot,
+};
 use crate::source::assemble::{head_slots, EventBuilder};
 
 /// What a JSON line's reader needs of its System part besides the line: the time (for a
@@ -53,6 +55,8 @@ pub(super) struct Head {
     fixed: LineHead,
     time_live: bool,
     computer_live: bool,
+    /// Whether a live field is filled through the builder.
+    builds: bool,
 }
 
 #[derive(Debug)]
@@ -69,10 +73,157 @@ struct LiveField {
     index: usize,
     /// The slots it reaches, a range of `HeadSlot::ALL`.
     slots: Range<usize>,
-    /// Its values are all text (strings, GUIDs, SIDs: a provider, a channel, a user), which
-    /// mostly repeat from record to record: its slots are kept as written with the values
-    /// they were written from (see [`Memo`]).
-    memo: bool,
+    fill: Fill,
+}
+
+/// How a live field is written per record. All but `Builder` are chosen for the value types
+/// of the program's key; a record whose value does not read as its type (a size that does not
+/// fit it) has the field filled through the builder alone instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fill {
+    /// Through the builder, with the record's other such fields.
+    Builder,
+    /// Its values are all text or null (strings, GUIDs, SIDs: a provider, a channel, a user,
+    /// an activity), which mostly repeat from record to record: kept as last written (see [`Memo`]).
+    Memo,
+    /// `<TimeCreated SystemTime=v/>`, a FILETIME.
+    Time(u16),
+    /// `Version`, `Level`, `Task`, `Opcode`, `Keywords` or `EventRecordID` holding one number.
+    Number(u16),
+    /// `<EventID Qualifiers=q>id</EventID>`, numbers (the qualifiers absent or null).
+    EventId { id: u16, qualifiers: Option<u16> },
+    /// `<Execution ProcessID=p ThreadID=t/>`, numbers.
+    Execution { process: u16, thread: u16 },
+}
+
+impl Fill {
+    /// How `field` is written, for values of the types of `values` (the record a program is
+    /// made from).
+    fn of(field: &SystemField, slots: &[HeadSlot], values: &[Raw<'_>]) -> Fill {
+        let value = |i: u16| values.get(usize::from(i));
+        let number = |i: u16| value(i).and_then(Raw::number).is_some();
+        let one = |parts: &[Part]| match parts {
+            [Part::Value(i)] => Some(*i),
+            _ => None,
+        };
+        let attrs: Vec<(&str, Option<u16>)> = field
+            .attrs
+            .iter()
+            .map(|(name, parts)| (&**name, one(parts)))
+            .collect();
+        let text = one(&field.text);
+        let left_out = field
+            .dependency
+            .and_then(&value)
+            .is_some_and(Raw::is_null);
+        if left_out {
+            return Fill::Builder;
+        }
+        match (&*field.element, &attrs[..], text, field.text.is_empty()) {
+            ("TimeCreated", [("SystemTime", Some(i))], None, true)
+                if value(*i).and_then(Raw::filetime).is_some() =>
+            {
+                Fill::Time(*i)
+            }
+            (
+                "Version" | "Level" | "Task" | "Opcode" | "Keywords" | "EventRecordID",
+                [],
+                Some(i),
+                _,
+            ) if number(i) => Fill::Number(i),
+            ("EventID", [], Some(id), _) if number(id) => Fill::EventId {
+                id,
+                qualifiers: None,
+            },
+            ("EventID", [("Qualifiers", Some(q))], Some(id), _)
+                if number(id) && (number(*q) || value(*q).is_some_and(Raw::is_null)) =>
+            {
+                Fill::EventId {
+                    id,
+                    qualifiers: Some(*q),
+                }
+            }
+            ("Execution", [("ProcessID", Some(p)), ("ThreadID", Some(t))], None, true)
+                if number(*p) && number(*t) =>
+            {
+                Fill::Execution {
+                    process: *p,
+                    thread: *t,
+                }
+            }
+            _ if !slots.is_empty()
+                && !slots.contains(&HeadSlot::Time)
+                && !slots.contains(&HeadSlot::Computer)
+                && value_parts(field).all(|i| {
+                    value(i).is_some_and(|v| {
+                        matches!(
+                            v.ty,
+                            ty::NULL | ty::STRING | ty::ANSI_STRING | ty::GUID | ty::SID
+                        )
+                    })
+                }) =>
+            {
+                // (A field that reaches no slot is filled with the others: its text counts.)
+                Fill::Memo
+            }
+            _ => Fill::Builder,
+        }
+    }
+
+    /// Writes the slots of a field filled straight from its values (what the builder makes
+    /// of them), and gives its time when it has one. `None`, with nothing written, when a
+    /// value does not read as its type or the fill is not a straight one.
+    fn write(
+        self,
+        slots: &[HeadSlot],
+        values: &[Raw<'_>],
+        out: &mut Vec<u8>,
+    ) -> Option<Option<Timestamp>> {
+        let number = |i: u16| values.get(usize::from(i)).and_then(Raw::number);
+        let small = |n: u64| u32::try_from(n).ok().map(u64::from);
+        match self {
+            Fill::Time(i) => {
+                let time = values.get(usize::from(i)).and_then(Raw::filetime)?;
+                write_time_slot(Some(time), out);
+                return Some(Some(time));
+            }
+            Fill::Number(i) => {
+                let n = number(i)?;
+                let &[slot] = slots else { return None };
+                let n = match slot {
+                    HeadSlot::Keywords | HeadSlot::RecordId => Some(n),
+                    _ => small(n),
+                };
+                write_number_slot(slot, n, out);
+            }
+            Fill::EventId { id, qualifiers } => {
+                let id = number(id)?;
+                let mut qualifiers = match qualifiers {
+                    None => None,
+                    Some(q) => match number(q) {
+                        Some(n) => small(n),
+                        None if values.get(usize::from(q)).is_some_and(Raw::is_null) => None,
+                        None => return None,
+                    },
+                };
+                let event_id = if id > 0xFFFF {
+                    qualifiers = qualifiers.or(Some((id >> 16) & 0xFFFF));
+                    id & 0xFFFF
+                } else {
+                    id
+                };
+                write_number_slot(HeadSlot::EventId, Some(event_id), out);
+                write_number_slot(HeadSlot::Qualifiers, qualifiers, out);
+            }
+            Fill::Execution { process, thread } => {
+                let (process, thread) = (number(process)?, number(thread)?);
+                write_number_slot(HeadSlot::ProcessId, small(process), out);
+                write_number_slot(HeadSlot::ThreadId, small(thread), out);
+            }
+            Fill::Builder | Fill::Memo => return None,
+        }
+        Some(None)
+    }
 }
 
 /// The slots of one live text field as last written in a chunk, and the values (type, size
@@ -196,21 +347,11 @@ impl Head {
                 (None, None) => 0..0,
                 _ => return None,
             };
-            let text_like = value_parts(field).all(|i| {
-                values.get(usize::from(i)).is_some_and(|v| {
-                    matches!(v.ty, ty::STRING | ty::ANSI_STRING | ty::GUID | ty::SID)
-                })
-            });
-            let own = &HeadSlot::ALL[span.clone()];
-            // A field that reaches no slot is filled with the others (its text still counts).
-            let memo = text_like
-                && !own.is_empty()
-                && !own.contains(&HeadSlot::Time)
-                && !own.contains(&HeadSlot::Computer);
+            let fill = Fill::of(field, &HeadSlot::ALL[span.clone()], values);
             live.push(LiveField {
                 index,
                 slots: span,
-                memo,
+                fill,
             });
         }
         let mut builder = EventBuilder::new();
@@ -250,6 +391,7 @@ impl Head {
             pieces: pieces.into(),
             time_live: live_slot(HeadSlot::Time),
             computer_live: live_slot(HeadSlot::Computer),
+            builds: live.iter().any(|f| f.fill == Fill::Builder),
             live: live.into(),
             fixed_text: TEXT_BUDGET - budget,
             fixed: LineHead::of(&fixed),
@@ -270,52 +412,66 @@ impl Head {
         if self.live.iter().any(|f| f.index >= plan.fields.len()) {
             return None;
         }
-        let mut builder = EventBuilder::new();
         let mut budget = TEXT_BUDGET - self.fixed_text;
-        let others = self.live.iter().filter(|f| !f.memo);
-        fill_fields(
-            &mut builder,
-            others.map(|f| &plan.fields[f.index]),
-            values,
-            text,
-            &mut budget,
-        )?;
+        let mut builder = EventBuilder::new();
+        if self.builds {
+            let generic = self.live.iter().filter(|f| f.fill == Fill::Builder);
+            let generic = generic.map(|f| &plan.fields[f.index]);
+            fill_fields(&mut builder, generic, values, text, &mut budget)?;
+        }
         let event = builder.event();
+        let mut time = if self.time_live {
+            event.time
+        } else {
+            self.fixed.time
+        };
         let me = self as *const Head as usize;
         for piece in self.pieces.iter() {
-            match piece {
-                Piece::Fixed(bytes) => out.extend_from_slice(bytes),
-                Piece::Field(n) => {
-                    let live = &self.live[*n];
-                    let slots = &HeadSlot::ALL[live.slots.clone()];
-                    if !live.memo {
-                        for &slot in slots {
-                            write_head_slot(slot, event, out);
-                        }
-                        continue;
+            let (n, live) = match piece {
+                Piece::Fixed(bytes) => {
+                    out.extend_from_slice(bytes);
+                    continue;
+                }
+                Piece::Field(n) => (*n, &self.live[*n]),
+            };
+            let slots = &HeadSlot::ALL[live.slots.clone()];
+            let field = &plan.fields[live.index];
+            match live.fill {
+                Fill::Builder => {
+                    for &slot in slots {
+                        write_head_slot(slot, event, out);
                     }
-                    let field = &plan.fields[live.index];
-                    let memo = memos.entry((me, *n)).or_default();
+                }
+                Fill::Memo => {
+                    let memo = memos.entry((me, n)).or_default();
                     if !memo.holds(field, values) {
                         memo.refill(field, slots, values, text)?;
                     }
                     budget = budget.checked_sub(memo.text)?;
                     out.extend_from_slice(&memo.json);
                 }
+                straight => match straight.write(slots, values, out) {
+                    Some(Some(written)) => time = Some(written),
+                    Some(None) => {}
+                    None => {
+                        // A value that does not read as its type: the builder, for this field.
+                        let mut one = EventBuilder::new();
+                        fill_fields(&mut one, std::iter::once(field), values, text, &mut budget)?;
+                        for &slot in slots {
+                            write_head_slot(slot, one.event(), out);
+                        }
+                        if slots.contains(&HeadSlot::Time) {
+                            time = one.event().time;
+                        }
+                    }
+                },
             }
         }
-        let live = LineHead::of(event);
-        Some(LineHead {
-            time: if self.time_live {
-                live.time
-            } else {
-                self.fixed.time
-            },
-            computer: if self.computer_live {
-                live.computer
-            } else {
-                self.fixed.computer.clone()
-            },
-        })
+        let computer = if self.computer_live {
+            LineHead::of(event).computer
+        } else {
+            self.fixed.computer.clone()
+        };
+        Some(LineHead { time, computer })
     }
 }
