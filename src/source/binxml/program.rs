@@ -189,7 +189,11 @@ impl Item {
     /// This item's value for a record whose payload texts are `texts`, composed in `value` and
     /// rendered as the event builder renders it (`<Binary>` trimmed and upper-cased, any
     /// other value normalized).
-    fn value<'v>(&self, texts: &ValueTexts, value: &'v mut String) -> Cow<'v, str> {
+    fn value<'v>(&self, texts: &'v ValueTexts, value: &'v mut String) -> Cow<'v, str> {
+        if let (false, [Piece::Value(index)]) = (self.binary, &*self.pieces) {
+            // One value alone (most items): its text as it is, without a copy.
+            return normalize_value(texts.get(*index));
+        }
         value.clear();
         for piece in self.pieces.iter() {
             match piece {
