@@ -267,7 +267,6 @@ impl Hasher for FoldHasher {
 /// different records colliding is about as likely as 2^-100 in a million-signal scan). `None`
 /// when the record lacks an id or a time: it is never merged.
 fn record_identity(s: &Signal) -> Option<u128> {
-    use std::hash::Hash;
     let e = &s.event;
     let key = (
         &s.rule_id,
@@ -279,12 +278,11 @@ fn record_identity(s: &Signal) -> Option<u128> {
         e.record_id?,
         e.time?,
     );
-    let mut low = std::collections::hash_map::DefaultHasher::new();
-    key.hash(&mut low);
-    let mut high = std::collections::hash_map::DefaultHasher::new();
-    0xe1d3_u16.hash(&mut high);
-    key.hash(&mut high);
-    Some(u128::from(high.finish()) << 64 | u128::from(low.finish()))
+    // Two halves from one well-mixed hash under two fixed seeds (fixed: a run's identities
+    // must not depend on the process).
+    use std::hash::BuildHasher;
+    let half = |seed: u64| foldhash::quality::FixedState::with_seed(seed).hash_one(key);
+    Some(u128::from(half(0x5eed_e1d3)) << 64 | u128::from(half(0x0dd_ba11)))
 }
 
 /// Rearranges `items` so that position `i` holds what was at `order[i]`, by following the
