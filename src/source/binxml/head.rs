@@ -112,10 +112,7 @@ impl Fill {
             .map(|(name, parts)| (&**name, one(parts)))
             .collect();
         let text = one(&field.text);
-        let left_out = field
-            .dependency
-            .and_then(&value)
-            .is_some_and(Raw::is_null);
+        let left_out = field.dependency.and_then(&value).is_some_and(Raw::is_null);
         if left_out {
             return Fill::Builder;
         }
@@ -152,6 +149,7 @@ impl Fill {
                 }
             }
             _ if !slots.is_empty()
+                && value_parts(field).count() <= MEMO_PARTS
                 && !slots.contains(&HeadSlot::Time)
                 && !slots.contains(&HeadSlot::Computer)
                 && value_parts(field).all(|i| {
@@ -234,6 +232,19 @@ pub(super) struct Memo {
     json: Vec<u8>,
     /// The bytes of text the field played (the text budget counts them).
     text: usize,
+}
+
+/// The most value parts a kept field has, and the most bytes its values may hold for a record
+/// to use its memo: a memo key copies each value once per part, and a value can be large and
+/// render as no text (so that the text budget would not bound it).
+const MEMO_PARTS: usize = 4;
+const MEMO_BYTES: usize = 1024;
+
+/// The bytes a memo key for these values of `field` holds.
+fn memo_size(field: &SystemField, values: &[Raw<'_>]) -> usize {
+    value_parts(field)
+        .map(|i| 5 + values.get(usize::from(i)).map_or(0, |v| v.bytes.len()))
+        .sum()
 }
 
 /// The memos of one chunk, by head (its address: programs live as long as the run) and
@@ -442,7 +453,7 @@ impl Head {
                         write_head_slot(slot, event, out);
                     }
                 }
-                Fill::Memo => {
+                Fill::Memo if memo_size(field, values) <= MEMO_BYTES => {
                     let memo = memos.entry((me, n)).or_default();
                     if !memo.holds(field, values) {
                         memo.refill(field, slots, values, text)?;
@@ -450,11 +461,12 @@ impl Head {
                     budget = budget.checked_sub(memo.text)?;
                     out.extend_from_slice(&memo.json);
                 }
-                straight => match straight.write(slots, values, out) {
+                fill => match fill.write(slots, values, out) {
                     Some(Some(written)) => time = Some(written),
                     Some(None) => {}
                     None => {
-                        // A value that does not read as its type: the builder, for this field.
+                        // A value that does not read as its type, or values too large to keep:
+                        // the builder, for this field.
                         let mut one = EventBuilder::new();
                         fill_fields(&mut one, std::iter::once(field), values, text, &mut budget)?;
                         for &slot in slots {

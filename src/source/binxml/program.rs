@@ -476,6 +476,9 @@ impl<'a> Record<'a> {
 
         let plan = self.template.system.as_ref()?;
         program.head = Head::new(plan, &self.values, &mut programs.value);
+        // The check fills memos of its own: its program is not yet where it will stay, and
+        // memos are found by the address of their head.
+        let memos = std::mem::take(&mut programs.memos);
         let mut line = Vec::with_capacity(programs.check.len());
         self.write_line(&program, programs, origin, &mut line);
         if line != programs.check && program.head.is_some() {
@@ -484,6 +487,7 @@ impl<'a> Record<'a> {
             line.clear();
             self.write_line(&program, programs, origin, &mut line);
         }
+        programs.memos = memos;
         (line == programs.check).then(|| Arc::new(program))
     }
 }
