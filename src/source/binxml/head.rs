@@ -487,3 +487,267 @@ impl Head {
         Some(LineHead { time, computer })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! A head must write, for every later record of its key, what the System part built
+    //! whole writes. Random System plans (every element and attribute the builder knows, and
+    //! some it does not; literal and value parts; dependencies) and random values of every
+    //! type are written both ways.
+
+    use super::*;
+    use crate::event_json::write_head;
+
+    /// xorshift64: a fixed sequence, so that a failure can be replayed.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+        fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
+            &xs[self.below(xs.len())]
+        }
+    }
+
+    const ELEMENTS: &[&str] = &[
+        "EventID",
+        "Version",
+        "Level",
+        "Task",
+        "Opcode",
+        "Keywords",
+        "EventRecordID",
+        "Channel",
+        "Computer",
+        "Provider",
+        "TimeCreated",
+        "Correlation",
+        "Execution",
+        "Security",
+        "Other",
+    ];
+
+    fn attrs_of(element: &str) -> &'static [&'static str] {
+        match element {
+            "EventID" => &["Qualifiers"],
+            "Provider" => &["Name", "Guid", "EventSourceName"],
+            "TimeCreated" => &["SystemTime"],
+            "Correlation" => &["ActivityID", "RelatedActivityID"],
+            "Execution" => &["ProcessID", "ThreadID"],
+            "Security" => &["UserID"],
+            _ => &["Other"],
+        }
+    }
+
+    const TEXTS: &[&str] = &[
+        "",
+        " ",
+        "7",
+        "0x1F",
+        "70000",
+        "3221232498",
+        "x",
+        "{a68ca8b7-004f-d7b6-a698-07e2de0f1f5d}",
+        "2023-10-18T05:43:49.8327406Z",
+        "4294967296",
+    ];
+
+    const TYPES: &[u8] = &[
+        ty::NULL,
+        ty::STRING,
+        ty::ANSI_STRING,
+        ty::UINT8,
+        ty::UINT16,
+        ty::UINT32,
+        ty::UINT64,
+        ty::HEX_INT32,
+        ty::HEX_INT64,
+        ty::INT8,
+        ty::GUID,
+        ty::SID,
+        ty::FILETIME,
+        ty::BINXML,
+        ty::SIZE_T,
+        ty::BOOL,
+    ];
+
+    fn utf16(text: &str) -> Vec<u8> {
+        text.encode_utf16().flat_map(u16::to_le_bytes).collect()
+    }
+
+    /// Bytes for a value of type `t`, sometimes of a size that does not fit it.
+    fn bytes_of(r: &mut Rng, t: u8) -> Vec<u8> {
+        let number = |r: &mut Rng| {
+            let any = r.next();
+            let numbers = [
+                0,
+                1,
+                7,
+                0xFFFF,
+                0x1_0000,
+                70_000,
+                3_221_232_498,
+                1 << 32,
+                u64::MAX,
+            ];
+            if r.below(4) == 0 {
+                any
+            } else {
+                *r.pick(&numbers)
+            }
+        };
+        match t {
+            ty::NULL if r.below(3) == 0 => vec![1, 2],
+            ty::STRING => utf16(r.pick::<&str>(TEXTS)),
+            ty::ANSI_STRING => r.pick(TEXTS).as_bytes().to_vec(),
+            ty::UINT8 | ty::INT8 => vec![number(r) as u8],
+            ty::UINT16 => (number(r) as u16).to_le_bytes().to_vec(),
+            ty::BOOL => (r.below(2) as u32).to_le_bytes().to_vec(),
+            ty::UINT32 | ty::HEX_INT32 => (number(r) as u32).to_le_bytes().to_vec(),
+            ty::UINT64 | ty::HEX_INT64 => number(r).to_le_bytes().to_vec(),
+            ty::SIZE_T if r.below(2) == 0 => (number(r) as u32).to_le_bytes().to_vec(),
+            ty::SIZE_T => number(r).to_le_bytes().to_vec(),
+            ty::GUID => (0..16).map(|_| *r.pick(&[0u8, 0xab, 0x12])).collect(),
+            ty::SID => vec![1, 1, 0, 0, 0, 0, 0, 5, *r.pick(&[18u8, 19]), 0, 0, 0],
+            ty::FILETIME => {
+                let ticks = [
+                    132_448_315_200_000_000,
+                    0,
+                    u64::MAX,
+                    132_448_315_200_000_001,
+                ];
+                r.pick(&ticks).to_le_bytes().to_vec()
+            }
+            _ => vec![],
+        }
+    }
+
+    fn parts(r: &mut Rng, values: usize) -> Vec<Part> {
+        (0..r.below(3))
+            .map(|_| match r.below(3) {
+                0 => Part::Text((*r.pick(TEXTS)).into()),
+                _ => Part::Value(r.below(values) as u16),
+            })
+            .collect()
+    }
+
+    fn plan(r: &mut Rng, values: usize) -> SystemPlan {
+        let fields = (0..1 + r.below(5))
+            .map(|_| {
+                let element = *r.pick(ELEMENTS);
+                let mut attrs = Vec::new();
+                for &attr in attrs_of(element) {
+                    if r.below(2) == 0 {
+                        attrs.push((attr.into(), parts(r, values)));
+                    }
+                }
+                SystemField {
+                    element: element.into(),
+                    attrs,
+                    text: parts(r, values),
+                    dependency: (r.below(4) == 0).then(|| r.below(values) as u16),
+                }
+            })
+            .collect();
+        SystemPlan {
+            open: 0,
+            close: 0,
+            fields,
+        }
+    }
+
+    type Written = (Vec<u8>, Option<Timestamp>, Option<Arc<str>>);
+
+    fn raws<'b>(types: &[u8], bytes: &'b [Vec<u8>]) -> Vec<Raw<'b>> {
+        let typed = types.iter().zip(bytes);
+        typed
+            .map(|(&ty, bytes)| Raw {
+                ty,
+                bytes,
+                offset: 0,
+            })
+            .collect()
+    }
+
+    /// The System part built whole and written.
+    fn built(plan: &SystemPlan, values: &[Raw<'_>]) -> Option<Written> {
+        let mut builder = EventBuilder::new();
+        let mut budget = TEXT_BUDGET;
+        let mut text = String::new();
+        fill_fields(
+            &mut builder,
+            plan.fields.iter(),
+            values,
+            &mut text,
+            &mut budget,
+        )?;
+        let event = builder.finish();
+        let mut out = Vec::new();
+        write_head(&event, &mut out);
+        let head = LineHead::of(&event);
+        Some((out, head.time, head.computer))
+    }
+
+    fn by_head(
+        head: &Head,
+        plan: &SystemPlan,
+        values: &[Raw<'_>],
+        memos: &mut Memos,
+    ) -> Option<Written> {
+        let mut out = Vec::new();
+        let line = head.write(plan, values, &mut String::new(), memos, &mut out)?;
+        Some((out, line.time, line.computer))
+    }
+
+    #[test]
+    fn a_head_writes_what_the_built_system_part_writes() {
+        let mut r = Rng(0x9E37_79B9_7F4A_7C15);
+        // Heads made, and how many fields of each fill they had.
+        let mut heads = 0;
+        let mut fills = [0usize; 6];
+        for _ in 0..40_000 {
+            let count = 1 + r.below(6);
+            let types: Vec<u8> = (0..count).map(|_| *r.pick(TYPES)).collect();
+            let plan = plan(&mut r, count);
+            let first: Vec<Vec<u8>> = types.iter().map(|&t| bytes_of(&mut r, t)).collect();
+            let first = raws(&types, &first);
+            let Some(head) = Head::new(&plan, &first, &mut String::new()) else {
+                continue;
+            };
+            let mut memos = Memos::default();
+            // A program keeps its head only when it writes its own record right.
+            let expected = built(&plan, &first);
+            if expected.is_none() || by_head(&head, &plan, &first, &mut memos) != expected {
+                continue;
+            }
+            heads += 1;
+            for field in head.live.iter() {
+                fills[match field.fill {
+                    Fill::Builder => 0,
+                    Fill::Memo => 1,
+                    Fill::Time(_) => 2,
+                    Fill::Number(_) => 3,
+                    Fill::EventId { .. } => 4,
+                    Fill::Execution { .. } => 5,
+                }] += 1;
+            }
+            for _ in 0..6 {
+                let later: Vec<Vec<u8>> = types.iter().map(|&t| bytes_of(&mut r, t)).collect();
+                let later = raws(&types, &later);
+                // `None` from the head sends the record to the builder: never wrong.
+                if let Some(written) = by_head(&head, &plan, &later, &mut memos) {
+                    assert_eq!(Some(written), built(&plan, &later), "{plan:#?} {later:?}");
+                }
+            }
+        }
+        assert!(heads > 1000, "{heads} heads");
+        assert!(fills.iter().all(|&n| n > 0), "every fill tried: {fills:?}");
+    }
+}
