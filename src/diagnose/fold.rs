@@ -2,6 +2,7 @@
 //! a count, first and last seen, the top values of the rule's `top` fields, and a few evidence
 //! records (29,000 identical Schannel events are one finding, not 29,000).
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use super::correlate::{explain_reason, Part, World};
@@ -33,11 +34,13 @@ pub fn fold(parts: Vec<Part>, signals: &[Signal], book: &RuleBook, world: &World
                 p.evidence.first().and_then(|&i| signals[i].event.time),
             )
         });
-        let members: BTreeSet<usize> = parts
+        let mut members: Vec<usize> = parts
             .iter()
             .flat_map(|p| p.members.iter().chain(p.evidence.iter()).copied())
             .filter(|&i| signals[i].rule_id == rule.id)
             .collect();
+        members.sort_unstable();
+        members.dedup();
         let times = members.iter().filter_map(|&i| signals[i].event.time);
         let first_seen = times.clone().min();
         let last_seen = times.max();
@@ -45,15 +48,15 @@ pub fn fold(parts: Vec<Part>, signals: &[Signal], book: &RuleBook, world: &World
         let mut evidence_idx: Vec<usize> = Vec::new();
         let mut seen_names = BTreeSet::new();
         // One record matched by two signals (a rule's own 1026 and the context's) shows once.
-        let mut seen_records = BTreeSet::new();
+        let mut seen_records = HashSet::new();
         let all: Vec<usize> = parts
             .iter()
             .flat_map(|p| p.evidence.iter().copied())
             .filter(|&i| {
                 let o = &signals[i].event.origin;
                 seen_records.insert((
-                    o.file.clone(),
-                    o.member.clone(),
+                    o.file.as_str(),
+                    o.member.as_deref(),
                     signals[i].event.record_id.or(o.record),
                     signals[i].event.time,
                 ))
@@ -109,18 +112,24 @@ pub fn fold(parts: Vec<Part>, signals: &[Signal], book: &RuleBook, world: &World
         }
         let mut top = Vec::new();
         for field in &rule.top {
-            let mut counts: HashMap<String, u64> = HashMap::new();
+            // Counted by the values themselves where the events hold them (no copy each).
+            let mut counts: HashMap<Cow<'_, str>, u64> = HashMap::new();
             for &i in &members {
-                if let Some(v) = signals[i].event.get(field) {
-                    let v = v.trim();
-                    if !v.is_empty() && v != "-" {
-                        *counts.entry(v.to_string()).or_default() += 1;
-                    }
+                let value = match signals[i].event.get(field) {
+                    Some(Cow::Borrowed(v)) => Cow::Borrowed(v.trim()),
+                    Some(Cow::Owned(v)) => Cow::Owned(v.trim().to_string()),
+                    None => continue,
+                };
+                if !value.is_empty() && value != "-" {
+                    *counts.entry(value).or_default() += 1;
                 }
             }
             let mut values: Vec<TopValue> = counts
                 .into_iter()
-                .map(|(value, count)| TopValue { value, count })
+                .map(|(value, count)| TopValue {
+                    value: value.into_owned(),
+                    count,
+                })
                 .collect();
             values.sort_by(|a, b| b.count.cmp(&a.count).then(a.value.cmp(&b.value)));
             values.truncate(MAX_TOP_VALUES);
