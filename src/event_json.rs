@@ -259,6 +259,18 @@ pub fn write_tail_parts(
     record: Option<u64>,
     out: &mut Vec<u8>,
 ) {
+    write_tail_start(message, file, member, out);
+    write_tail_end(chunk, record, out);
+}
+
+/// The tail up to the origin's chunk and record: the same for every record of a file without
+/// a message, so a reader writes it once per file.
+pub(crate) fn write_tail_start(
+    message: Option<&str>,
+    file: &str,
+    member: Option<&str>,
+    out: &mut Vec<u8>,
+) {
     out.extend_from_slice(b"],\"message\":");
     write_opt_str(message, out);
     out.extend_from_slice(b",\"origin\":{\"file\":");
@@ -267,6 +279,10 @@ pub fn write_tail_parts(
         write_key(key!("member"), out);
         write_str(member, out);
     }
+}
+
+/// The rest of the tail after [`write_tail_start`].
+pub(crate) fn write_tail_end(chunk: Option<u64>, record: Option<u64>, out: &mut Vec<u8>) {
     for (key, n) in [(key!("chunk"), chunk), (key!("record"), record)] {
         if n.is_some() {
             write_key(key, out);

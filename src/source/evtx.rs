@@ -37,6 +37,7 @@ use super::{
     EventSink, InputError, InputErrorKind, RecordHead, SourceCtx, SourceKind, SourceReport,
 };
 use crate::event::Event;
+use crate::event_json;
 use crate::evtx_format::{self, CHUNK_HEADER_SIZE, RECORD_HEADER_SIZE, RECORD_MAGIC};
 
 /// EVTX file header size (MS-EVEN6 §2.2.1), where chunk 0 starts.
@@ -111,6 +112,11 @@ pub(crate) fn read_evtx<T: Read + Seek>(
         channel_asked: AtomicBool::new(false),
         declined: AtomicBool::new(false),
         shared: run.shared,
+        line_tail: {
+            let mut tail = Vec::new();
+            event_json::write_tail_start(None, &ctx.file, ctx.member.as_deref(), &mut tail);
+            tail
+        },
     };
     let mut chunks = parser.chunks();
     let mut outcomes: Vec<ChunkOutcome> = Vec::new();
@@ -280,6 +286,8 @@ struct FileState<'a> {
     /// The run's templates, verdicts (which record shapes [`binxml`] reads exactly as the
     /// crate does) and record programs.
     shared: &'a EvtxShared,
+    /// The tail of this file's JSON lines up to their chunk and record.
+    line_tail: Vec<u8>,
 }
 
 thread_local! {
@@ -692,6 +700,7 @@ impl FileState<'_> {
         }
         let origin = LineOrigin {
             ctx: self.ctx,
+            tail: &self.line_tail,
             chunk: read.number,
             record_id,
         };

@@ -292,11 +292,14 @@ fn by_programs(chunk: &[u8], spans: &[(usize, usize)]) -> Vec<ByProgram> {
     let mut templates = ChunkTemplates::new(chunk, &file);
     let mut programs = ChunkPrograms::new(&run_programs);
     let ctx = ctx();
+    let mut tail = Vec::new();
+    crate::event_json::write_tail_start(None, &ctx.file, ctx.member.as_deref(), &mut tail);
     let mut out = Vec::new();
     for (i, &(start, end)) in spans.iter().enumerate() {
         let record = read_record(&mut templates, start, end).expect("readable");
         let origin = LineOrigin {
             ctx: &ctx,
+            tail: &tail,
             chunk: None,
             record_id: i as u64 + 1,
         };

@@ -284,6 +284,9 @@ struct KeyParts {
 /// Where a line goes and what it says about its origin.
 pub(crate) struct LineOrigin<'o> {
     pub ctx: &'o SourceCtx,
+    /// The line's tail up to the chunk and record (`event_json::write_tail_start` for the
+    /// file, written once per file).
+    pub tail: &'o [u8],
     pub chunk: Option<u64>,
     pub record_id: u64,
 }
@@ -351,15 +354,8 @@ impl<'a> Record<'a> {
             return None;
         };
         program.write_items(&programs.texts, &mut programs.value, out);
-        let ctx = origin.ctx;
-        event_json::write_tail_parts(
-            None,
-            &ctx.file,
-            ctx.member.as_deref(),
-            origin.chunk,
-            Some(origin.record_id),
-            out,
-        );
+        out.extend_from_slice(origin.tail);
+        event_json::write_tail_end(origin.chunk, Some(origin.record_id), out);
         out.push(b'\n');
         Some(head)
     }
