@@ -78,9 +78,38 @@ const MAX_TEMPLATES: usize = 100_000;
 #[derive(Debug, Default)]
 pub(crate) struct RunTemplates {
     interned: Mutex<FastMap<Arc<Template>, u32>>,
+    /// Definitions already parsed, by their relocated key (`template::relocated_key`): the
+    /// same definition in another chunk is found here instead of parsed again. `None` for a
+    /// definition that does not parse. At most `MAX_KEY_BYTES` of keys are kept.
+    by_key: Mutex<KeyedTemplates>,
 }
 
+#[derive(Debug, Default)]
+struct KeyedTemplates {
+    map: FastMap<Box<[u8]>, Option<Interned>>,
+    bytes: usize,
+}
+
+/// The most bytes of relocated keys one run keeps (a real log's definitions take a few
+/// hundred KiB; past it, definitions are parsed in every chunk as before).
+const MAX_KEY_BYTES: usize = 64 << 20;
+
 impl RunTemplates {
+    /// The template whose relocated key is `key`, parsed from `chunk` at `def` when the run
+    /// has not met it yet.
+    fn by_key(&self, key: &[u8], chunk: &[u8], def: u32) -> Option<(u32, Arc<Template>)> {
+        if let Some(known) = self.by_key.lock().ok()?.map.get(key) {
+            return known.clone();
+        }
+        let parsed = template::parse(chunk, def as usize).and_then(|t| self.intern(t));
+        let mut keyed = self.by_key.lock().ok()?;
+        if keyed.bytes + key.len() <= MAX_KEY_BYTES && !keyed.map.contains_key(key) {
+            keyed.bytes += key.len();
+            keyed.map.insert(key.into(), parsed.clone());
+        }
+        parsed
+    }
+
     fn intern(&self, template: Template) -> Option<(u32, Arc<Template>)> {
         let mut interned = self.interned.lock().ok()?;
         if let Some((known, id)) = interned.get_key_value(&template) {
@@ -96,11 +125,16 @@ impl RunTemplates {
     }
 }
 
+/// A template and its id in the run.
+type Interned = (u32, Arc<Template>);
+
 /// The templates of one chunk by their offset (definitions are chunk-local).
 pub(crate) struct ChunkTemplates<'c> {
     chunk: &'c [u8],
     file: &'c RunTemplates,
     by_offset: FastMap<u32, Option<(u32, Arc<Template>)>>,
+    /// A relocated key being made.
+    key: Vec<u8>,
 }
 
 impl<'c> ChunkTemplates<'c> {
@@ -109,16 +143,23 @@ impl<'c> ChunkTemplates<'c> {
             chunk,
             file,
             by_offset: FastMap::default(),
+            key: Vec::new(),
         }
     }
 
-    /// The template defined at chunk offset `def`, parsed once per chunk.
+    /// The template defined at chunk offset `def`: looked up once per chunk, and parsed once
+    /// per run (see [`RunTemplates::by_key`]).
     fn get(&mut self, def: u32) -> Option<(u32, Arc<Template>)> {
+        if let Some(known) = self.by_offset.get(&def) {
+            return known.clone();
+        }
         let (chunk, file) = (self.chunk, self.file);
-        self.by_offset
-            .entry(def)
-            .or_insert_with(|| template::parse(chunk, def as usize).and_then(|t| file.intern(t)))
-            .clone()
+        let found = match template::relocated_key(chunk, def as usize, &mut self.key) {
+            Some(()) => file.by_key(&self.key, chunk, def),
+            None => template::parse(chunk, def as usize).and_then(|t| file.intern(t)),
+        };
+        self.by_offset.insert(def, found.clone());
+        found
     }
 }
 

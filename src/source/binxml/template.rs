@@ -103,9 +103,26 @@ pub(crate) struct SystemPlan {
     pub fields: Vec<SystemField>,
 }
 
-/// Reads the definition at chunk offset `def` (its 24-byte header, then the BinXML body).
-/// `None` for anything this reader does not handle; the record then goes to the `evtx` crate.
-pub(crate) fn parse(chunk: &[u8], def: usize) -> Option<Template> {
+/// One token of a definition as its bytes say it, names and text still UTF-16.
+enum RawTok<'c> {
+    Open { name: &'c [u8], dependency: u16 },
+    Attr(&'c [u8]),
+    CloseStart,
+    CloseEmpty,
+    End,
+    Text(&'c [u8]),
+    Subst { index: u16, ty: u8, optional: bool },
+}
+
+/// Walks the definition at chunk offset `def` (its 24-byte header, then the BinXML body),
+/// giving each token to `visit` with its names resolved (a name is written once per chunk and
+/// referred to by offset after, so the same definition has different bytes in different
+/// chunks, but the same tokens). `None` for anything this reader does not handle.
+fn scan<'c>(
+    chunk: &'c [u8],
+    def: usize,
+    mut visit: impl FnMut(RawTok<'c>) -> Option<()>,
+) -> Option<()> {
     let size = u32_at(chunk, def.checked_add(20)?)? as usize;
     let start = def.checked_add(24)?;
     let end = start.checked_add(size)?;
@@ -113,12 +130,13 @@ pub(crate) fn parse(chunk: &[u8], def: usize) -> Option<Template> {
         return None;
     }
     let mut cur = Cursor::at(chunk, start);
-    let mut toks = Vec::new();
-    let mut open: Vec<usize> = Vec::new();
     while cur.pos() < end {
-        match cur.u8()? {
+        let tok = match cur.u8()? {
             token::EOF => break,
-            token::FRAGMENT_HEADER => cur.skip(3)?,
+            token::FRAGMENT_HEADER => {
+                cur.skip(3)?;
+                continue;
+            }
             t @ (token::OPEN_START_ELEMENT | OPEN_WITH_ATTRIBUTES) => {
                 let dependency = cur.u16()?;
                 cur.skip(4)?;
@@ -126,19 +144,90 @@ pub(crate) fn parse(chunk: &[u8], def: usize) -> Option<Template> {
                 if t & token::MORE != 0 {
                     cur.skip(4)?;
                 }
+                RawTok::Open { name, dependency }
+            }
+            token::CLOSE_START_ELEMENT => RawTok::CloseStart,
+            token::CLOSE_EMPTY_ELEMENT => RawTok::CloseEmpty,
+            token::END_ELEMENT => RawTok::End,
+            token::VALUE | VALUE_MORE => {
+                // Literal values in definitions are strings in practice.
+                if cur.u8()? != value_type::STRING {
+                    return None;
+                }
+                let units = cur.u16()? as usize;
+                RawTok::Text(cur.bytes(units.checked_mul(2)?)?)
+            }
+            token::ATTRIBUTE | ATTRIBUTE_MORE => RawTok::Attr(name_ref(&mut cur)?),
+            t @ (token::NORMAL_SUBSTITUTION | token::OPTIONAL_SUBSTITUTION) => RawTok::Subst {
+                index: cur.u16()?,
+                ty: cur.u8()?,
+                optional: t == token::OPTIONAL_SUBSTITUTION,
+            },
+            // CDATA, character and entity references, processing instructions, a nested
+            // template instance: rare in definitions, left to the crate.
+            _ => return None,
+        };
+        visit(tok)?;
+    }
+    Some(())
+}
+
+/// Writes into `key` what [`parse`] reads of the definition at `def`, without the chunk's
+/// offsets: equal keys parse to equal templates, wherever in whichever chunk they are written.
+/// (Parsing a definition costs several times more than this.) `None` where [`scan`] gives up.
+pub(crate) fn relocated_key(chunk: &[u8], def: usize, key: &mut Vec<u8>) -> Option<()> {
+    key.clear();
+    let bytes = |key: &mut Vec<u8>, tag: u8, bytes: &[u8]| {
+        key.push(tag);
+        key.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+        key.extend_from_slice(bytes);
+    };
+    scan(chunk, def, |tok| {
+        match tok {
+            RawTok::Open { name, dependency } => {
+                bytes(key, b'o', name);
+                key.extend_from_slice(&dependency.to_le_bytes());
+            }
+            RawTok::Attr(name) => bytes(key, b'a', name),
+            RawTok::CloseStart => key.push(b'>'),
+            RawTok::CloseEmpty => key.push(b'/'),
+            RawTok::End => key.push(b'e'),
+            RawTok::Text(text) => bytes(key, b't', text),
+            RawTok::Subst {
+                index,
+                ty,
+                optional,
+            } => {
+                key.push(if optional { b'?' } else { b's' });
+                key.extend_from_slice(&index.to_le_bytes());
+                key.push(ty);
+            }
+        }
+        Some(())
+    })
+}
+
+/// Reads the definition at chunk offset `def`. `None` for anything this reader does not
+/// handle; the record then goes to the `evtx` crate.
+pub(crate) fn parse(chunk: &[u8], def: usize) -> Option<Template> {
+    let mut toks = Vec::new();
+    let mut open: Vec<usize> = Vec::new();
+    scan(chunk, def, |tok| {
+        match tok {
+            RawTok::Open { name, dependency } => {
                 if open.len() >= MAX_DEPTH {
                     return None;
                 }
                 open.push(toks.len());
                 toks.push(Tok::Open {
-                    name,
+                    name: name_text(name)?,
                     dependency: (dependency != 0xffff).then_some(dependency),
                     close: 0,
                 });
             }
-            token::CLOSE_START_ELEMENT => toks.push(Tok::CloseStart),
-            t @ (token::CLOSE_EMPTY_ELEMENT | token::END_ELEMENT) => {
-                toks.push(if t == token::CLOSE_EMPTY_ELEMENT {
+            RawTok::CloseStart => toks.push(Tok::CloseStart),
+            RawTok::CloseEmpty | RawTok::End => {
+                toks.push(if matches!(tok, RawTok::CloseEmpty) {
                     Tok::CloseEmpty
                 } else {
                     Tok::End
@@ -149,34 +238,26 @@ pub(crate) fn parse(chunk: &[u8], def: usize) -> Option<Template> {
                     *close = after;
                 }
             }
-            token::VALUE | VALUE_MORE => {
-                // Literal values in definitions are strings in practice.
-                if cur.u8()? != value_type::STRING {
-                    return None;
-                }
-                let units = cur.u16()? as usize;
-                let bytes = cur.bytes(units.checked_mul(2)?)?;
+            RawTok::Text(bytes) => {
                 let mut text = String::new();
                 sanitize_utf16(bytes, &mut text);
                 toks.push(Tok::Text(text.into()));
             }
-            token::ATTRIBUTE | ATTRIBUTE_MORE => toks.push(Tok::Attr(name_ref(&mut cur)?)),
-            t @ (token::NORMAL_SUBSTITUTION | token::OPTIONAL_SUBSTITUTION) => {
-                let index = cur.u16()?;
+            RawTok::Attr(name) => toks.push(Tok::Attr(name_text(name)?)),
+            RawTok::Subst {
+                index,
+                ty,
+                optional,
+            } => {
                 // The declared type must be one the crate knows (it rejects the record else).
-                if !is_known_type(cur.u8()?) {
+                if !is_known_type(ty) {
                     return None;
                 }
-                toks.push(Tok::Subst {
-                    index,
-                    optional: t == token::OPTIONAL_SUBSTITUTION,
-                });
+                toks.push(Tok::Subst { index, optional });
             }
-            // CDATA, character and entity references, processing instructions, a nested
-            // template instance: rare in definitions, left to the crate.
-            _ => return None,
         }
-    }
+        Some(())
+    })?;
     if !open.is_empty() || toks.is_empty() {
         return None;
     }
@@ -213,7 +294,7 @@ fn payload_values(toks: &[Tok], system: Option<&SystemPlan>) -> Option<Box<[u16]
 
 /// A name reference: a chunk offset of a name record (`next u32, hash u16, units u16, UTF-16,
 /// NUL`), which may sit inline right after the reference.
-fn name_ref(cur: &mut Cursor<'_>) -> Option<Box<str>> {
+fn name_ref<'c>(cur: &mut Cursor<'c>) -> Option<&'c [u8]> {
     let offset = cur.u32()? as usize;
     let data = cur.data();
     let units = u16_at(data, offset.checked_add(6)?)? as usize;
@@ -222,6 +303,11 @@ fn name_ref(cur: &mut Cursor<'_>) -> Option<Box<str>> {
     if offset == cur.pos() {
         cur.skip(8 + units * 2 + 2)?;
     }
+    Some(bytes)
+}
+
+/// A name's UTF-16 as its local part (no namespace prefix).
+fn name_text(bytes: &[u8]) -> Option<Box<str>> {
     let name: String = char::decode_utf16(
         bytes
             .chunks_exact(2)
