@@ -537,7 +537,9 @@ impl FileState<'_> {
         let mut wanted = Vec::new();
         let mut pending = Vec::new();
         let mut compared = Vec::new();
-        let mut known_good = None;
+        // The shapes this chunk has found good: a verdict once good stays good, and the shared
+        // verdicts are behind a lock both threads would otherwise take for most records.
+        let mut known_good: Vec<u64> = Vec::new();
         let mut seek_computer = true;
         let mut lines = LINES.take();
         lines.clear();
@@ -567,7 +569,7 @@ impl FileState<'_> {
             outcome.last_time = Some(outcome.last_time.map_or(time, |l| l.max(time)));
             // Most records of a chunk have the shape of the one before: the shared verdicts
             // are asked once per run of a shape.
-            let verdict = if known_good == Some(record.shape) {
+            let verdict = if known_good.contains(&record.shape) {
                 Verdict::Good
             } else {
                 self.shared.verdicts.get(record.shape)
@@ -585,7 +587,9 @@ impl FileState<'_> {
             }
             match verdict {
                 Verdict::Good => {
-                    known_good = Some(record.shape);
+                    if !known_good.contains(&record.shape) {
+                        known_good.push(record.shape);
+                    }
                     wanted.extend(self.take(&mut read, &record, record_id)?);
                 }
                 Verdict::Unknown if compared.contains(&record.shape) => {
