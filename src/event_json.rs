@@ -231,9 +231,20 @@ pub fn write_field(first: bool, name: &str, value: &str, out: &mut Vec<u8>) {
     if !first {
         out.push(b',');
     }
+    write_field_start(name, out);
+    write_field_end(value, out);
+}
+
+/// A data item up to its value (`{"name":...,"value":`): the same for every record of a
+/// record program, which writes it once.
+pub(crate) fn write_field_start(name: &str, out: &mut Vec<u8>) {
     out.extend_from_slice(b"{\"name\":");
     write_str(name, out);
     out.extend_from_slice(b",\"value\":");
+}
+
+/// The rest of a data item after [`write_field_start`].
+pub(crate) fn write_field_end(value: &str, out: &mut Vec<u8>) {
     write_str(value, out);
     out.push(b'}');
 }

@@ -86,6 +86,8 @@ pub(crate) struct Program {
 #[derive(Debug)]
 struct Item {
     name: Box<str>,
+    /// Its JSON up to the value (`event_json::write_field_start`).
+    start: Box<[u8]>,
     pieces: Box<[Piece]>,
     /// A `<Binary>` item: its text is upper-cased and trimmed instead of normalized.
     binary: bool,
@@ -133,8 +135,11 @@ impl Program {
                 return None;
             }
             let is_binary = binary.next_if(|&&b| b == at).is_some();
+            let mut start = Vec::new();
+            event_json::write_field_start(&field.name, &mut start);
             items.push(Item {
                 name: field.name.as_str().into(),
+                start: start.into(),
                 pieces: pieces.into(),
                 binary: is_binary,
             });
@@ -180,7 +185,11 @@ impl Program {
     /// Writes the data items of a record whose payload texts are `texts`.
     fn write_items(&self, texts: &ValueTexts, value: &mut String, out: &mut Vec<u8>) {
         for (i, item) in self.items.iter().enumerate() {
-            event_json::write_field(i == 0, &item.name, &item.value(texts, value), out);
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(&item.start);
+            event_json::write_field_end(&item.value(texts, value), out);
         }
     }
 }
