@@ -424,15 +424,18 @@ impl Head {
             return None;
         }
         let mut budget = TEXT_BUDGET - self.fixed_text;
-        let mut builder = EventBuilder::new();
-        if self.builds {
+        // The fields filled through the builder (none in most programs: then no event).
+        let built = if self.builds {
+            let mut builder = EventBuilder::new();
             let generic = self.live.iter().filter(|f| f.fill == Fill::Builder);
             let generic = generic.map(|f| &plan.fields[f.index]);
             fill_fields(&mut builder, generic, values, text, &mut budget)?;
-        }
-        let event = builder.event();
+            Some(builder.finish())
+        } else {
+            None
+        };
         let mut time = if self.time_live {
-            event.time
+            built.as_ref().and_then(|event| event.time)
         } else {
             self.fixed.time
         };
@@ -449,6 +452,7 @@ impl Head {
             let field = &plan.fields[live.index];
             match live.fill {
                 Fill::Builder => {
+                    let event = built.as_ref()?;
                     for &slot in slots {
                         write_head_slot(slot, event, out);
                     }
@@ -480,7 +484,7 @@ impl Head {
             }
         }
         let computer = if self.computer_live {
-            LineHead::of(event).computer
+            LineHead::of(built.as_ref()?).computer
         } else {
             self.fixed.computer.clone()
         };
