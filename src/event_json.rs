@@ -246,7 +246,18 @@ pub(crate) fn write_field_start(name: &str, out: &mut Vec<u8>) {
 /// The rest of a data item after [`write_field_start`].
 pub(crate) fn write_field_end(value: &str, out: &mut Vec<u8>) {
     write_str(value, out);
+    write_field_close(out);
+}
+
+/// What closes a data item after its value.
+pub(crate) fn write_field_close(out: &mut Vec<u8>) {
     out.push(b'}');
+}
+
+/// What ends a data item's value and separates it from the next item.
+pub(crate) fn write_field_end_of_previous(out: &mut Vec<u8>) {
+    write_field_close(out);
+    out.push(b',');
 }
 
 /// The rest of the object after the fields: the message and the origin.

@@ -86,7 +86,8 @@ pub(crate) struct Program {
 #[derive(Debug)]
 struct Item {
     name: Box<str>,
-    /// Its JSON up to the value (`event_json::write_field_start`).
+    /// Its JSON up to the value (`event_json::write_field_start`), after the close of the
+    /// item before it (the value of an item is followed by `}`, and `,` if an item follows).
     start: Box<[u8]>,
     pieces: Box<[Piece]>,
     /// A `<Binary>` item: its text is upper-cased and trimmed instead of normalized.
@@ -135,7 +136,11 @@ impl Program {
                 return None;
             }
             let is_binary = binary.next_if(|&&b| b == at).is_some();
+            // What comes before this item's value: the end of the item before, its start.
             let mut start = Vec::new();
+            if !items.is_empty() {
+                event_json::write_field_end_of_previous(&mut start);
+            }
             event_json::write_field_start(&field.name, &mut start);
             items.push(Item {
                 name: field.name.as_str().into(),
@@ -184,12 +189,12 @@ impl Program {
 
     /// Writes the data items of a record whose payload texts are `texts`.
     fn write_items(&self, texts: &ValueTexts, value: &mut String, out: &mut Vec<u8>) {
-        for (i, item) in self.items.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
+        for item in self.items.iter() {
             out.extend_from_slice(&item.start);
-            event_json::write_field_end(&item.value(texts, value), out);
+            event_json::write_str(&item.value(texts, value), out);
+        }
+        if !self.items.is_empty() {
+            event_json::write_field_close(out);
         }
     }
 }
