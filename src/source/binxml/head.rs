@@ -55,8 +55,10 @@ pub(super) struct Head {
     fixed: LineHead,
     time_live: bool,
     computer_live: bool,
-    /// Whether a live field is filled through the builder.
+    /// Whether a live field is filled through the builder, and whether one is kept as
+    /// last written.
     builds: bool,
+    memoizes: bool,
 }
 
 #[derive(Debug)]
@@ -247,9 +249,9 @@ fn memo_size(field: &SystemField, values: &[Raw<'_>]) -> usize {
         .sum()
 }
 
-/// The memos of one chunk, by head (its address: programs live as long as the run) and
-/// live field.
-pub(super) type Memos = FastMap<(usize, usize), Memo>;
+/// The memos of one chunk, by head (its address: programs live as long as the run), each
+/// head's by live field.
+pub(super) type Memos = FastMap<usize, Vec<Memo>>;
 
 /// The value parts of a field, attributes first, in order.
 fn value_parts(field: &SystemField) -> impl Iterator<Item = u16> + '_ {
@@ -403,6 +405,7 @@ impl Head {
             time_live: live_slot(HeadSlot::Time),
             computer_live: live_slot(HeadSlot::Computer),
             builds: live.iter().any(|f| f.fill == Fill::Builder),
+            memoizes: live.iter().any(|f| f.fill == Fill::Memo),
             live: live.into(),
             fixed_text: TEXT_BUDGET - budget,
             fixed: LineHead::of(&fixed),
@@ -439,7 +442,12 @@ impl Head {
         } else {
             self.fixed.time
         };
-        let me = self as *const Head as usize;
+        // This head's memos, looked up once per record.
+        let mut own = self.memoizes.then(|| {
+            let own = memos.entry(self as *const Head as usize).or_default();
+            own.resize_with(self.live.len(), Memo::default);
+            own
+        });
         for piece in self.pieces.iter() {
             let (n, live) = match piece {
                 Piece::Fixed(bytes) => {
@@ -458,7 +466,7 @@ impl Head {
                     }
                 }
                 Fill::Memo if memo_size(field, values) <= MEMO_BYTES => {
-                    let memo = memos.entry((me, n)).or_default();
+                    let memo = own.as_mut()?.get_mut(n)?;
                     if !memo.holds(field, values) {
                         memo.refill(field, slots, values, text)?;
                     }
