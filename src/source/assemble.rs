@@ -88,6 +88,27 @@ pub(crate) fn head_slots(element: &str, attr: Option<&str>) -> &'static [HeadSlo
     }
 }
 
+/// The System elements the builder knows, each with its attributes, and one it does not (for
+/// tests of the System calls and of what a record program makes of them).
+#[cfg(test)]
+pub(crate) const SYSTEM_NAMES: &[(&str, &[&str])] = &[
+    ("EventID", &["Qualifiers"]),
+    ("Version", &[]),
+    ("Level", &[]),
+    ("Task", &[]),
+    ("Opcode", &[]),
+    ("Keywords", &[]),
+    ("EventRecordID", &[]),
+    ("Channel", &[]),
+    ("Computer", &[]),
+    ("Provider", &["Name", "Guid", "EventSourceName"]),
+    ("TimeCreated", &["SystemTime"]),
+    ("Correlation", &["ActivityID", "RelatedActivityID"]),
+    ("Execution", &["ProcessID", "ThreadID"]),
+    ("Security", &["UserID"]),
+    ("Other", &["Other"]),
+];
+
 /// Accumulates the parts of one record into an [`Event`].
 #[derive(Debug, Default)]
 pub(crate) struct EventBuilder {
@@ -285,36 +306,12 @@ mod tests {
     /// outside `head_slots`.
     #[test]
     fn head_slots_name_every_slot_a_system_call_sets() {
-        let elements = [
-            "EventID",
-            "Version",
-            "Level",
-            "Task",
-            "Opcode",
-            "Keywords",
-            "EventRecordID",
-            "Channel",
-            "Computer",
-            "Provider",
-            "TimeCreated",
-            "Correlation",
-            "Execution",
-            "Security",
-            "Other",
-        ];
-        let attrs = [
-            "Name",
-            "Guid",
-            "EventSourceName",
-            "Qualifiers",
-            "SystemTime",
-            "ActivityID",
-            "RelatedActivityID",
-            "ProcessID",
-            "ThreadID",
-            "UserID",
-            "Other",
-        ];
+        let elements = SYSTEM_NAMES.iter().map(|(element, _)| *element);
+        let attrs: Vec<&str> = SYSTEM_NAMES
+            .iter()
+            .flat_map(|(_, attrs)| *attrs)
+            .copied()
+            .collect();
         let texts = [
             "7",
             "0x1F",
@@ -354,7 +351,7 @@ mod tests {
                 b.system_number(element, Some(n));
                 check(b, own, &format!("{element} number {n}"));
             }
-            for attr in attrs {
+            for &attr in &attrs {
                 let own = head_slots(element, Some(attr));
                 for text in texts {
                     let mut b = EventBuilder::new();

@@ -509,6 +509,7 @@ mod tests {
 
     use super::*;
     use crate::event_json::write_head;
+    use crate::source::assemble::SYSTEM_NAMES;
 
     /// xorshift64: a fixed sequence, so that a failure can be replayed.
     struct Rng(u64);
@@ -525,36 +526,6 @@ mod tests {
         }
         fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
             &xs[self.below(xs.len())]
-        }
-    }
-
-    const ELEMENTS: &[&str] = &[
-        "EventID",
-        "Version",
-        "Level",
-        "Task",
-        "Opcode",
-        "Keywords",
-        "EventRecordID",
-        "Channel",
-        "Computer",
-        "Provider",
-        "TimeCreated",
-        "Correlation",
-        "Execution",
-        "Security",
-        "Other",
-    ];
-
-    fn attrs_of(element: &str) -> &'static [&'static str] {
-        match element {
-            "EventID" => &["Qualifiers"],
-            "Provider" => &["Name", "Guid", "EventSourceName"],
-            "TimeCreated" => &["SystemTime"],
-            "Correlation" => &["ActivityID", "RelatedActivityID"],
-            "Execution" => &["ProcessID", "ThreadID"],
-            "Security" => &["UserID"],
-            _ => &["Other"],
         }
     }
 
@@ -653,9 +624,10 @@ mod tests {
     fn plan(r: &mut Rng, values: usize) -> SystemPlan {
         let fields = (0..1 + r.below(5))
             .map(|_| {
-                let element = *r.pick(ELEMENTS);
+                let (element, element_attrs) = *r.pick(SYSTEM_NAMES);
                 let mut attrs = Vec::new();
-                for &attr in attrs_of(element) {
+                // Its own attributes, and one the builder does not know.
+                for &attr in element_attrs.iter().chain(&["Other"]) {
                     if r.below(2) == 0 {
                         attrs.push((attr.into(), parts(r, values)));
                     }
