@@ -690,6 +690,46 @@ mod tests {
         Some((out, line.time, line.computer))
     }
 
+    /// A memo key copies its values (once per place): a field with many value parts is never
+    /// kept, and a record whose values are large is written without its memo.
+    #[test]
+    fn memos_stay_small() {
+        let field = |parts: usize| SystemField {
+            element: "Provider".into(),
+            attrs: vec![("Name".into(), vec![Part::Value(0); parts])],
+            text: Vec::new(),
+            dependency: None,
+        };
+        let small = utf16("Microsoft-Windows-Security-Auditing");
+        let large = vec![b'a', 0].repeat(MEMO_BYTES);
+        let value = |bytes: &[u8]| -> Vec<Vec<u8>> { vec![bytes.to_vec()] };
+        for (parts, bytes, kept) in [
+            (1, &small, true),
+            (MEMO_PARTS + 1, &small, false),
+            (1, &large, false),
+        ] {
+            let plan = SystemPlan {
+                open: 0,
+                close: 0,
+                fields: vec![field(parts)],
+            };
+            let values = value(bytes);
+            let values = raws(&[ty::STRING], &values);
+            let head = Head::new(&plan, &values, &mut String::new()).expect("a head");
+            let mut memos = Memos::default();
+            let written = by_head(&head, &plan, &values, &mut memos);
+            assert_eq!(
+                written,
+                built(&plan, &values),
+                "{parts} parts, {} bytes",
+                bytes.len()
+            );
+            let memo_bytes: usize = memos.values().flatten().map(|m| m.key.len()).sum();
+            assert_eq!(memo_bytes > 0, kept, "{parts} parts, {} bytes", bytes.len());
+            assert!(memo_bytes <= MEMO_BYTES);
+        }
+    }
+
     #[test]
     fn a_head_writes_what_the_built_system_part_writes() {
         let mut r = Rng(0x9E37_79B9_7F4A_7C15);
