@@ -701,7 +701,7 @@ mod tests {
             dependency: None,
         };
         let small = utf16("Microsoft-Windows-Security-Auditing");
-        let large = vec![b'a', 0].repeat(MEMO_BYTES);
+        let large = [b'a', 0].repeat(MEMO_BYTES);
         let value = |bytes: &[u8]| -> Vec<Vec<u8>> { vec![bytes.to_vec()] };
         for (parts, bytes, kept) in [
             (1, &small, true),
