@@ -1,13 +1,18 @@
 //! The System part of a record program's JSON line, written without building an `Event`.
 //!
-//! A template fixes most of its records' System part: the provider's name and GUID, the
-//! channel and the computer are literal text in it, and only the time, the ids and numbers
-//! come from values. So for one program key (which fixes the template and which values are
-//! null) the head is made of slots the values never reach, written once as bytes from the
-//! record the program was made from, and slots filled per record from the plan fields that
-//! hold a value, through the same builder calls as the whole System part. Which slots a
-//! plan field can reach is `assemble::head_slots`; a plan in which a slot is reached both by
-//! a field with values and by one without gets no head (its records build the System part).
+//! For one program key (which fixes the template, every value's type and which values are
+//! null) much of a record's System part is fixed: the fields of the template's System plan
+//! that hold no value (often the computer, sometimes the provider and channel) give the same
+//! JSON for every record, so their slots are written once, as bytes, from the record the
+//! program is made from. Each field that holds a value ("live") is filled per record in the
+//! cheapest way that gives what the builder gives ([`Fill`]): typed numbers and the time
+//! written straight, text fields (provider, channel, user, activity) kept per chunk as last
+//! written while their value bytes repeat, anything else through the builder's own calls.
+//!
+//! Which slots a plan field can reach is `assemble::head_slots`; a plan in which one slot is
+//! reached by two fields, or a field's slots are not side by side in the line, gets no head
+//! (its records build the System part whole). A program's head is checked on the record it
+//! is made from, and dropped when its line differs.
 
 use std::ops::Range;
 use std::sync::Arc;
