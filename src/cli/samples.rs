@@ -7,7 +7,7 @@ use super::ExitStatus;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum SamplesCommand {
-    /// Write DIR/<scenario>/logs/<host>/<Log>.evtx from every DIR/<scenario>/source/<host>/<Log>.xml.
+    /// Write `DIR/<scenario>/logs/<host>/<Log>.evtx` from every `DIR/<scenario>/source/<host>/<Log>.xml`.
     Build {
         /// The samples folder.
         #[arg(default_value = "samples")]

@@ -177,9 +177,9 @@ impl fmt::Display for Family {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Status {
-    /// [V]: checked against a primary source (Microsoft Learn, Open Specifications, SDK headers).
+    /// `[V]`: checked against a primary source (Microsoft Learn, Open Specifications, SDK headers).
     Verified,
-    /// [M]: several independent secondary sources agree, or a community page (TechNet wiki).
+    /// `[M]`: several independent secondary sources agree, or a community page (TechNet wiki).
     Secondary,
     /// UNCONFIRMED in the reference: say so, and let rules lower their confidence.
     Unconfirmed,

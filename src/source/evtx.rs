@@ -13,11 +13,11 @@
 //! needs `'static` closures and hands results back to the caller's thread; evident instead
 //! runs the sink inside the worker that parsed the record, so it drives the chunk API itself.
 //!
-//! Records: a chunk's records are read by [`super::binxml`] (template definitions and values
+//! Records: a chunk's records are read by `source::binxml` (template definitions and values
 //! straight from the bytes). The first record of each record shape new to the run, and the
 //! records of a shape found to read differently, are rendered by the crate (to XML, which
 //! `source::xml` assembles), and a new shape's first record is compared both ways
-//! ([`Verdicts`]). A chunk whose record structure `binxml` cannot follow is read by the crate
+//! (`binxml::Verdicts`). A chunk whose record structure `binxml` cannot follow is read by the crate
 //! alone, which reports what it cannot read. A wanted record is built from its record program,
 //! or written as a JSON line for a sink that takes them (`binxml::program`).
 
