@@ -476,3 +476,43 @@ fn no_record_program_for_a_second_system_section() {
         assert!(read.line.is_none(), "{:?}", read.line.map(|l| l.1));
     }
 }
+
+/// A definition whose relocated key would pass its bound (a long name used at every one of
+/// many attributes: the key copies a name at each use) is parsed in its chunk instead of keyed,
+/// and reads the same.
+#[test]
+fn a_definition_too_long_to_key_is_parsed() {
+    const LONG_NAME: usize = 0x2000;
+    const DEF: usize = 0x4000;
+    let mut chunk = vec![0u8; 0x10000];
+    chunk[..8].copy_from_slice(b"ElfChnk\0");
+    let names = put_names(&mut chunk);
+    let long: Vec<u16> = "a".repeat(2000).encode_utf16().collect();
+    chunk[LONG_NAME + 6..LONG_NAME + 8].copy_from_slice(&(long.len() as u16).to_le_bytes());
+    for (i, unit) in long.iter().enumerate() {
+        let at = LONG_NAME + 8 + 2 * i;
+        chunk[at..at + 2].copy_from_slice(&unit.to_le_bytes());
+    }
+    let mut body = vec![0x0f, 1, 1, 0];
+    open(&mut body, &names, "Event", 0xffff, true);
+    for _ in 0..40 {
+        body.push(0x06);
+        body.extend((LONG_NAME as u32).to_le_bytes());
+        lit(&mut body, "x");
+    }
+    body.extend([0x03, 0x00]);
+    put_template(&mut chunk, DEF, &body);
+
+    let mut key = Vec::new();
+    assert!(
+        super::template::relocated_key(&chunk, DEF, &mut key).is_none(),
+        "a key of {} bytes was made",
+        key.len()
+    );
+    let parsed = super::template::parse(&chunk, DEF).expect("the definition parses");
+    let run = RunTemplates::default();
+    let mut templates = ChunkTemplates::new(&chunk, &run);
+    let (_, got) = templates.get(DEF as u32).expect("the chunk reads it");
+    assert_eq!(*got, parsed);
+    assert!(run.by_key.lock().expect("not poisoned").map.is_empty());
+}

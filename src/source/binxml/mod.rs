@@ -90,9 +90,11 @@ struct KeyedTemplates {
     bytes: usize,
 }
 
-/// The most bytes of relocated keys one run keeps (a real log's definitions take a few
-/// hundred KiB; past it, definitions are parsed in every chunk as before).
-const MAX_KEY_BYTES: usize = 64 << 20;
+/// The most bytes of relocated keys one run keeps, each entry counted with what the map
+/// spends on it besides the key (a real log's definitions take a few hundred KiB; past it,
+/// definitions are parsed in every chunk as before).
+const MAX_KEY_BYTES: usize = 16 << 20;
+const KEY_ENTRY_BYTES: usize = 128;
 
 impl RunTemplates {
     /// The template whose relocated key is `key`, parsed from `chunk` at `def` when the run
@@ -103,8 +105,9 @@ impl RunTemplates {
         }
         let parsed = template::parse(chunk, def as usize).and_then(|t| self.intern(t));
         let mut keyed = self.by_key.lock().ok()?;
-        if keyed.bytes + key.len() <= MAX_KEY_BYTES && !keyed.map.contains_key(key) {
-            keyed.bytes += key.len();
+        let cost = key.len() + KEY_ENTRY_BYTES;
+        if keyed.bytes + cost <= MAX_KEY_BYTES && !keyed.map.contains_key(key) {
+            keyed.bytes += cost;
             keyed.map.insert(key.into(), parsed.clone());
         }
         parsed
@@ -156,6 +159,7 @@ impl<'c> ChunkTemplates<'c> {
         let (chunk, file) = (self.chunk, self.file);
         let found = match template::relocated_key(chunk, def as usize, &mut self.key) {
             Some(()) => file.by_key(&self.key, chunk, def),
+            // A definition too long to key (or not readable: then this says so too).
             None => template::parse(chunk, def as usize).and_then(|t| file.intern(t)),
         };
         self.by_offset.insert(def, found.clone());

@@ -172,9 +172,14 @@ fn scan<'c>(
     Some(())
 }
 
+/// The longest relocated key made: a name is copied into the key at every use, so a crafted
+/// definition could make one of hundreds of MB (a real one takes a few KiB).
+const MAX_KEY: usize = 64 << 10;
+
 /// Writes into `key` what [`parse`] reads of the definition at `def`, without the chunk's
 /// offsets: equal keys parse to equal templates, wherever in whichever chunk they are written.
-/// (Parsing a definition costs several times more than this.) `None` where [`scan`] gives up.
+/// (Parsing a definition costs several times more than this.) `None` where [`scan`] gives up,
+/// or past [`MAX_KEY`] bytes.
 pub(crate) fn relocated_key(chunk: &[u8], def: usize, key: &mut Vec<u8>) -> Option<()> {
     key.clear();
     let bytes = |key: &mut Vec<u8>, tag: u8, bytes: &[u8]| {
@@ -203,7 +208,7 @@ pub(crate) fn relocated_key(chunk: &[u8], def: usize, key: &mut Vec<u8>) -> Opti
                 key.push(ty);
             }
         }
-        Some(())
+        (key.len() <= MAX_KEY).then_some(())
     })
 }
 
