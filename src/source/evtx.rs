@@ -358,6 +358,8 @@ struct FastRead<'c, 'f> {
     heads: bool,
     /// The chunk's number.
     number: Option<u64>,
+    /// Whether the chunk's host is known already: then lines need not carry their computer.
+    computer_known: bool,
 }
 
 /// A record of a fast-read chunk that the crate renders: its place among the wanted, its
@@ -551,6 +553,7 @@ impl FileState<'_> {
             json: self.sink.takes_json(),
             heads: self.sink.filters_heads(),
             number,
+            computer_known: false,
         };
         let bytes = &data.data[..];
         let mut offset = CHUNK_HEADER_SIZE;
@@ -580,6 +583,7 @@ impl FileState<'_> {
                 let system = record.system_event(&mut read.text);
                 if let Some(computer) = system.map(|e| e.computer).filter(|c| !c.is_empty()) {
                     outcome.computer = Some(computer);
+                    read.computer_known = true;
                     seek_computer = false;
                 }
             } else if verdict != Verdict::Good {
@@ -633,6 +637,7 @@ impl FileState<'_> {
                 json,
                 heads,
                 number,
+                computer_known: outcome.computer.is_some(),
             };
             for item in wanted.iter_mut() {
                 let Wanted::Waiting(start, stop, record_id) = *item else {
@@ -714,6 +719,7 @@ impl FileState<'_> {
                 &mut read.templates,
                 &mut read.programs,
                 &origin,
+                !read.computer_known,
                 &mut read.lines,
             );
             if let Some(head) = line {

@@ -305,7 +305,7 @@ fn by_programs(chunk: &[u8], spans: &[(usize, usize)]) -> Vec<ByProgram> {
         };
         let replayed = record.event(&mut templates, &ctx);
         let mut line = Vec::new();
-        let system = record.write_json(&mut templates, &mut programs, &origin, &mut line);
+        let system = record.write_json(&mut templates, &mut programs, &origin, true, &mut line);
         out.push(ByProgram {
             replayed,
             line: system.map(|s| (s, String::from_utf8_lossy(&line).into_owned())),

@@ -30,7 +30,8 @@ use crate::event_json::{
 use crate::source::assemble::{head_slots, EventBuilder};
 
 /// What a JSON line's reader needs of its System part besides the line: the time (for a
-/// time filter) and the computer (for the file's accounting).
+/// time filter) and the computer (for the file's accounting, when it is asked for: only while
+/// the chunk's host is not known yet).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct LineHead {
     pub time: Option<Timestamp>,
@@ -426,6 +427,7 @@ impl Head {
         values: &[Raw<'_>],
         text: &mut String,
         memos: &mut Memos,
+        want_computer: bool,
         out: &mut Vec<u8>,
     ) -> Option<LineHead> {
         if self.live.iter().any(|f| f.index >= plan.fields.len()) {
@@ -496,7 +498,11 @@ impl Head {
                 },
             }
         }
-        let computer = if self.computer_live {
+        // (Cloning the program's computer for every line costs: its count is shared by the
+        // threads that read records of this program.)
+        let computer = if !want_computer {
+            None
+        } else if self.computer_live {
             LineHead::of(built.as_ref()?).computer
         } else {
             self.fixed.computer.clone()
@@ -691,7 +697,7 @@ mod tests {
         memos: &mut Memos,
     ) -> Option<Written> {
         let mut out = Vec::new();
-        let line = head.write(plan, values, &mut String::new(), memos, &mut out)?;
+        let line = head.write(plan, values, &mut String::new(), memos, true, &mut out)?;
         Some((out, line.time, line.computer))
     }
 

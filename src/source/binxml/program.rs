@@ -333,10 +333,11 @@ impl<'a> Record<'a> {
         templates: &mut ChunkTemplates<'a>,
         programs: &mut ChunkPrograms<'_>,
         origin: &LineOrigin<'_>,
+        want_computer: bool,
         out: &mut Vec<u8>,
     ) -> Option<LineHead> {
         let program = self.program(templates, programs, origin)?;
-        self.write_line(&program, programs, origin, out)
+        self.write_line(&program, programs, origin, want_computer, out)
     }
 
     /// [`Record::write_json`] with this record's program, its values' text already in
@@ -346,6 +347,7 @@ impl<'a> Record<'a> {
         program: &Program,
         programs: &mut ChunkPrograms<'_>,
         origin: &LineOrigin<'_>,
+        want_computer: bool,
         out: &mut Vec<u8>,
     ) -> Option<LineHead> {
         let from = out.len();
@@ -356,6 +358,7 @@ impl<'a> Record<'a> {
                 &self.values,
                 &mut programs.value,
                 &mut programs.memos,
+                want_computer,
                 out,
             ),
             None => self.system_event(&mut programs.value).map(|system| {
@@ -490,12 +493,12 @@ impl<'a> Record<'a> {
         // memos are found by the address of their head.
         let memos = std::mem::take(&mut programs.memos);
         let mut line = Vec::with_capacity(programs.check.len());
-        self.write_line(&program, programs, origin, &mut line);
+        self.write_line(&program, programs, origin, true, &mut line);
         if line != programs.check && program.head.is_some() {
             // Its System part built whole instead.
             program.head = None;
             line.clear();
-            self.write_line(&program, programs, origin, &mut line);
+            self.write_line(&program, programs, origin, true, &mut line);
         }
         programs.memos = memos;
         (line == programs.check).then(|| Arc::new(program))
