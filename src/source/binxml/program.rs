@@ -325,9 +325,9 @@ impl<'a> Record<'a> {
     }
 
     /// Appends this record's JSON line (what [`event_json::write_event`] writes for its
-    /// `Event`, then a newline) to `out`, and returns its System part (an `Event` without data
-    /// fields or origin, for the caller's filters). `None`, with `out` as it was, when the
-    /// record has no program: the caller builds its `Event` instead.
+    /// `Event`, then a newline) to `out`, and returns its line head (its time, and its computer
+    /// when `want_computer`). `None`, with `out` as it was, when the record has no program:
+    /// the caller builds its `Event` instead.
     pub(crate) fn write_json(
         &self,
         templates: &mut ChunkTemplates<'a>,
@@ -336,8 +336,13 @@ impl<'a> Record<'a> {
         want_computer: bool,
         out: &mut Vec<u8>,
     ) -> Option<LineHead> {
-        let program = self.program(templates, programs, origin)?;
-        self.write_line(&program, programs, origin, want_computer, out)
+        let hash = self.program(templates, programs, origin)?;
+        // The chunk's programs are set aside while this one writes (it borrows from them).
+        let known = std::mem::take(&mut programs.known);
+        let program = known.get(&hash).and_then(Option::as_deref);
+        let line = program.and_then(|p| self.write_line(p, programs, origin, want_computer, out));
+        programs.known = known;
+        line
     }
 
     /// [`Record::write_json`] with this record's program, its values' text already in
@@ -385,46 +390,46 @@ impl<'a> Record<'a> {
         programs: &mut ChunkPrograms<'_>,
         origin: &LineOrigin<'_>,
     ) -> Option<Event> {
-        let program = self.program(templates, programs, origin)?;
+        let hash = self.program(templates, programs, origin)?;
+        let program = programs.known.get(&hash)?.as_deref()?;
         let mut event = self.system_event(&mut programs.value)?;
         program.push_fields(&programs.texts, &mut event);
         event.origin = origin.ctx.origin(origin.chunk, Some(origin.record_id));
         Some(event)
     }
 
-    /// The program of this record, made when its key is new; its values' text is left in
-    /// `programs.texts`. `None` when the record cannot have one.
+    /// The program of this record, made when its key is new: its key's hash in
+    /// `programs.known`. Its values' text is left in `programs.texts`. `None` when the record
+    /// cannot have one.
     fn program(
         &self,
         templates: &mut ChunkTemplates<'a>,
         programs: &mut ChunkPrograms<'_>,
         origin: &LineOrigin<'_>,
-    ) -> Option<Arc<Program>> {
+    ) -> Option<u64> {
         self.template.system.as_ref()?;
         let hash = self.key(programs)?;
-        let program = match programs.known.get(&hash) {
-            Some(known) => known.clone(),
-            None => {
-                let shared = programs.run.by_key.lock().ok()?.get(&hash).cloned();
-                let program = match shared {
-                    Some(program) => program,
-                    None => {
-                        let made = self.make_program(templates, programs, origin);
-                        let mut by_key = programs.run.by_key.lock().ok()?;
-                        if by_key.len() >= MAX_PROGRAMS && !by_key.contains_key(&hash) {
-                            return None;
-                        }
-                        by_key.entry(hash).or_insert(made).clone()
+        if !programs.known.contains_key(&hash) {
+            let shared = programs.run.by_key.lock().ok()?.get(&hash).cloned();
+            let program = match shared {
+                Some(program) => program,
+                None => {
+                    let made = self.make_program(templates, programs, origin);
+                    let mut by_key = programs.run.by_key.lock().ok()?;
+                    if by_key.len() >= MAX_PROGRAMS && !by_key.contains_key(&hash) {
+                        return None;
                     }
-                };
-                programs.known.insert(hash, program.clone());
-                program
-            }
-        }?;
+                    by_key.entry(hash).or_insert(made).clone()
+                }
+            };
+            programs.known.insert(hash, program);
+        }
+        // Borrowed, not cloned: a program's count is shared by the threads using it.
+        let program = programs.known.get(&hash)?.as_deref()?;
         // The replay refuses a record whose text passes its budget; so does a program (a
         // value placed many times could otherwise make one record's line huge).
         let fits = program.text_len(&programs.texts) <= TEXT_BUDGET;
-        (program.key == programs.key && fits).then_some(program)
+        (program.key == programs.key && fits).then_some(hash)
     }
 
     /// Writes the text of this record's payload values into `programs.texts`, fills
