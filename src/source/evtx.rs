@@ -541,7 +541,7 @@ impl FileState<'_> {
         let mut compared = Vec::new();
         // The shapes this chunk has found good: a verdict once good stays good, and the shared
         // verdicts are behind a lock both threads would otherwise take for most records.
-        let mut known_good: Vec<u64> = Vec::new();
+        let mut known_good = rustc_hash::FxHashSet::<u64>::default();
         let mut seek_computer = true;
         let mut lines = LINES.take();
         lines.clear();
@@ -570,8 +570,7 @@ impl FileState<'_> {
             outcome.records += 1;
             outcome.first_time = Some(outcome.first_time.map_or(time, |f| f.min(time)));
             outcome.last_time = Some(outcome.last_time.map_or(time, |l| l.max(time)));
-            // Most records of a chunk have the shape of the one before: the shared verdicts
-            // are asked once per run of a shape.
+            // The shared verdicts are asked once per shape and chunk.
             let verdict = if known_good.contains(&record.shape) {
                 Verdict::Good
             } else {
@@ -591,9 +590,7 @@ impl FileState<'_> {
             }
             match verdict {
                 Verdict::Good => {
-                    if !known_good.contains(&record.shape) {
-                        known_good.push(record.shape);
-                    }
+                    known_good.insert(record.shape);
                     wanted.extend(self.take(&mut read, &record, record_id)?);
                 }
                 Verdict::Unknown if compared.contains(&record.shape) => {
