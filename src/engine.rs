@@ -12,8 +12,6 @@
 //!    becomes a [`Signal`] whose event keeps only the fields the rule needs, and only then is
 //!    a lock taken.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -235,31 +233,9 @@ pub fn sort_signals(signals: &mut [Signal]) {
     permute(signals, order);
 }
 
-/// Signal positions by record identity. The keys are already 128-bit fingerprints, so the
-/// map hashes them by folding, not again with SipHash.
-type IdentityMap = HashMap<u128, usize, BuildHasherDefault<FoldHasher>>;
-
-/// Hashes a `u128` fingerprint by folding its halves.
-#[derive(Default)]
-struct FoldHasher(u64);
-
-impl Hasher for FoldHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.0 = self.0.rotate_left(5) ^ u64::from_le_bytes(word);
-        }
-    }
-
-    fn write_u128(&mut self, n: u128) {
-        self.0 ^= (n >> 64) as u64 ^ n as u64;
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
+/// Signal positions by record identity. The keys are already well-mixed 128-bit
+/// fingerprints, so the map hashes them with Fx, not again with SipHash.
+type IdentityMap = rustc_hash::FxHashMap<u128, usize>;
 
 /// What makes two signals the same evidence: the same signal of the same rule on the same
 /// record, told by the host, log, provider, event id, record id and time the record carries

@@ -232,7 +232,8 @@ pub fn write_field(first: bool, name: &str, value: &str, out: &mut Vec<u8>) {
         out.push(b',');
     }
     write_field_start(name, out);
-    write_field_end(value, out);
+    write_str(value, out);
+    write_field_close(out);
 }
 
 /// A data item up to its value (`{"name":...,"value":`): the same for every record of a
@@ -241,12 +242,6 @@ pub(crate) fn write_field_start(name: &str, out: &mut Vec<u8>) {
     out.extend_from_slice(b"{\"name\":");
     write_str(name, out);
     out.extend_from_slice(b",\"value\":");
-}
-
-/// The rest of a data item after [`write_field_start`].
-pub(crate) fn write_field_end(value: &str, out: &mut Vec<u8>) {
-    write_str(value, out);
-    write_field_close(out);
 }
 
 /// What closes a data item after its value.
@@ -262,27 +257,8 @@ pub(crate) fn write_field_end_of_previous(out: &mut Vec<u8>) {
 
 /// The rest of the object after the fields: the message and the origin.
 pub fn write_tail(message: Option<&str>, origin: &Origin, out: &mut Vec<u8>) {
-    write_tail_parts(
-        message,
-        &origin.file,
-        origin.member.as_deref(),
-        origin.chunk,
-        origin.record,
-        out,
-    );
-}
-
-/// [`write_tail`] with the origin given by its parts (no `Origin` built per record).
-pub fn write_tail_parts(
-    message: Option<&str>,
-    file: &str,
-    member: Option<&str>,
-    chunk: Option<u64>,
-    record: Option<u64>,
-    out: &mut Vec<u8>,
-) {
-    write_tail_start(message, file, member, out);
-    write_tail_end(chunk, record, out);
+    write_tail_start(message, &origin.file, origin.member.as_deref(), out);
+    write_tail_end(origin.chunk, origin.record, out);
 }
 
 /// The tail up to the origin's chunk and record: the same for every record of a file without

@@ -239,28 +239,25 @@ impl<W: Write + Send> WriteSink<W> {
     /// Runs `write` (which says how many events it wrote) under the lock; a failed output
     /// closes the sink.
     fn write_with(&self, write: impl FnOnce(&mut EventWriter<W>) -> io::Result<u64>) {
-        let mut count = 0;
-        let written = (|| {
-            let mut guard = self.writer.lock().ok()?;
-            let writer = guard.as_mut()?;
-            match write(writer) {
-                Ok(n) => count = n,
-                Err(err) => return Some(Err(err)),
-            }
-            Some(Ok(()))
-        })();
-        let Some(result) = written else {
-            return;
+        let written = match self.writer.lock() {
+            Ok(mut guard) => match guard.as_mut() {
+                Some(writer) => write(writer),
+                None => return,
+            },
+            Err(_) => return,
         };
-        if let Err(err) = result {
-            self.closed.store(true, Ordering::Relaxed);
-            if err.kind() != io::ErrorKind::BrokenPipe {
-                if let Ok(mut failure) = self.failure.lock() {
-                    failure.get_or_insert(err);
+        let count = match written {
+            Ok(count) => count,
+            Err(err) => {
+                self.closed.store(true, Ordering::Relaxed);
+                if err.kind() != io::ErrorKind::BrokenPipe {
+                    if let Ok(mut failure) = self.failure.lock() {
+                        failure.get_or_insert(err);
+                    }
                 }
+                return;
             }
-            return;
-        }
+        };
         let before = self.written.fetch_add(count, Ordering::Relaxed);
         if let Some(bar) = &self.progress {
             if before / 1024 != (before + count) / 1024 {

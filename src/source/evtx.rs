@@ -484,11 +484,8 @@ impl FileState<'_> {
                 }
             };
             if let (Some(fast), Verdict::Unknown) = (&fast, verdict) {
-                let same = self
-                    .fast_event(fast, &mut templates, number, record_id)
-                    .is_some_and(|f| f == event);
-                let verdict = if same { Verdict::Good } else { Verdict::Bad };
-                self.shared.verdicts.set(fast.shape, verdict);
+                let ours = self.fast_event(fast, &mut templates, number, record_id);
+                self.judge(fast.shape, ours, &event);
             }
             if outcome.computer.is_none() && !event.computer.is_empty() {
                 outcome.computer = Some(event.computer.clone());
@@ -755,16 +752,25 @@ impl FileState<'_> {
             }
             let event = self.render(record, number, want.record_id).ok()?;
             if let Some(shape) = want.compare {
-                let same = read_record(&mut templates, want.start, want.stop)
-                    .and_then(|f| self.fast_event(&f, &mut templates, number, want.record_id))
-                    .is_some_and(|f| f == event);
-                let verdict = if same { Verdict::Good } else { Verdict::Bad };
-                self.shared.verdicts.set(shape, verdict);
+                let ours = read_record(&mut templates, want.start, want.stop)
+                    .and_then(|f| self.fast_event(&f, &mut templates, number, want.record_id));
+                self.judge(shape, ours, &event);
             }
             *wanted.get_mut(want.slot)? = Wanted::Event(Box::new(event), false);
             next.next();
         }
         next.peek().is_none().then_some(())
+    }
+
+    /// Records the verdict on a record shape from the first record of it read both ways:
+    /// good when `ours` (its reading by [`binxml`]) equals the crate's.
+    fn judge(&self, shape: u64, ours: Option<Event>, crate_event: &Event) {
+        let verdict = if ours.as_ref() == Some(crate_event) {
+            Verdict::Good
+        } else {
+            Verdict::Bad
+        };
+        self.shared.verdicts.set(shape, verdict);
     }
 
     /// A record built by [`binxml`], with its origin.
