@@ -285,6 +285,31 @@ fn slots_of(field: &SystemField) -> impl Iterator<Item = HeadSlot> + '_ {
         .flat_map(|attr| head_slots(&field.element, attr).iter().copied())
 }
 
+/// Writes the slots of one field filled through the builder alone; gives the bytes of text
+/// it played (the text budget counts them) and the time it set.
+fn write_built(
+    field: &SystemField,
+    slots: &[HeadSlot],
+    values: &[Raw<'_>],
+    text: &mut String,
+    out: &mut Vec<u8>,
+) -> Option<(usize, Option<Timestamp>)> {
+    let mut builder = EventBuilder::new();
+    let mut budget = TEXT_BUDGET;
+    fill_fields(
+        &mut builder,
+        std::iter::once(field),
+        values,
+        text,
+        &mut budget,
+    )?;
+    let event = builder.event();
+    for &slot in slots {
+        write_head_slot(slot, event, out);
+    }
+    Some((TEXT_BUDGET - budget, event.time))
+}
+
 impl Memo {
     /// Whether it was written from these values of `field`.
     fn holds(&self, field: &SystemField, values: &[Raw<'_>]) -> bool {
@@ -318,19 +343,7 @@ impl Memo {
     ) -> Option<()> {
         self.key.clear();
         self.json.clear();
-        let mut builder = EventBuilder::new();
-        let mut budget = TEXT_BUDGET;
-        fill_fields(
-            &mut builder,
-            std::iter::once(field),
-            values,
-            text,
-            &mut budget,
-        )?;
-        for &slot in slots {
-            write_head_slot(slot, builder.event(), &mut self.json);
-        }
-        self.text = TEXT_BUDGET - budget;
+        (self.text, _) = write_built(field, slots, values, text, &mut self.json)?;
         for i in value_parts(field) {
             let value = values.get(usize::from(i))?;
             self.key.push(value.ty);
@@ -486,13 +499,10 @@ impl Head {
                     None => {
                         // A value that does not read as its type, or values too large to keep:
                         // the builder, for this field.
-                        let mut one = EventBuilder::new();
-                        fill_fields(&mut one, std::iter::once(field), values, text, &mut budget)?;
-                        for &slot in slots {
-                            write_head_slot(slot, one.event(), out);
-                        }
+                        let (played, built_time) = write_built(field, slots, values, text, out)?;
+                        budget = budget.checked_sub(played)?;
                         if slots.contains(&HeadSlot::Time) {
-                            time = one.event().time;
+                            time = built_time;
                         }
                     }
                 },
