@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
-use crate::event::Event;
+use crate::event::{Event, Text};
 use crate::rules::{CompiledSignal, Rule, RuleSet};
 use crate::signal::Signal;
 use crate::source::{read_inputs, EventSink, ReadPlan, ReadSummary, RecordHead};
@@ -108,12 +108,56 @@ pub fn match_event(rules: &RuleSet, event: Event) -> Vec<Signal> {
     out
 }
 
-fn signal(rule: &Rule, sig: &CompiledSignal, event: Event) -> Signal {
-    Signal {
-        rule_id: rule.id().to_string(),
-        signal_id: sig.name.clone(),
-        side: sig.side,
-        event: Box::new(event),
+fn signal(rule: &Rule, sig: &CompiledSignal, mut event: Event) -> Signal {
+    SHARED_TEXT.with_borrow_mut(|shared| {
+        let mut share = |text: &mut Text| *text = shared.get(text);
+        share(&mut event.computer);
+        share(&mut event.channel);
+        share(&mut event.provider.name);
+        let provider = &mut event.provider;
+        let optional = [&mut provider.guid, &mut provider.event_source_name];
+        optional
+            .into_iter()
+            .chain([&mut event.user_sid])
+            .flatten()
+            .for_each(&mut share);
+        event.fields.iter_mut().for_each(|f| share(&mut f.name));
+        Signal {
+            rule_id: shared.get(rule.id()),
+            signal_id: shared.get(&sig.name),
+            side: sig.side,
+            event: Box::new(event),
+        }
+    })
+}
+
+thread_local! {
+    /// The texts the signals found on this thread share (see [`SharedText`]).
+    static SHARED_TEXT: std::cell::RefCell<SharedText> = Default::default();
+}
+
+/// One copy of each text that signals repeat: a flood of matches names the same host, log,
+/// provider, fields and rule in every one of its thousands of signals, which a scan keeps
+/// until the end. Bounded: past [`SharedText::MOST`] texts (a crafted log naming a new host
+/// in every record), new ones are kept apart.
+#[derive(Default)]
+struct SharedText {
+    texts: rustc_hash::FxHashSet<Text>,
+}
+
+impl SharedText {
+    const MOST: usize = 100_000;
+
+    /// The shared copy of `text`.
+    fn get(&mut self, text: &str) -> Text {
+        if let Some(shared) = self.texts.get(text) {
+            return Text::clone(shared);
+        }
+        let text = Text::from(text);
+        if self.texts.len() < Self::MOST {
+            self.texts.insert(Text::clone(&text));
+        }
+        text
     }
 }
 
@@ -352,7 +396,7 @@ diagnosis:
         sink.accept(event("running"));
         let stats = sink.stats();
         let signals = found.into_inner().unwrap();
-        let names: Vec<&str> = signals.iter().map(|s| s.signal_id.as_str()).collect();
+        let names: Vec<&str> = signals.iter().map(|s| &*s.signal_id).collect();
         assert_eq!(names, ["stopped", "any_7036", "any_7036"]);
         assert_eq!(
             signals[0].event.fields,
@@ -368,6 +412,39 @@ diagnosis:
                 signals: 3
             }
         );
+    }
+
+    #[test]
+    fn signals_share_the_texts_they_repeat() {
+        let rules = RuleSet::new(vec![load_str("r.yaml", RULE).unwrap()]);
+        let found = Mutex::new(Vec::new());
+        let emit = |s: Signal| found.lock().unwrap().push(s);
+        let sink = SignalSink::new(&rules, &emit);
+        sink.accept(event("stopped"));
+        sink.accept(event("stopped"));
+        let signals = found.into_inner().unwrap();
+        assert_eq!(signals.len(), 4);
+        let (a, b) = (&signals[0], &signals[2]);
+        assert_eq!(a.signal_id, b.signal_id);
+        for (x, y) in [
+            (&a.event.computer, &b.event.computer),
+            (&a.event.channel, &b.event.channel),
+            (&a.event.provider.name, &b.event.provider.name),
+            (&a.event.fields[0].name, &b.event.fields[0].name),
+            (&a.rule_id, &b.rule_id),
+            (&a.signal_id, &b.signal_id),
+        ] {
+            assert!(Text::ptr_eq(x, y), "{x} is held twice");
+        }
+        // Past its bound, a text is still given, only not kept.
+        let mut shared = SharedText::default();
+        for n in 0..SharedText::MOST {
+            shared.get(&n.to_string());
+        }
+        let late = shared.get("late");
+        assert_eq!(&*late, "late");
+        assert!(!Text::ptr_eq(&late, &shared.get("late")));
+        assert!(Text::ptr_eq(&shared.get("7"), &shared.get("7")));
     }
 
     #[test]

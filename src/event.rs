@@ -9,9 +9,14 @@
 //! Sigma names (`EventID`, `Provider_Name`, `Channel`, `Computer`, ...), see [`Event::get`].
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
+
+/// Text that many events repeat (a host, a log, a provider, a file, a field's name): shared,
+/// so that a scan keeping a flood of matches holds each such text once, not once per event.
+pub type Text = Arc<str>;
 
 /// A normalized Windows event record.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -19,9 +24,9 @@ pub struct Event {
     /// `System/TimeCreated/@SystemTime`, always UTC. `None` when the record carries no time.
     pub time: Option<Timestamp>,
     /// `System/Computer`, as the host wrote it (often an FQDN).
-    pub computer: String,
+    pub computer: Text,
     /// `System/Channel`, e.g. `System` or `Microsoft-Windows-TerminalServices-RDPClient/Operational`.
-    pub channel: String,
+    pub channel: Text,
     pub provider: Provider,
     /// The numeric event id (the low 16 bits for classic events; `qualifiers` holds the rest).
     pub event_id: u32,
@@ -42,7 +47,7 @@ pub struct Event {
     pub process_id: Option<u32>,
     pub thread_id: Option<u32>,
     /// `System/Security/@UserID`.
-    pub user_sid: Option<String>,
+    pub user_sid: Option<Text>,
     /// EventData and UserData, in document order; see [`Field`] for the naming.
     pub fields: Vec<Field>,
     /// `RenderingInfo/Message` when the input carries one (rendered, possibly localized).
@@ -55,11 +60,11 @@ pub struct Event {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Provider {
     /// `@Name`, e.g. `Schannel`, `Microsoft-Windows-Security-Auditing`.
-    pub name: String,
+    pub name: Text,
     /// `@Guid`, normalized with [`normalize_guid`].
-    pub guid: Option<String>,
+    pub guid: Option<Text>,
     /// `@EventSourceName` of classic events, e.g. `TermService`.
-    pub event_source_name: Option<String>,
+    pub event_source_name: Option<Text>,
 }
 
 /// One data item of a record.
@@ -70,12 +75,12 @@ pub struct Provider {
 /// nested elements are joined with `.` below the first level, e.g. `Parent.Child`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Field {
-    pub name: String,
+    pub name: Text,
     pub value: String,
 }
 
 impl Field {
-    pub fn new(name: impl Into<String>, value: impl Into<String>) -> Self {
+    pub fn new(name: impl Into<Text>, value: impl Into<String>) -> Self {
         Field {
             name: name.into(),
             value: value.into(),
@@ -87,7 +92,7 @@ impl Field {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Origin {
     /// The file as the user named it (or as found while walking a folder).
-    pub file: String,
+    pub file: Text,
     /// The member's name inside a `.zip`, when the file is an archive. Never used as a path.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub member: Option<String>,
@@ -142,7 +147,7 @@ impl Event {
         match name.to_ascii_lowercase().as_str() {
             "eventid" => Some(Cow::Owned(self.event_id.to_string())),
             "provider_name" | "provider" | "providername" => {
-                Some(Cow::Borrowed(self.provider.name.as_str()))
+                Some(Cow::Borrowed(self.provider.name.as_ref()))
             }
             "provider_guid" => self.provider.guid.as_deref().map(Cow::Borrowed),
             "eventsourcename" => self
@@ -150,8 +155,8 @@ impl Event {
                 .event_source_name
                 .as_deref()
                 .map(Cow::Borrowed),
-            "channel" => Some(Cow::Borrowed(self.channel.as_str())),
-            "computer" => Some(Cow::Borrowed(self.computer.as_str())),
+            "channel" => Some(Cow::Borrowed(self.channel.as_ref())),
+            "computer" => Some(Cow::Borrowed(self.computer.as_ref())),
             "level" => owned(self.level.map(|v| v.to_string())),
             "task" => owned(self.task.map(|v| v.to_string())),
             "opcode" => owned(self.opcode.map(|v| v.to_string())),

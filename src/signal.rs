@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::event::Event;
+use crate::event::{Event, Text};
 
 /// Version of the serialized `Signal` shape (JSON lines between the two halves of `scan`).
 pub const SIGNAL_FORMAT_VERSION: u32 = 1;
@@ -45,9 +45,9 @@ impl std::fmt::Display for Side {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Signal {
     /// The rule's `id`, e.g. `tls-mismatch`.
-    pub rule_id: String,
+    pub rule_id: Text,
     /// The signal's name inside the rule, e.g. `no_common_cipher`.
-    pub signal_id: String,
+    pub signal_id: Text,
     /// The side the rule says this signal is observed on.
     pub side: Side,
     /// The matching record. Its `fields` are cut down to those the rule names as evidence or

@@ -115,8 +115,8 @@ fn brute_force(paths: &[PathBuf], rules: &RuleSet) -> Vec<Signal> {
                     && sig.matcher.matches(&event)
                 {
                     out.push(Signal {
-                        rule_id: rule.id().to_string(),
-                        signal_id: sig.name.clone(),
+                        rule_id: rule.id().into(),
+                        signal_id: sig.name.as_str().into(),
                         side: sig.side,
                         event: Box::new(evident::engine::evidence_event(&event, &sig.keep_fields)),
                     });
@@ -151,7 +151,7 @@ fn indexed_scan_equals_brute_force_on_real_files() {
         assert_eq!(found.len(), expected.len(), "threads {threads}");
         assert!(found == expected, "threads {threads}: signals differ");
     }
-    let count = |sig: &str| expected.iter().filter(|s| s.signal_id == sig).count();
+    let count = |sig: &str| expected.iter().filter(|s| &*s.signal_id == sig).count();
     eprintln!(
         "server_connection {}, not_131 {}, service_state {}, logons {}",
         count("server_connection"),
@@ -166,9 +166,9 @@ fn indexed_scan_equals_brute_force_on_real_files() {
     // Evidence fields only.
     let s = expected
         .iter()
-        .find(|s| s.signal_id == "server_connection")
+        .find(|s| &*s.signal_id == "server_connection")
         .unwrap();
-    let names: Vec<&str> = s.event.fields.iter().map(|f| f.name.as_str()).collect();
+    let names: Vec<&str> = s.event.fields.iter().map(|f| &*f.name).collect();
     assert!(
         names.iter().all(|n| ["ClientIP", "ConnType"].contains(n)),
         "{names:?}"
@@ -199,6 +199,6 @@ fn files_of_unwanted_channels_are_skipped() {
         .unwrap();
     assert!(!rdp.skipped);
     assert_eq!(rdp.records, 733);
-    assert!(found.iter().all(|s| s.rule_id == "rdp-core"));
+    assert!(found.iter().all(|s| &*s.rule_id == "rdp-core"));
     assert!(!found.is_empty());
 }

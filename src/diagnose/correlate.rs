@@ -171,7 +171,7 @@ impl<'a> World<'a> {
             .map(|(i, r)| (r.id.as_str(), i))
             .collect();
         for (i, s) in signals.iter().enumerate() {
-            let Some(&ri) = rule_index.get(s.rule_id.as_str()) else {
+            let Some(&ri) = rule_index.get(s.rule_id.as_ref()) else {
                 continue;
             };
             let host = host_key(s.host());
@@ -181,7 +181,9 @@ impl<'a> World<'a> {
                         client_indexes.push(i);
                         client_context.entry(host).or_default().push(i);
                     }
-                    Some(_) if s.signal_id == SERVER_CONNECTION => server_connections.push(i),
+                    Some(_) if s.signal_id.as_ref() == SERVER_CONNECTION => {
+                        server_connections.push(i)
+                    }
                     _ => {}
                 }
             } else {
@@ -600,7 +602,7 @@ impl<'a> World<'a> {
                             a.signals
                                 .iter()
                                 .copied()
-                                .filter(|&i| self.signals[i].signal_id == name),
+                                .filter(|&i| self.signals[i].signal_id.as_ref() == name),
                         );
                     }
                     if let Some(anchor) = self.server_connection_of(ai) {
@@ -683,7 +685,7 @@ impl<'a> World<'a> {
                 .copied()
                 .filter(|&i| {
                     let s = &self.signals[i];
-                    if s.signal_id != name {
+                    if s.signal_id.as_ref() != name {
                         return false;
                     }
                     match (&s.event.activity_id, &a.activity_id) {
@@ -708,7 +710,7 @@ impl<'a> World<'a> {
             in_range(self.signals, list, from, to)
                 .iter()
                 .copied()
-                .filter(|&i| self.signals[i].signal_id == name)
+                .filter(|&i| self.signals[i].signal_id.as_ref() == name)
                 .filter(|&i| self.of_attempt_connection(ai, server, i, scope))
                 .collect()
         }
@@ -766,7 +768,7 @@ impl<'a> World<'a> {
                     a.signals
                         .iter()
                         .copied()
-                        .filter(|&i| self.signals[i].signal_id == name)
+                        .filter(|&i| self.signals[i].signal_id.as_ref() == name)
                         .collect()
                 } else if name == SERVER_CONNECTION {
                     self.server_connection_of(ai).into_iter().collect()
@@ -885,7 +887,7 @@ impl<'a> World<'a> {
                 cluster
                     .iter()
                     .copied()
-                    .filter(|&i| self.signals[i].signal_id == name)
+                    .filter(|&i| self.signals[i].signal_id.as_ref() == name)
                     .collect()
             } else {
                 let list = if name == SERVER_CONNECTION {
@@ -897,7 +899,7 @@ impl<'a> World<'a> {
                     in_range(self.signals, l, from, to)
                         .iter()
                         .copied()
-                        .filter(|&i| self.signals[i].signal_id == name)
+                        .filter(|&i| self.signals[i].signal_id.as_ref() == name)
                         .collect()
                 })
                 .unwrap_or_default()
@@ -920,7 +922,7 @@ impl<'a> World<'a> {
         let own: Vec<usize> = cluster
             .iter()
             .copied()
-            .filter(|&i| positive.contains(&self.signals[i].signal_id))
+            .filter(|&i| positive.contains(&*self.signals[i].signal_id))
             .collect();
         thresholds_hold(self.signals, entry, &own).then_some(bound)
     }
@@ -978,7 +980,7 @@ impl<'a> World<'a> {
                         a.and_then(|a| {
                             a.signals
                                 .iter()
-                                .find(|&&i| self.signals[i].signal_id == sig)
+                                .find(|&&i| self.signals[i].signal_id.as_ref() == sig)
                         })
                     })?;
                     self.signals[i].event.get(field)?.into_owned()

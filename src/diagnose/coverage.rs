@@ -16,6 +16,7 @@ use super::correlate::{minus, plus, World};
 use super::hosts::{host_key, TargetMatch};
 use super::model::{RuleBook, RuleKind, SERVER_CONNECTION};
 use super::{Finding, HostSummary};
+use crate::event::Text;
 use crate::signal::{Side, Signal};
 use crate::source::ReadSummary;
 
@@ -77,9 +78,8 @@ impl CoverageIndex {
         }
         // Hosts by file, from the signals; and the time the file's signals span, the least
         // the file covers when the read could not say.
-        let mut by_file: BTreeMap<(String, Option<String>), BTreeMap<String, u64>> =
-            BTreeMap::new();
-        let mut span: BTreeMap<(String, Option<String>), (Timestamp, Timestamp)> = BTreeMap::new();
+        let mut by_file: BTreeMap<(Text, Option<String>), BTreeMap<String, u64>> = BTreeMap::new();
+        let mut span: BTreeMap<(Text, Option<String>), (Timestamp, Timestamp)> = BTreeMap::new();
         for s in signals {
             if let Some(t) = s.event.time {
                 let key = (s.event.origin.file.clone(), s.event.origin.member.clone());
@@ -101,7 +101,7 @@ impl CoverageIndex {
         }
         for src in &summary.sources {
             let from_signals = by_file
-                .get(&(src.file.clone(), src.member.clone()))
+                .get(&(Text::from(src.file.as_str()), src.member.clone()))
                 .and_then(|m| m.iter().max_by_key(|(_, n)| **n).map(|(h, _)| h.clone()));
             let host = src
                 .computer
@@ -116,7 +116,7 @@ impl CoverageIndex {
                     key
                 })
                 .or(from_signals);
-            let seen = span.get(&(src.file.clone(), src.member.clone()));
+            let seen = span.get(&(Text::from(src.file.as_str()), src.member.clone()));
             index.sources.push(SourceSpan {
                 host,
                 file: src.file.clone(),

@@ -37,7 +37,7 @@ pub fn fold(parts: Vec<Part>, signals: &[Signal], book: &RuleBook, world: &World
         let mut members: Vec<usize> = parts
             .iter()
             .flat_map(|p| p.members.iter().chain(p.evidence.iter()).copied())
-            .filter(|&i| signals[i].rule_id == rule.id)
+            .filter(|&i| signals[i].rule_id.as_ref() == rule.id)
             .collect();
         members.sort_unstable();
         members.dedup();
@@ -55,7 +55,7 @@ pub fn fold(parts: Vec<Part>, signals: &[Signal], book: &RuleBook, world: &World
             .filter(|&i| {
                 let o = &signals[i].event.origin;
                 seen_records.insert((
-                    o.file.as_str(),
+                    o.file.as_ref(),
                     o.member.as_deref(),
                     signals[i].event.record_id.or(o.record),
                     signals[i].event.time,

@@ -158,13 +158,13 @@ impl Evidence {
     fn of(signal: &Signal) -> Evidence {
         let e = &signal.event;
         Evidence {
-            file: e.origin.file.clone(),
+            file: e.origin.file.to_string(),
             member: e.origin.member.clone(),
-            host: e.computer.clone(),
+            host: e.computer.to_string(),
             side: signal.side,
             signal: format!("{}/{}", signal.rule_id, signal.signal_id),
-            provider: e.provider.name.clone(),
-            channel: e.channel.clone(),
+            provider: e.provider.name.to_string(),
+            channel: e.channel.to_string(),
             event_id: e.event_id,
             record_id: e.record_id.or(e.origin.record),
             time: e.time,

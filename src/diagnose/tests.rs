@@ -150,10 +150,10 @@ fn correlated_server_evidence_ranks_first_with_high_confidence() {
 fn evidence_beyond_the_skew_is_not_tied_to_the_attempt() {
     let b = book(vec![tls_rule()]);
     let mut signals = tls_incident();
-    signals.retain(|s| s.signal_id != SERVER_CONNECTION);
+    signals.retain(|s| &*s.signal_id != SERVER_CONNECTION);
     // Move the server event 20 minutes away: beyond window (2 min) + skew (5 min).
     for s in &mut signals {
-        if s.signal_id == "no_common_cipher" {
+        if &*s.signal_id == "no_common_cipher" {
             s.event.time = Some(at(1200));
         }
     }
@@ -340,7 +340,7 @@ fn the_only_server_is_taken_as_the_target_and_the_why_says_so() {
     let b = book(vec![tls_rule()]);
     let mut signals = tls_incident();
     for s in &mut signals {
-        if s.signal_id == CLIENT_ATTEMPT {
+        if &*s.signal_id == CLIENT_ATTEMPT {
             s.event.fields[0].value = "203.0.113.7".into();
         }
     }
@@ -428,7 +428,7 @@ fn a_refusal_in_another_clients_handshake_is_not_tied_to_the_attempt() {
     // The user's own handshake is not refused; 9 s after the user's 131 (server clock),
     // another client (a till terminal whose logs were not given) is refused within its own
     // set-up, well inside the rule's window around the attempt.
-    signals.retain(|s| s.signal_id != "no_common_cipher");
+    signals.retain(|s| &*s.signal_id != "no_common_cipher");
     signals.push(sig(
         "rdp-connection",
         SERVER_CONNECTION,
@@ -477,7 +477,7 @@ fn server_evidence_naming_another_client_or_its_activity_is_not_the_attempts() {
     // A record that names another client's address.
     let mut signals = tls_incident();
     for s in &mut signals {
-        if s.signal_id == "no_common_cipher" {
+        if &*s.signal_id == "no_common_cipher" {
             s.event
                 .fields
                 .push(crate::event::Field::new("IpAddress", "10.0.7.14"));
@@ -499,7 +499,7 @@ fn server_evidence_naming_another_client_or_its_activity_is_not_the_attempts() {
         .act("{B0B0-1}"),
     );
     for s in &mut signals {
-        if s.signal_id == "no_common_cipher" {
+        if &*s.signal_id == "no_common_cipher" {
             s.event.activity_id = Some("{b0b0-1}".into());
         }
     }

@@ -36,7 +36,7 @@ pub fn sig(rule: &str, name: &str, host: &str, secs: i64, fields: &[(&str, &str)
             record_id: Some(secs.unsigned_abs()),
             fields: fields.iter().map(|(k, v)| Field::new(*k, *v)).collect(),
             origin: Origin {
-                file: format!("{host}/{}.evtx", channel_for(name, side).replace('/', "%4")),
+                file: format!("{host}/{}.evtx", channel_for(name, side).replace('/', "%4")).into(),
                 ..Origin::default()
             },
             ..Event::default()

@@ -127,9 +127,9 @@ fn write_csv(out: &mut Vec<u8>, e: &Event) {
     let fields = fields_text(e, "; ");
     let cells = [
         e.time.map(|t| t.to_string()).unwrap_or_default(),
-        e.computer.clone(),
-        e.channel.clone(),
-        e.provider.name.clone(),
+        e.computer.to_string(),
+        e.channel.to_string(),
+        e.provider.name.to_string(),
         e.event_id.to_string(),
         e.level.map(|l| l.to_string()).unwrap_or_default(),
         e.record_id.map(|r| r.to_string()).unwrap_or_default(),

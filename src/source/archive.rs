@@ -53,7 +53,7 @@ pub(crate) fn read_zip<R: Read + Seek>(
     sink: &dyn EventSink,
 ) -> Vec<SourceReport> {
     let ctx = SourceCtx {
-        file: file.to_string(),
+        file: file.into(),
         member: None,
     };
     let mut archive = match zip::ZipArchive::new(data) {
@@ -102,7 +102,7 @@ pub(crate) fn read_zip<R: Read + Seek>(
         }
         let name = display_name(member.name());
         let member_ctx = SourceCtx {
-            file: file.to_string(),
+            file: file.into(),
             member: Some(name.clone()),
         };
         let refuse = |kind, message: String| {

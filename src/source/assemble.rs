@@ -16,7 +16,7 @@ use std::borrow::Cow;
 
 use jiff::Timestamp;
 
-use crate::event::{normalize_guid, Event, Field};
+use crate::event::{normalize_guid, Event, Field, Text};
 use crate::event_json::HeadSlot;
 
 /// Parses a decimal or `0x`-prefixed hexadecimal unsigned number, as Windows renders them.
@@ -142,8 +142,8 @@ impl EventBuilder {
             "EventID" | "Version" | "Level" | "Task" | "Opcode" | "Keywords" | "EventRecordID" => {
                 self.system_number(element, parse_number(text))
             }
-            "Channel" => self.event.channel = text.trim().to_string(),
-            "Computer" => self.event.computer = text.trim().to_string(),
+            "Channel" => self.event.channel = text.trim().into(),
+            "Computer" => self.event.computer = text.trim().into(),
             _ => {}
         }
     }
@@ -194,16 +194,18 @@ impl EventBuilder {
         };
         let guid = || (!value.trim().is_empty()).then(|| normalize_guid(value));
         match (element, attr) {
-            ("Provider", "Name") => e.provider.name = value.trim().to_string(),
-            ("Provider", "Guid") => e.provider.guid = guid(),
-            ("Provider", "EventSourceName") => e.provider.event_source_name = non_empty(),
+            ("Provider", "Name") => e.provider.name = value.trim().into(),
+            ("Provider", "Guid") => e.provider.guid = guid().map(Text::from),
+            ("Provider", "EventSourceName") => {
+                e.provider.event_source_name = non_empty().map(Text::from)
+            }
             ("EventID", "Qualifiers") => e.qualifiers = parse_u32(value),
             ("TimeCreated", "SystemTime") => e.time = parse_time(value),
             ("Correlation", "ActivityID") => e.activity_id = guid(),
             ("Correlation", "RelatedActivityID") => e.related_activity_id = guid(),
             ("Execution", "ProcessID") => e.process_id = parse_u32(value),
             ("Execution", "ThreadID") => e.thread_id = parse_u32(value),
-            ("Security", "UserID") => e.user_sid = non_empty(),
+            ("Security", "UserID") => e.user_sid = non_empty().map(Text::from),
             _ => {}
         }
     }
@@ -259,7 +261,10 @@ impl EventBuilder {
         } else {
             normalize_value(value).into_owned()
         };
-        self.event.fields.push(Field { name, value });
+        self.event.fields.push(Field {
+            name: name.into(),
+            value,
+        });
     }
 
     /// `RenderingInfo/Message`.
@@ -415,7 +420,7 @@ mod tests {
         b.data(Some("Named"), "b");
         b.data(None, "c");
         let e = b.finish();
-        let names: Vec<_> = e.fields.iter().map(|f| f.name.as_str()).collect();
+        let names: Vec<_> = e.fields.iter().map(|f| &*f.name).collect();
         assert_eq!(names, ["Data1", "Named", "Data2"]);
     }
 }

@@ -460,7 +460,9 @@ impl FileState<'_> {
                     // The chunk's host is its first record's Computer, wanted or not.
                     if outcome.computer.is_none() {
                         let system = fast.system_event(&mut text);
-                        outcome.computer = system.map(|e| e.computer).filter(|c| !c.is_empty());
+                        outcome.computer = system
+                            .map(|e| e.computer.to_string())
+                            .filter(|c| !c.is_empty());
                     }
                     // A head the values do not tell plainly is asked of the built event.
                     let asked = fast.head(&mut text).map(|head| self.sink.wants(&head));
@@ -488,10 +490,10 @@ impl FileState<'_> {
                 self.judge(fast.shape, ours, &event);
             }
             if outcome.computer.is_none() && !event.computer.is_empty() {
-                outcome.computer = Some(event.computer.clone());
+                outcome.computer = Some(event.computer.to_string());
             }
             if !self.channel_asked.swap(true, Ordering::Relaxed) {
-                outcome.channel = Some(event.channel.clone());
+                outcome.channel = Some(event.channel.to_string());
                 if !self.sink.wants_channel(&event.channel) {
                     self.declined.store(true, Ordering::Relaxed);
                     return outcome;
@@ -577,7 +579,10 @@ impl FileState<'_> {
             // not; a record rendered by the crate below tells its own when delivered.
             if seek_computer && verdict == Verdict::Good {
                 let system = record.system_event(&mut read.text);
-                if let Some(computer) = system.map(|e| e.computer).filter(|c| !c.is_empty()) {
+                if let Some(computer) = system
+                    .map(|e| e.computer.to_string())
+                    .filter(|c| !c.is_empty())
+                {
                     outcome.computer = Some(computer);
                     read.computer_known = true;
                     seek_computer = false;
@@ -654,7 +659,7 @@ impl FileState<'_> {
             if outcome.computer.is_none() {
                 outcome.computer = match &item {
                     Wanted::Event(event, _) => {
-                        (!event.computer.is_empty()).then(|| event.computer.clone())
+                        (!event.computer.is_empty()).then(|| event.computer.to_string())
                     }
                     Wanted::Line(head, _) => head.computer.as_deref().map(str::to_string),
                     _ => None,

@@ -13,7 +13,7 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::event::{Event, Origin};
+use crate::event::{Event, Origin, Text};
 
 pub mod archive;
 mod assemble;
@@ -300,7 +300,8 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 /// Which source an error or event belongs to: the file as named, and the zip member.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct SourceCtx {
-    pub file: String,
+    /// Shared with the origin of every event read from it.
+    pub file: Text,
     pub member: Option<String>,
 }
 
@@ -319,7 +320,7 @@ impl SourceCtx {
         message: String,
     ) -> InputError {
         InputError {
-            file: self.file.clone(),
+            file: self.file.to_string(),
             member: self.member.clone(),
             offset,
             kind,
@@ -338,7 +339,7 @@ impl SourceCtx {
 
     pub(crate) fn report(&self, kind: Option<SourceKind>) -> SourceReport {
         SourceReport {
-            file: self.file.clone(),
+            file: self.file.to_string(),
             member: self.member.clone(),
             kind,
             ..SourceReport::default()
@@ -371,11 +372,11 @@ impl<'s> Feed<'s> {
             self.report.last_time = Some(self.report.last_time.map_or(t, |l| l.max(t)));
         }
         if self.report.computer.is_none() && !event.computer.is_empty() {
-            self.report.computer = Some(event.computer.clone());
+            self.report.computer = Some(event.computer.to_string());
         }
         if !self.channel_asked {
             self.channel_asked = true;
-            self.report.channel = Some(event.channel.clone());
+            self.report.channel = Some(event.channel.to_string());
             if !self.sink.wants_channel(&event.channel) {
                 self.report.skipped = true;
                 return false;

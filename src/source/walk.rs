@@ -71,7 +71,7 @@ pub(crate) fn collect(paths: &[PathBuf]) -> (Vec<Input>, Vec<SourceReport>) {
 
 fn io_report(display: &str, err: &std::io::Error) -> SourceReport {
     let ctx = SourceCtx {
-        file: display.to_string(),
+        file: display.into(),
         member: None,
     };
     let mut report = ctx.report(None);
@@ -85,7 +85,7 @@ fn walk_dir(dir: &Path, depth: usize, inputs: &mut Vec<Input>, errors: &mut Vec<
     let display = dir.display().to_string();
     if depth > MAX_FOLDER_DEPTH {
         let ctx = SourceCtx {
-            file: display,
+            file: display.into(),
             member: None,
         };
         let mut report = ctx.report(None);
@@ -193,7 +193,7 @@ pub(crate) fn read_file(
     sink: &dyn EventSink,
 ) -> Vec<SourceReport> {
     let ctx = SourceCtx {
-        file: input.display.clone(),
+        file: input.display.as_str().into(),
         member: None,
     };
     let mut file = match File::open(&input.path) {

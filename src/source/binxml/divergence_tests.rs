@@ -432,7 +432,7 @@ fn record_programs_write_each_record_as_the_crate_reads_it() {
         if let Some((head, line)) = fast.line {
             written += 1;
             assert_eq!(head.time, expected.time, "case {i}");
-            let computer = (!expected.computer.is_empty()).then_some(expected.computer.as_str());
+            let computer = (!expected.computer.is_empty()).then_some(&*expected.computer);
             assert_eq!(head.computer.as_deref(), computer, "case {i}");
             assert_eq!(line, String::from_utf8_lossy(&want), "case {i}");
         }
@@ -472,7 +472,7 @@ fn no_record_program_for_a_second_system_section() {
         .zip(["Security", "Other"])
     {
         let event = read.replayed.expect("the replay reads it");
-        assert_eq!(event.channel, channel);
+        assert_eq!(&*event.channel, channel);
         assert!(read.line.is_none(), "{:?}", read.line.map(|l| l.1));
     }
 }

@@ -44,7 +44,7 @@ impl LineHead {
     pub(crate) fn of(system: &Event) -> LineHead {
         LineHead {
             time: system.time,
-            computer: (!system.computer.is_empty()).then(|| Arc::from(system.computer.as_str())),
+            computer: (!system.computer.is_empty()).then(|| Arc::from(system.computer.as_ref())),
         }
     }
 }
