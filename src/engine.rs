@@ -219,16 +219,16 @@ pub fn collect_signals(
         // The same record given twice (one log exported as .evtx and as XML, or copied into
         // two bundles) is one piece of evidence, not two. Of the copies, the one of the first
         // file in name order is kept, whichever thread read it first.
-        let identity = record_identity(&s);
+        let hash = identity_hash(&s);
         let Ok(mut found) = found.lock() else {
             return;
         };
         let (kept, seen) = &mut *found;
-        let Some(identity) = identity else {
+        let Some(hash) = hash else {
             kept.push(s);
             return;
         };
-        let unused = match seen.get(&identity) {
+        let unused = match seen.find(hash, |&at| same_evidence(&kept[at], &s)) {
             Some(&at) => {
                 let (new, old) = (&s.event.origin, &kept[at].event.origin);
                 if (&new.file, &new.member) < (&old.file, &old.member) {
@@ -238,7 +238,9 @@ pub fn collect_signals(
                 }
             }
             None => {
-                seen.insert(identity, kept.len());
+                let signals = &*kept;
+                let rehash = |&at: &usize| identity_hash(&signals[at]).unwrap_or_default();
+                seen.insert_unique(hash, kept.len(), rehash);
                 kept.push(s);
                 return;
             }
@@ -277,32 +279,33 @@ pub fn sort_signals(signals: &mut [Signal]) {
     permute(signals, order);
 }
 
-/// Signal positions by record identity. The keys are already well-mixed 128-bit
-/// fingerprints, so the map hashes them with Fx, not again with SipHash.
-type IdentityMap = rustc_hash::FxHashMap<u128, usize>;
+/// Signal positions by record identity ([`identity_hash`], then [`same_evidence`]).
+type IdentityMap = hashbrown::HashTable<usize>;
 
-/// What makes two signals the same evidence: the same signal of the same rule on the same
-/// record, told by the host, log, provider, event id, record id and time the record carries
-/// (not by the file it was read from). Kept as a 128-bit fingerprint (two
-/// different records colliding is about as likely as 2^-100 in a million-signal scan). `None`
-/// when the record lacks an id or a time: it is never merged.
-fn record_identity(s: &Signal) -> Option<u128> {
+/// The fields that make two signals the same evidence: the same signal of the same rule on
+/// the same record, told by the host, log, provider, event id, record id and time the record
+/// carries (not by the file it was read from). `None` when the record lacks an id or a time:
+/// it is never merged.
+fn identity(s: &Signal) -> Option<impl std::hash::Hash + Eq + '_> {
     let e = &s.event;
-    let key = (
-        &s.rule_id,
-        &s.signal_id,
-        &e.computer,
-        &e.channel,
-        &e.provider.name,
-        e.event_id,
-        e.record_id?,
-        e.time?,
-    );
-    // Two halves from one well-mixed hash under two fixed seeds (fixed: a run's identities
-    // must not depend on the process).
+    Some((
+        (&*s.rule_id, &*s.signal_id),
+        (&*e.computer, &*e.channel, &*e.provider.name),
+        (e.event_id, e.record_id?, e.time?),
+    ))
+}
+
+/// The hash of a signal's [`identity`], computed outside the lock; fixed, so that a run's
+/// work does not depend on the process.
+fn identity_hash(s: &Signal) -> Option<u64> {
     use std::hash::BuildHasher;
-    let half = |seed: u64| foldhash::quality::FixedState::with_seed(seed).hash_one(key);
-    Some(u128::from(half(0x5eed_e1d3)) << 64 | u128::from(half(0x0dd_ba11)))
+    const SEED: u64 = 0x5eed_e1d3;
+    Some(foldhash::quality::FixedState::with_seed(SEED).hash_one(identity(s)?))
+}
+
+/// Whether two signals are the same evidence (both have an [`identity`] and it is equal).
+fn same_evidence(a: &Signal, b: &Signal) -> bool {
+    matches!((identity(a), identity(b)), (Some(x), Some(y)) if x == y)
 }
 
 /// Rearranges `items` so that position `i` holds what was at `order[i]`, by following the
@@ -445,6 +448,38 @@ diagnosis:
         assert_eq!(&*late, "late");
         assert!(!Text::ptr_eq(&late, &shared.get("late")));
         assert!(Text::ptr_eq(&shared.get("7"), &shared.get("7")));
+    }
+
+    #[test]
+    fn the_same_evidence_is_told_by_the_record_not_the_file() {
+        let at = |file: &str, record_id: Option<u64>, time: Option<i64>| Signal {
+            rule_id: "r".into(),
+            signal_id: "s".into(),
+            side: crate::signal::Side::Server,
+            event: Box::new(Event {
+                record_id,
+                time: time.map(|t| jiff::Timestamp::from_second(t).unwrap()),
+                origin: crate::event::Origin {
+                    file: file.into(),
+                    ..Default::default()
+                },
+                ..event("stopped")
+            }),
+        };
+        let one = at("a.evtx", Some(7), Some(100));
+        assert!(same_evidence(&one, &at("b.xml", Some(7), Some(100))));
+        assert_eq!(
+            identity_hash(&one),
+            identity_hash(&at("b.xml", Some(7), Some(100)))
+        );
+        assert!(!same_evidence(&one, &at("a.evtx", Some(8), Some(100))));
+        assert!(!same_evidence(&one, &at("a.evtx", Some(7), Some(101))));
+        let mut other_signal = at("a.evtx", Some(7), Some(100));
+        other_signal.signal_id = "t".into();
+        assert!(!same_evidence(&one, &other_signal));
+        // A record without an id or a time is never merged, not even with itself.
+        let bare = at("a.evtx", None, Some(100));
+        assert!(!same_evidence(&bare, &bare) && identity_hash(&bare).is_none());
     }
 
     #[test]
