@@ -78,26 +78,40 @@ impl CoverageIndex {
         }
         // Hosts by file, from the signals; and the time the file's signals span, the least
         // the file covers when the read could not say.
+        // The signals are first counted per file, host as logged and side (a flood is a few
+        // such groups), in the order each group first appears.
+        let mut groups: HashMap<SignalGroup<'_>, GroupSpan, FxBuild> = HashMap::default();
+        for (at, s) in signals.iter().enumerate() {
+            let origin = &s.event.origin;
+            let key = (&*origin.file, origin.member.as_deref(), s.host(), s.side);
+            let group = groups.entry(key).or_insert(GroupSpan {
+                first: at,
+                count: 0,
+                span: None,
+            });
+            group.count += 1;
+            if let Some(t) = s.event.time {
+                group.span = Some(group.span.map_or((t, t), |(a, b)| (a.min(t), b.max(t))));
+            }
+        }
+        let mut groups: Vec<_> = groups.into_iter().collect();
+        groups.sort_unstable_by_key(|(_, group)| group.first);
         let mut by_file: BTreeMap<(Text, Option<String>), BTreeMap<String, u64>> = BTreeMap::new();
         let mut span: BTreeMap<(Text, Option<String>), (Timestamp, Timestamp)> = BTreeMap::new();
-        for s in signals {
-            if let Some(t) = s.event.time {
-                let key = (s.event.origin.file.clone(), s.event.origin.member.clone());
-                let e = span.entry(key).or_insert((t, t));
-                e.0 = e.0.min(t);
-                e.1 = e.1.max(t);
+        for ((file, member, host, side), group) in groups {
+            let source = (Text::from(file), member.map(str::to_string));
+            if let Some((first, last)) = group.span {
+                let e = span.entry(source.clone()).or_insert((first, last));
+                e.0 = e.0.min(first);
+                e.1 = e.1.max(last);
             }
-            let key = host_key(s.host());
+            let key = host_key(host);
             index
                 .display
                 .entry(key.clone())
-                .or_insert_with(|| s.host().to_string());
-            index.roles.entry(key.clone()).or_default().insert(s.side);
-            *by_file
-                .entry((s.event.origin.file.clone(), s.event.origin.member.clone()))
-                .or_default()
-                .entry(key)
-                .or_default() += 1;
+                .or_insert_with(|| host.to_string());
+            index.roles.entry(key.clone()).or_default().insert(side);
+            *by_file.entry(source).or_default().entry(key).or_default() += group.count;
         }
         for src in &summary.sources {
             let from_signals = by_file
@@ -226,17 +240,23 @@ impl CoverageIndex {
     ) -> Vec<HostSummary> {
         let mut keys: BTreeSet<String> = self.display.keys().cloned().collect();
         keys.extend(self.sources.iter().filter_map(|s| s.host.clone()));
-        // Signals per host, in one pass (a flood has hundreds of thousands).
-        let mut per_host: HashMap<String, SignalSpan> = HashMap::new();
-        let mut key_of: HashMap<&str, String> = HashMap::new();
+        // Signals per host as logged, in one pass (a flood has hundreds of thousands), then
+        // per host.
+        let mut per_name: HashMap<&str, SignalSpan, FxBuild> = HashMap::default();
         for s in signals {
-            let key = key_of.entry(s.host()).or_insert_with(|| host_key(s.host()));
-            let span = per_host.entry(key.clone()).or_default();
+            let span = per_name.entry(s.host()).or_default();
             span.count += 1;
             if let Some(t) = s.event.time {
                 span.first = Some(span.first.map_or(t, |f| f.min(t)));
                 span.last = Some(span.last.map_or(t, |l| l.max(t)));
             }
+        }
+        let mut per_host: HashMap<String, SignalSpan> = HashMap::new();
+        for (name, own) in per_name {
+            let span = per_host.entry(host_key(name)).or_default();
+            span.count += own.count;
+            span.first = span.first.into_iter().chain(own.first).min();
+            span.last = span.last.into_iter().chain(own.last).max();
         }
         keys.into_iter()
             .map(|key| {
@@ -277,6 +297,18 @@ impl CoverageIndex {
             .collect()
     }
 }
+
+/// Signals counted together while indexing: their file, zip member, host as logged and side.
+type SignalGroup<'s> = (&'s str, Option<&'s str>, &'s str, Side);
+
+/// A group's first signal (its place in the sorted signals), count and time span.
+struct GroupSpan {
+    first: usize,
+    count: u64,
+    span: Option<(Timestamp, Timestamp)>,
+}
+
+type FxBuild = std::hash::BuildHasherDefault<rustc_hash::FxHasher>;
 
 /// How many signals one host gave, and when.
 #[derive(Debug, Clone, Copy, Default)]
