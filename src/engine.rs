@@ -110,21 +110,19 @@ pub fn match_event(rules: &RuleSet, event: Event) -> Vec<Signal> {
 
 fn signal(rule: &Rule, sig: &CompiledSignal, mut event: Event) -> Signal {
     SHARED_TEXT.with_borrow_mut(|shared| {
-        let mut share = |text: &mut Text| *text = shared.get(text);
-        share(&mut event.computer);
-        share(&mut event.channel);
-        share(&mut event.provider.name);
+        // Each text by its place (a flood repeats the text of each place).
         let provider = &mut event.provider;
         let optional = [&mut provider.guid, &mut provider.event_source_name];
-        optional
+        let places = [&mut event.computer, &mut event.channel, &mut provider.name]
             .into_iter()
-            .chain([&mut event.user_sid])
-            .flatten()
-            .for_each(&mut share);
-        event.fields.iter_mut().for_each(|f| share(&mut f.name));
+            .chain(optional.into_iter().chain([&mut event.user_sid]).flatten())
+            .chain(event.fields.iter_mut().map(|f| &mut f.name));
+        for (place, text) in places.enumerate() {
+            *text = shared.get(place, text);
+        }
         Signal {
-            rule_id: shared.get(rule.id()),
-            signal_id: shared.get(&sig.name),
+            rule_id: shared.get(SharedText::RULE, rule.id()),
+            signal_id: shared.get(SharedText::SIGNAL, &sig.name),
             side: sig.side,
             event: Box::new(event),
         }
@@ -138,26 +136,47 @@ thread_local! {
 
 /// One copy of each text that signals repeat: a flood of matches names the same host, log,
 /// provider, fields and rule in every one of its thousands of signals, which a scan keeps
-/// until the end. Bounded: past [`SharedText::MOST`] texts (a crafted log naming a new host
-/// in every record), new ones are kept apart.
+/// until the end. The text last given at each place of a signal is tried first, without
+/// hashing. Bounded: past [`SharedText::MOST`] texts (a crafted log naming a new host in
+/// every record), new ones are kept apart.
 #[derive(Default)]
 struct SharedText {
     texts: rustc_hash::FxHashSet<Text>,
+    last: [Option<Text>; SharedText::PLACES],
 }
 
 impl SharedText {
     const MOST: usize = 100_000;
+    /// The places remembered: the event's first texts, then the rule and the signal.
+    const PLACES: usize = 16;
+    const RULE: usize = Self::PLACES - 2;
+    const SIGNAL: usize = Self::PLACES - 1;
 
-    /// The shared copy of `text`.
-    fn get(&mut self, text: &str) -> Text {
-        if let Some(shared) = self.texts.get(text) {
-            return Text::clone(shared);
+    /// The shared copy of `text`, found at `place` of a signal (an event's text past the
+    /// places remembered is looked up only).
+    fn get(&mut self, place: usize, text: &str) -> Text {
+        let place = match place {
+            Self::RULE | Self::SIGNAL => Some(place),
+            _ => (place < Self::RULE).then_some(place),
+        };
+        let last = place.and_then(|p| self.last[p].as_ref());
+        if let Some(last) = last.filter(|last| ***last == *text) {
+            return Text::clone(last);
         }
-        let text = Text::from(text);
-        if self.texts.len() < Self::MOST {
-            self.texts.insert(Text::clone(&text));
+        let shared = match self.texts.get(text) {
+            Some(shared) => Text::clone(shared),
+            None => {
+                let text = Text::from(text);
+                if self.texts.len() < Self::MOST {
+                    self.texts.insert(Text::clone(&text));
+                }
+                text
+            }
+        };
+        if let Some(p) = place {
+            self.last[p] = Some(Text::clone(&shared));
         }
-        text
+        shared
     }
 }
 
@@ -453,12 +472,16 @@ diagnosis:
         // Past its bound, a text is still given, only not kept.
         let mut shared = SharedText::default();
         for n in 0..SharedText::MOST {
-            shared.get(&n.to_string());
+            shared.get(n % 20, &n.to_string());
         }
-        let late = shared.get("late");
+        let late = shared.get(99, "late");
         assert_eq!(&*late, "late");
-        assert!(!Text::ptr_eq(&late, &shared.get("late")));
-        assert!(Text::ptr_eq(&shared.get("7"), &shared.get("7")));
+        assert!(!Text::ptr_eq(&late, &shared.get(99, "late")));
+        assert!(Text::ptr_eq(&shared.get(99, "7"), &shared.get(3, "7")));
+        // The text last given at a place is the one given again there, and only if equal.
+        let last = shared.get(3, "late");
+        assert!(Text::ptr_eq(&last, &shared.get(3, "late")));
+        assert_eq!(&*shared.get(3, "other"), "other");
     }
 
     #[test]
