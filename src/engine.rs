@@ -118,11 +118,11 @@ fn signal(rule: &Rule, sig: &CompiledSignal, mut event: Event) -> Signal {
             .chain(optional.into_iter().chain([&mut event.user_sid]).flatten())
             .chain(event.fields.iter_mut().map(|f| &mut f.name));
         for (place, text) in places.enumerate() {
-            *text = shared.get(place, text);
+            *text = shared.get(Place::Event(place), text);
         }
         Signal {
-            rule_id: shared.get(SharedText::RULE, rule.id()),
-            signal_id: shared.get(SharedText::SIGNAL, &sig.name),
+            rule_id: shared.get(Place::Rule, rule.id()),
+            signal_id: shared.get(Place::Signal, &sig.name),
             side: sig.side,
             event: Box::new(event),
         }
@@ -130,36 +130,52 @@ fn signal(rule: &Rule, sig: &CompiledSignal, mut event: Event) -> Signal {
 }
 
 thread_local! {
-    /// The texts the signals found on this thread share (see [`SharedText`]).
+    /// The texts the signals found on this thread share (see [`SharedText`]). A reading
+    /// thread's go with it when the read ends; the calling thread's are let go by
+    /// [`scan_signals`].
     static SHARED_TEXT: std::cell::RefCell<SharedText> = Default::default();
 }
 
 /// One copy of each text that signals repeat: a flood of matches names the same host, log,
 /// provider, fields and rule in every one of its thousands of signals, which a scan keeps
 /// until the end. The text last given at each place of a signal is tried first, without
-/// hashing. Bounded: past [`SharedText::MOST`] texts (a crafted log naming a new host in
-/// every record), new ones are kept apart.
+/// hashing. Bounded: a long text, or any text past [`SharedText::MOST_BYTES`] in all (a
+/// crafted log naming a new host in every record), is given as it is and not kept.
 #[derive(Default)]
 struct SharedText {
     texts: rustc_hash::FxHashSet<Text>,
+    bytes: usize,
     last: [Option<Text>; SharedText::PLACES],
 }
 
-impl SharedText {
-    const MOST: usize = 100_000;
-    /// The places remembered: the event's first texts, then the rule and the signal.
-    const PLACES: usize = 16;
-    const RULE: usize = Self::PLACES - 2;
-    const SIGNAL: usize = Self::PLACES - 1;
+/// Where a text is in a signal: the event's texts in their order, the rule, the signal.
+#[derive(Debug, Clone, Copy)]
+enum Place {
+    Event(usize),
+    Rule,
+    Signal,
+}
 
-    /// The shared copy of `text`, found at `place` of a signal (an event's text past the
-    /// places remembered is looked up only).
-    fn get(&mut self, place: usize, text: &str) -> Text {
-        let place = match place {
-            Self::RULE | Self::SIGNAL => Some(place),
-            _ => (place < Self::RULE).then_some(place),
-        };
-        let last = place.and_then(|p| self.last[p].as_ref());
+impl SharedText {
+    /// The bytes of text kept in all, and the longest text kept.
+    const MOST_BYTES: usize = 4 << 20;
+    const LONGEST: usize = 256;
+    /// The places whose last text is remembered: the event's first ones, the rule, the
+    /// signal.
+    const PLACES: usize = 16;
+
+    fn slot(place: Place) -> Option<usize> {
+        match place {
+            Place::Event(n) => (n < Self::PLACES - 2).then_some(n),
+            Place::Rule => Some(Self::PLACES - 2),
+            Place::Signal => Some(Self::PLACES - 1),
+        }
+    }
+
+    /// The shared copy of `text`, found at `place` of a signal.
+    fn get(&mut self, place: Place, text: &str) -> Text {
+        let slot = Self::slot(place);
+        let last = slot.and_then(|s| self.last[s].as_ref());
         if let Some(last) = last.filter(|last| ***last == *text) {
             return Text::clone(last);
         }
@@ -167,14 +183,17 @@ impl SharedText {
             Some(shared) => Text::clone(shared),
             None => {
                 let text = Text::from(text);
-                if self.texts.len() < Self::MOST {
+                let fits =
+                    text.len() <= Self::LONGEST && self.bytes + text.len() <= Self::MOST_BYTES;
+                if fits {
+                    self.bytes += text.len();
                     self.texts.insert(Text::clone(&text));
                 }
                 text
             }
         };
-        if let Some(p) = place {
-            self.last[p] = Some(Text::clone(&shared));
+        if let Some(s) = slot {
+            self.last[s] = Some(Text::clone(&shared));
         }
         shared
     }
@@ -222,6 +241,9 @@ pub fn scan_signals(
 ) -> (ReadSummary, EngineStats) {
     let sink = SignalSink::new(rules, emit);
     let summary = read_inputs(paths, plan, &sink);
+    // The texts this thread's signals share are let go with the scan (the signals kept keep
+    // theirs).
+    SHARED_TEXT.with_borrow_mut(std::mem::take);
     (summary, sink.stats())
 }
 
@@ -469,19 +491,36 @@ diagnosis:
         ] {
             assert!(Text::ptr_eq(x, y), "{x} is held twice");
         }
-        // Past its bound, a text is still given, only not kept.
+        // Past its bounds, a text is still given, only not kept.
         let mut shared = SharedText::default();
-        for n in 0..SharedText::MOST {
-            shared.get(n % 20, &n.to_string());
+        let long = "x".repeat(SharedText::LONGEST + 1);
+        assert_eq!(*shared.get(Place::Event(20), &long), *long);
+        assert!(!Text::ptr_eq(
+            &shared.get(Place::Event(20), &long),
+            &shared.get(Place::Event(20), &long)
+        ));
+        let mut n = 0;
+        while shared.bytes + 8 <= SharedText::MOST_BYTES {
+            shared.get(Place::Event(20), &format!("{n:08}"));
+            n += 1;
         }
-        let late = shared.get(99, "late");
+        let late = shared.get(Place::Event(20), "late");
         assert_eq!(&*late, "late");
-        assert!(!Text::ptr_eq(&late, &shared.get(99, "late")));
-        assert!(Text::ptr_eq(&shared.get(99, "7"), &shared.get(3, "7")));
-        // The text last given at a place is the one given again there, and only if equal.
-        let last = shared.get(3, "late");
-        assert!(Text::ptr_eq(&last, &shared.get(3, "late")));
-        assert_eq!(&*shared.get(3, "other"), "other");
+        assert!(!Text::ptr_eq(&late, &shared.get(Place::Event(20), "late")));
+        assert!(shared.bytes <= SharedText::MOST_BYTES);
+        let seven = shared.get(Place::Event(20), "00000007");
+        assert!(Text::ptr_eq(&seven, &shared.get(Place::Rule, "00000007")));
+        // The text last given at a place is the one given again there, and only if equal;
+        // an event's later places do not take the rule's and the signal's.
+        let last = shared.get(Place::Event(3), "late");
+        assert!(Text::ptr_eq(&last, &shared.get(Place::Event(3), "late")));
+        assert_eq!(&*shared.get(Place::Event(3), "other"), "other");
+        let rule = shared.get(Place::Rule, "rule");
+        shared.get(Place::Event(SharedText::PLACES - 2), "field");
+        assert!(Text::ptr_eq(
+            &rule,
+            shared.last[SharedText::PLACES - 2].as_ref().unwrap()
+        ));
     }
 
     #[test]
