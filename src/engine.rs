@@ -115,8 +115,7 @@ fn signal(rule: &Rule, sig: &CompiledSignal, mut event: Event) -> Signal {
         let optional = [&mut provider.guid, &mut provider.event_source_name];
         let places = [&mut event.computer, &mut event.channel, &mut provider.name]
             .into_iter()
-            .chain(optional.into_iter().chain([&mut event.user_sid]).flatten())
-            .chain(event.fields.iter_mut().map(|f| &mut f.name));
+            .chain(optional.into_iter().chain([&mut event.user_sid]).flatten());
         for (place, text) in places.enumerate() {
             *text = shared.get(Place::Event(place), text);
         }
@@ -485,7 +484,6 @@ diagnosis:
             (&a.event.computer, &b.event.computer),
             (&a.event.channel, &b.event.channel),
             (&a.event.provider.name, &b.event.provider.name),
-            (&a.event.fields[0].name, &b.event.fields[0].name),
             (&a.rule_id, &b.rule_id),
             (&a.signal_id, &b.signal_id),
         ] {

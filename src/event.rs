@@ -14,7 +14,7 @@ use std::sync::Arc;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-/// Text that many events repeat (a host, a log, a provider, a file, a field's name): shared,
+/// Text that many events repeat (a host, a log, a provider, a file): shared,
 /// so that a scan keeping a flood of matches holds each such text once, not once per event.
 pub type Text = Arc<str>;
 
@@ -75,12 +75,12 @@ pub struct Provider {
 /// nested elements are joined with `.` below the first level, e.g. `Parent.Child`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Field {
-    pub name: Text,
+    pub name: String,
     pub value: String,
 }
 
 impl Field {
-    pub fn new(name: impl Into<Text>, value: impl Into<String>) -> Self {
+    pub fn new(name: impl Into<String>, value: impl Into<String>) -> Self {
         Field {
             name: name.into(),
             value: value.into(),

@@ -43,6 +43,35 @@ pub(crate) fn parse_time(text: &str) -> Option<Timestamp> {
     format!("{text}Z").parse::<Timestamp>().ok()
 }
 
+/// `text` as a [`Text`], the same one as the last time this thread made it while it is one
+/// of the few made last: the System texts of a log's events (host, log, provider, user)
+/// repeat, and one shared copy costs less to make and to keep than a copy per event.
+fn recent_text(text: &str) -> Text {
+    const KEPT: usize = 8;
+    const LONGEST: usize = 256;
+    thread_local! {
+        static RECENT: std::cell::RefCell<(Vec<Text>, usize)> = const {
+            std::cell::RefCell::new((Vec::new(), 0))
+        };
+    }
+    if text.len() > LONGEST {
+        return Text::from(text);
+    }
+    RECENT.with_borrow_mut(|(recent, next)| {
+        if let Some(known) = recent.iter().find(|t| ***t == *text) {
+            return Text::clone(known);
+        }
+        let made = Text::from(text);
+        if recent.len() < KEPT {
+            recent.push(Text::clone(&made));
+        } else {
+            recent[*next] = Text::clone(&made);
+            *next = (*next + 1) % KEPT;
+        }
+        made
+    })
+}
+
 /// Normalizes one data value so that the forms of a log agree: GUIDs upper-case in braces,
 /// everything else as given.
 pub(crate) fn normalize_value(value: &str) -> Cow<'_, str> {
@@ -142,8 +171,8 @@ impl EventBuilder {
             "EventID" | "Version" | "Level" | "Task" | "Opcode" | "Keywords" | "EventRecordID" => {
                 self.system_number(element, parse_number(text))
             }
-            "Channel" => self.event.channel = text.trim().into(),
-            "Computer" => self.event.computer = text.trim().into(),
+            "Channel" => self.event.channel = recent_text(text.trim()),
+            "Computer" => self.event.computer = recent_text(text.trim()),
             _ => {}
         }
     }
@@ -190,22 +219,20 @@ impl EventBuilder {
         let e = &mut self.event;
         let non_empty = || {
             let v = value.trim();
-            (!v.is_empty()).then(|| v.to_string())
+            (!v.is_empty()).then(|| recent_text(v))
         };
         let guid = || (!value.trim().is_empty()).then(|| normalize_guid(value));
         match (element, attr) {
-            ("Provider", "Name") => e.provider.name = value.trim().into(),
-            ("Provider", "Guid") => e.provider.guid = guid().map(Text::from),
-            ("Provider", "EventSourceName") => {
-                e.provider.event_source_name = non_empty().map(Text::from)
-            }
+            ("Provider", "Name") => e.provider.name = recent_text(value.trim()),
+            ("Provider", "Guid") => e.provider.guid = guid().map(|g| recent_text(&g)),
+            ("Provider", "EventSourceName") => e.provider.event_source_name = non_empty(),
             ("EventID", "Qualifiers") => e.qualifiers = parse_u32(value),
             ("TimeCreated", "SystemTime") => e.time = parse_time(value),
             ("Correlation", "ActivityID") => e.activity_id = guid(),
             ("Correlation", "RelatedActivityID") => e.related_activity_id = guid(),
             ("Execution", "ProcessID") => e.process_id = parse_u32(value),
             ("Execution", "ThreadID") => e.thread_id = parse_u32(value),
-            ("Security", "UserID") => e.user_sid = non_empty().map(Text::from),
+            ("Security", "UserID") => e.user_sid = non_empty(),
             _ => {}
         }
     }
@@ -261,10 +288,7 @@ impl EventBuilder {
         } else {
             normalize_value(value).into_owned()
         };
-        self.event.fields.push(Field {
-            name: name.into(),
-            value,
-        });
+        self.event.fields.push(Field { name, value });
     }
 
     /// `RenderingInfo/Message`.

@@ -330,11 +330,30 @@ impl SourceCtx {
 
     pub(crate) fn origin(&self, chunk: Option<u64>, record: Option<u64>) -> Origin {
         Origin {
-            file: self.file.clone(),
+            file: self.file_here(),
             member: self.member.clone(),
             chunk,
             record,
         }
+    }
+
+    /// The file's name for an event made on this thread: a copy of its own per thread, so
+    /// that threads reading one file's chunks do not share the count of one text, which
+    /// every event made and dropped would change.
+    fn file_here(&self) -> Text {
+        thread_local! {
+            /// The file last named on this thread, and this thread's copy of its name.
+            static FILE_HERE: std::cell::RefCell<Option<(Text, Text)>> =
+                const { std::cell::RefCell::new(None) };
+        }
+        FILE_HERE.with_borrow_mut(|here| match here {
+            Some((of, own)) if Text::ptr_eq(of, &self.file) => Text::clone(own),
+            _ => {
+                let own = Text::from(&*self.file);
+                *here = Some((Text::clone(&self.file), Text::clone(&own)));
+                own
+            }
+        })
     }
 
     pub(crate) fn report(&self, kind: Option<SourceKind>) -> SourceReport {

@@ -35,7 +35,7 @@ use super::record::{Marked, Record, TEXT_BUDGET};
 use super::template::Template;
 use super::value::{ty, write_text, Raw};
 use super::{ChunkTemplates, FastMap, Fnv};
-use crate::event::{Event, Field, Text};
+use crate::event::{Event, Field};
 use crate::event_json;
 use crate::source::assemble::normalize_value;
 use crate::source::SourceCtx;
@@ -143,7 +143,7 @@ impl Program {
             }
             event_json::write_field_start(&field.name, &mut start);
             items.push(Item {
-                name: field.name.as_ref().into(),
+                name: field.name.as_str().into(),
                 start: start.into(),
                 pieces: pieces.into(),
                 binary: is_binary,
@@ -181,7 +181,7 @@ impl Program {
         let mut value = String::new();
         for item in self.items.iter() {
             event.fields.push(Field {
-                name: Text::from(&*item.name),
+                name: item.name.to_string(),
                 value: item.value(texts, &mut value).into_owned(),
             });
         }

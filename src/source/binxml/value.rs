@@ -241,78 +241,20 @@ fn write_sid(b: &[u8], out: &mut String) -> Option<()> {
 /// surrogates, C0 controls other than tab, line feed and carriage return, and
 /// the non-characters U+FFFE and U+FFFF, become `_`.
 pub(crate) fn sanitize_utf16(bytes: &[u8], out: &mut String) {
-    out.reserve(bytes.len() / 2);
-    // Most event text is ASCII that needs no decoding nor replacing: it is narrowed up to 64
-    // units at a time, four at once where it can be, and added in one piece; the units
-    // between such runs are decoded one by one (a test checks this against decoding them all
-    // one by one).
-    let mut rest = bytes;
-    while !rest.is_empty() {
-        let mut ascii = [0u8; 64];
-        let mut n = 0;
-        while n + 4 <= ascii.len() {
-            let Some(word) = rest.get(2 * n..2 * n + 8) else {
-                break;
-            };
-            let word = u64::from_le_bytes(word.try_into().unwrap_or([0; 8]));
-            if !printable_ascii4(word) {
-                break;
-            }
-            ascii[n..n + 4].copy_from_slice(&[
-                word as u8,
-                (word >> 16) as u8,
-                (word >> 32) as u8,
-                (word >> 48) as u8,
-            ]);
-            n += 4;
-        }
-        while let (Some(byte), Some(unit)) = (ascii.get_mut(n), rest.get(2 * n..2 * n + 2)) {
-            if unit[1] != 0 || !kept_ascii(unit[0]) {
-                break;
-            }
-            *byte = unit[0];
-            n += 1;
-        }
-        if let Ok(text) = std::str::from_utf8(&ascii[..n]) {
-            out.push_str(text);
-        }
-        rest = &rest[2 * n..];
-        if n == ascii.len() {
-            continue;
-        }
-        // Up to the next ASCII kept as it is, or the end (a NUL ends the text).
-        let slow = rest
-            .chunks_exact(2)
-            .position(|unit| unit[1] == 0 && (unit[0] == 0 || kept_ascii(unit[0])))
-            .unwrap_or(rest.len() / 2);
-        decode_utf16_rest(&rest[..2 * slow], out);
-        rest = &rest[2 * slow..];
-        if rest.first() == Some(&0) || rest.len() < 2 {
-            break;
-        }
-    }
-}
-
-/// Whether the four UTF-16 units of `word` are all printable ASCII (U+0020 to U+007F).
-fn printable_ascii4(word: u64) -> bool {
-    const LANES: u64 = 0x0001_0001_0001_0001;
-    // Every unit below 0x80 and, with 0x60 added (no carry out of a lane then), at 0x80 or
-    // above: at 0x20 or above.
-    word & (LANES * 0xFF80) == 0 && (word + LANES * 0x60) & (LANES * 0x80) == LANES * 0x80
-}
-
-/// Whether an ASCII byte is written as it is (printable, tab, line feed, carriage return).
-fn kept_ascii(byte: u8) -> bool {
-    matches!(byte, 0x20..=0x7f | b'\t' | b'\n' | b'\r')
-}
-
-/// [`sanitize_utf16`] unit by unit: up to the first NUL, decoded, with what the XML
-/// rendering replaces replaced.
-fn decode_utf16_rest(bytes: &[u8], out: &mut String) {
-    let units = bytes
+    let mut units = bytes
         .chunks_exact(2)
         .map(|pair| u16::from_le_bytes([pair[0], pair[1]]))
-        .take_while(|&unit| unit != 0);
+        .take_while(|&unit| unit != 0)
+        .peekable();
+    // Most event text is printable ASCII, which needs no decoding.
+    out.reserve(bytes.len() / 2);
+    while let Some(&unit) = units.peek() {
+        if !(0x20..0x80).contains(&unit) {
+            break;
+        }
+        out.push(char::from(unit as u8));
+        units.next();
+    }
     for c in char::decode_utf16(units) {
         // The XML rendering writes an unpaired surrogate as `_`, like a control character.
         push_xml_char(c.unwrap_or('\u{0}'), out);
@@ -342,11 +284,23 @@ mod tests {
         Some(out)
     }
 
+    /// What [`sanitize_utf16`] gives, decoded unit by unit by the standard library: up to the
+    /// first NUL, with what the XML rendering replaces replaced.
+    fn decoded_by_std(bytes: &[u8], out: &mut String) {
+        let units = bytes
+            .chunks_exact(2)
+            .map(|pair| u16::from_le_bytes([pair[0], pair[1]]))
+            .take_while(|&unit| unit != 0);
+        for c in char::decode_utf16(units) {
+            // The XML rendering writes an unpaired surrogate as `_`, like a control character.
+            push_xml_char(c.unwrap_or('\u{0}'), out);
+        }
+    }
+
     #[test]
-    fn utf16_text_decodes_the_same_by_blocks_and_by_units() {
-        // Blocks of eight units go the fast way only when all are printable ASCII: text with
-        // a NUL, a control character, a surrogate or a non-ASCII unit at every place of a
-        // block, in strings of every length around a block's.
+    fn utf16_text_decodes_as_the_standard_library_does() {
+        // Text with a NUL, a control character, a surrogate or a non-ASCII unit at every
+        // place, in strings of many lengths.
         let specials: [u16; 12] = [
             0, 0x09, 0x0a, 0x0d, 0x0b, 0x1f, 0x7f, 0x80, 0xe9, 0xd800, 0xdc00, 0x4e2d,
         ];
@@ -365,7 +319,7 @@ mod tests {
                     let bytes: Vec<u8> = units.iter().flat_map(|u| u.to_le_bytes()).collect();
                     let (mut fast, mut slow) = (String::from("x"), String::from("x"));
                     sanitize_utf16(&bytes, &mut fast);
-                    decode_utf16_rest(&bytes, &mut slow);
+                    decoded_by_std(&bytes, &mut slow);
                     assert_eq!(fast, slow, "units {units:x?}");
                 }
             }
@@ -379,7 +333,7 @@ mod tests {
                 let bytes: Vec<u8> = units.iter().flat_map(|u| u.to_le_bytes()).collect();
                 let (mut fast, mut slow) = (String::new(), String::new());
                 sanitize_utf16(&bytes, &mut fast);
-                decode_utf16_rest(&bytes, &mut slow);
+                decoded_by_std(&bytes, &mut slow);
                 assert_eq!(fast, slow, "units {units:x?}");
                 assert!(fast.contains('\u{1f600}'));
             }
