@@ -29,12 +29,15 @@ fn keep_freed_memory() {
 }
 
 /// Turns transparent huge pages off for the process (what mimalloc does itself when its
-/// `allow_thp` option is off, which it reads only from the environment at start-up), for
-/// `evident events`: it streams, keeping little memory, and mimalloc asks for huge pages, which
-/// the kernel zero-fills 2 MiB at a time on first touch. Measured on one 16 MB log: 55–61 ms
-/// with them off, 58–105 ms on (system time alone up to 50 ms). `evident scan` keeps its
-/// signals (over 100 MB on large inputs) and gains from them: the perf check's scan took
-/// 0.92–0.96 s with them on, 1.02–1.13 s off.
+/// `allow_thp` option is off, which it reads only from the environment at start-up).
+/// mimalloc asks for huge pages, and the kernel zero-fills 2 MiB at a time on first touch,
+/// often after compacting memory to find them. Measured, huge pages on against off:
+/// - `evident events` on one 16 MB log: 58–105 ms against 55–61 ms;
+/// - `evident scan` on the 15 largest corpus files run once after a pause, as a user runs
+///   it: 0.35–0.49 s against 0.23–0.31 s, and peak RSS 145 against 108 MB on the perf check.
+///
+/// Only a scan repeated back to back, with huge pages freshly freed by the run before, is
+/// faster with them (0.19 against 0.23 s; the perf check's best of three 0.75 against 0.82 s).
 #[cfg(target_os = "linux")]
 fn no_huge_pages() {
     // SAFETY: a process-wide flag; no memory is touched.
@@ -48,10 +51,8 @@ fn no_huge_pages() {}
 
 fn main() -> ExitCode {
     keep_freed_memory();
+    no_huge_pages();
     let cli = evident::cli::Cli::parse();
-    if matches!(cli.command, evident::cli::Command::Events(_)) {
-        no_huge_pages();
-    }
     let status = evident::cli::run(cli);
     ExitCode::from(status as u8)
 }
