@@ -136,7 +136,7 @@ thread_local! {
 }
 
 /// One copy of each text that signals repeat: a flood of matches names the same host, log,
-/// provider, fields and rule in every one of its thousands of signals, which a scan keeps
+/// provider, user and rule in every one of its thousands of signals, which a scan keeps
 /// until the end. The text last given at each place of a signal is tried first, without
 /// hashing. Bounded: a long text, or any text past [`SharedText::MOST_BYTES`] in all (a
 /// crafted log naming a new host in every record), is given as it is and not kept.
