@@ -103,6 +103,8 @@ pub fn match_event(rules: &RuleSet, event: Event) -> Vec<Signal> {
             .iter()
             .any(|k| k.eq_ignore_ascii_case(&f.name))
     });
+    // The signal is kept to the end of the scan: it keeps room for its own fields only.
+    event.fields.shrink_to_fit();
     event.message = None;
     out.push(signal(last_rule, last_sig, event));
     out
