@@ -18,6 +18,7 @@ use std::sync::Mutex;
 
 use crate::event::{Event, Text};
 use crate::rules::{CompiledSignal, Rule, RuleSet};
+use crate::shared_text::{shared, Place};
 use crate::signal::Signal;
 use crate::source::{read_inputs, EventSink, ReadPlan, ReadSummary, RecordHead};
 
@@ -110,93 +111,13 @@ pub fn match_event(rules: &RuleSet, event: Event) -> Vec<Signal> {
     out
 }
 
-fn signal(rule: &Rule, sig: &CompiledSignal, mut event: Event) -> Signal {
-    SHARED_TEXT.with_borrow_mut(|shared| {
-        // Each text by its place (a flood repeats the text of each place).
-        let provider = &mut event.provider;
-        let optional = [&mut provider.guid, &mut provider.event_source_name];
-        let places = [&mut event.computer, &mut event.channel, &mut provider.name]
-            .into_iter()
-            .chain(optional.into_iter().chain([&mut event.user_sid]).flatten());
-        for (place, text) in places.enumerate() {
-            *text = shared.get(Place::Event(place), text);
-        }
-        Signal {
-            rule_id: shared.get(Place::Rule, rule.id()),
-            signal_id: shared.get(Place::Signal, &sig.name),
-            side: sig.side,
-            event: Box::new(event),
-        }
-    })
-}
-
-thread_local! {
-    /// The texts the signals found on this thread share (see [`SharedText`]). A reading
-    /// thread's go with it when the read ends; the calling thread's are let go by
-    /// [`scan_signals`].
-    static SHARED_TEXT: std::cell::RefCell<SharedText> = Default::default();
-}
-
-/// One copy of each text that signals repeat: a flood of matches names the same host, log,
-/// provider, user and rule in every one of its thousands of signals, which a scan keeps
-/// until the end. The text last given at each place of a signal is tried first, without
-/// hashing. Bounded: a long text, or any text past [`SharedText::MOST_BYTES`] in all (a
-/// crafted log naming a new host in every record), is given as it is and not kept.
-#[derive(Default)]
-struct SharedText {
-    texts: rustc_hash::FxHashSet<Text>,
-    bytes: usize,
-    last: [Option<Text>; SharedText::PLACES],
-}
-
-/// Where a text is in a signal: the event's texts in their order, the rule, the signal.
-#[derive(Debug, Clone, Copy)]
-enum Place {
-    Event(usize),
-    Rule,
-    Signal,
-}
-
-impl SharedText {
-    /// The bytes of text kept in all, and the longest text kept.
-    const MOST_BYTES: usize = 4 << 20;
-    const LONGEST: usize = 256;
-    /// The places whose last text is remembered: the event's first ones, the rule, the
-    /// signal.
-    const PLACES: usize = 16;
-
-    fn slot(place: Place) -> Option<usize> {
-        match place {
-            Place::Event(n) => (n < Self::PLACES - 2).then_some(n),
-            Place::Rule => Some(Self::PLACES - 2),
-            Place::Signal => Some(Self::PLACES - 1),
-        }
-    }
-
-    /// The shared copy of `text`, found at `place` of a signal.
-    fn get(&mut self, place: Place, text: &str) -> Text {
-        let slot = Self::slot(place);
-        let last = slot.and_then(|s| self.last[s].as_ref());
-        if let Some(last) = last.filter(|last| ***last == *text) {
-            return Text::clone(last);
-        }
-        let shared = match self.texts.get(text) {
-            Some(shared) => Text::clone(shared),
-            None => {
-                let text = Text::from(text);
-                let fits =
-                    text.len() <= Self::LONGEST && self.bytes + text.len() <= Self::MOST_BYTES;
-                if fits {
-                    self.bytes += text.len();
-                    self.texts.insert(Text::clone(&text));
-                }
-                text
-            }
-        };
-        if let Some(s) = slot {
-            self.last[s] = Some(Text::clone(&shared));
-        }
-        shared
+fn signal(rule: &Rule, sig: &CompiledSignal, event: Event) -> Signal {
+    // (The event's own repeated texts are shared where it was built.)
+    Signal {
+        rule_id: shared(Place::Rule, rule.id()),
+        signal_id: shared(Place::Signal, &sig.name),
+        side: sig.side,
+        event: Box::new(event),
     }
 }
 
@@ -242,9 +163,6 @@ pub fn scan_signals(
 ) -> (ReadSummary, EngineStats) {
     let sink = SignalSink::new(rules, emit);
     let summary = read_inputs(paths, plan, &sink);
-    // The texts this thread's signals share are let go with the scan (the signals kept keep
-    // theirs).
-    SHARED_TEXT.with_borrow_mut(std::mem::take);
     (summary, sink.stats())
 }
 
@@ -482,45 +400,9 @@ diagnosis:
         assert_eq!(signals.len(), 4);
         let (a, b) = (&signals[0], &signals[2]);
         assert_eq!(a.signal_id, b.signal_id);
-        for (x, y) in [
-            (&a.event.computer, &b.event.computer),
-            (&a.event.channel, &b.event.channel),
-            (&a.event.provider.name, &b.event.provider.name),
-            (&a.rule_id, &b.rule_id),
-            (&a.signal_id, &b.signal_id),
-        ] {
+        for (x, y) in [(&a.rule_id, &b.rule_id), (&a.signal_id, &b.signal_id)] {
             assert!(Text::ptr_eq(x, y), "{x} is held twice");
         }
-        // Past its bounds, a text is still given, only not kept.
-        let mut shared = SharedText::default();
-        let long = "x".repeat(SharedText::LONGEST + 1);
-        assert_eq!(*shared.get(Place::Event(20), &long), *long);
-        assert!(!Text::ptr_eq(
-            &shared.get(Place::Event(20), &long),
-            &shared.get(Place::Event(20), &long)
-        ));
-        let mut n = 0;
-        while shared.bytes + 8 <= SharedText::MOST_BYTES {
-            shared.get(Place::Event(20), &format!("{n:08}"));
-            n += 1;
-        }
-        let late = shared.get(Place::Event(20), "late");
-        assert_eq!(&*late, "late");
-        assert!(!Text::ptr_eq(&late, &shared.get(Place::Event(20), "late")));
-        assert!(shared.bytes <= SharedText::MOST_BYTES);
-        let seven = shared.get(Place::Event(20), "00000007");
-        assert!(Text::ptr_eq(&seven, &shared.get(Place::Rule, "00000007")));
-        // The text last given at a place is the one given again there, and only if equal;
-        // an event's later places do not take the rule's and the signal's.
-        let last = shared.get(Place::Event(3), "late");
-        assert!(Text::ptr_eq(&last, &shared.get(Place::Event(3), "late")));
-        assert_eq!(&*shared.get(Place::Event(3), "other"), "other");
-        let rule = shared.get(Place::Rule, "rule");
-        shared.get(Place::Event(SharedText::PLACES - 2), "field");
-        assert!(Text::ptr_eq(
-            &rule,
-            shared.last[SharedText::PLACES - 2].as_ref().unwrap()
-        ));
     }
 
     #[test]

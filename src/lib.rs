@@ -15,6 +15,7 @@ pub mod evtx_format;
 pub mod evtx_write;
 pub mod report;
 pub mod rules;
+mod shared_text;
 pub mod signal;
 pub mod source;
 pub mod synth;

@@ -16,8 +16,9 @@ use std::borrow::Cow;
 
 use jiff::Timestamp;
 
-use crate::event::{normalize_guid, Event, Field, Text};
+use crate::event::{normalize_guid, Event, Field};
 use crate::event_json::HeadSlot;
+use crate::shared_text::{shared, Place};
 
 /// Parses a decimal or `0x`-prefixed hexadecimal unsigned number, as Windows renders them.
 pub(crate) fn parse_number(text: &str) -> Option<u64> {
@@ -41,35 +42,6 @@ pub(crate) fn parse_time(text: &str) -> Option<Timestamp> {
     }
     // Some exports omit the zone designator; Windows event times are UTC.
     format!("{text}Z").parse::<Timestamp>().ok()
-}
-
-/// `text` as a [`Text`], the same one as the last time this thread made it while it is one
-/// of the few made last: the System texts of a log's events (host, log, provider, user)
-/// repeat, and one shared copy costs less to make and to keep than a copy per event.
-fn recent_text(text: &str) -> Text {
-    const KEPT: usize = 8;
-    const LONGEST: usize = 256;
-    thread_local! {
-        static RECENT: std::cell::RefCell<(Vec<Text>, usize)> = const {
-            std::cell::RefCell::new((Vec::new(), 0))
-        };
-    }
-    if text.len() > LONGEST {
-        return Text::from(text);
-    }
-    RECENT.with_borrow_mut(|(recent, next)| {
-        if let Some(known) = recent.iter().find(|t| ***t == *text) {
-            return Text::clone(known);
-        }
-        let made = Text::from(text);
-        if recent.len() < KEPT {
-            recent.push(Text::clone(&made));
-        } else {
-            recent[*next] = Text::clone(&made);
-            *next = (*next + 1) % KEPT;
-        }
-        made
-    })
 }
 
 /// Normalizes one data value so that the forms of a log agree: GUIDs upper-case in braces,
@@ -171,8 +143,8 @@ impl EventBuilder {
             "EventID" | "Version" | "Level" | "Task" | "Opcode" | "Keywords" | "EventRecordID" => {
                 self.system_number(element, parse_number(text))
             }
-            "Channel" => self.event.channel = recent_text(text.trim()),
-            "Computer" => self.event.computer = recent_text(text.trim()),
+            "Channel" => self.event.channel = shared(Place::Channel, text.trim()),
+            "Computer" => self.event.computer = shared(Place::Computer, text.trim()),
             _ => {}
         }
     }
@@ -217,22 +189,26 @@ impl EventBuilder {
     /// An attribute of a `System` child element (`Provider/@Name`, `TimeCreated/@SystemTime`, ...).
     pub(crate) fn system_attr(&mut self, element: &str, attr: &str, value: &str) {
         let e = &mut self.event;
-        let non_empty = || {
+        let non_empty = |place| {
             let v = value.trim();
-            (!v.is_empty()).then(|| recent_text(v))
+            (!v.is_empty()).then(|| shared(place, v))
         };
         let guid = || (!value.trim().is_empty()).then(|| normalize_guid(value));
         match (element, attr) {
-            ("Provider", "Name") => e.provider.name = recent_text(value.trim()),
-            ("Provider", "Guid") => e.provider.guid = guid().map(|g| recent_text(&g)),
-            ("Provider", "EventSourceName") => e.provider.event_source_name = non_empty(),
+            ("Provider", "Name") => e.provider.name = shared(Place::ProviderName, value.trim()),
+            ("Provider", "Guid") => {
+                e.provider.guid = guid().map(|g| shared(Place::ProviderGuid, &g))
+            }
+            ("Provider", "EventSourceName") => {
+                e.provider.event_source_name = non_empty(Place::EventSourceName)
+            }
             ("EventID", "Qualifiers") => e.qualifiers = parse_u32(value),
             ("TimeCreated", "SystemTime") => e.time = parse_time(value),
             ("Correlation", "ActivityID") => e.activity_id = guid(),
             ("Correlation", "RelatedActivityID") => e.related_activity_id = guid(),
             ("Execution", "ProcessID") => e.process_id = parse_u32(value),
             ("Execution", "ThreadID") => e.thread_id = parse_u32(value),
-            ("Security", "UserID") => e.user_sid = non_empty(),
+            ("Security", "UserID") => e.user_sid = non_empty(Place::UserSid),
             _ => {}
         }
     }
@@ -328,7 +304,42 @@ impl EventBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::event::Text;
     use crate::event_json::write_head_slot;
+
+    /// Events built one after another hold one copy of the System texts they repeat.
+    #[test]
+    fn built_events_share_their_repeated_texts() {
+        let build = |user: &str| {
+            let mut b = EventBuilder::new();
+            b.system_text("Computer", "SRV01");
+            b.system_text("Channel", "System");
+            b.system_attr("Provider", "Name", "Schannel");
+            b.system_attr("Provider", "Guid", "{1f678132-5938-4686-9fdc-c8ff68f15c85}");
+            b.system_attr("Security", "UserID", user);
+            b.finish()
+        };
+        let (a, b) = (build("S-1-5-18"), build("S-1-5-18"));
+        let other_user = build("S-1-5-19");
+        for (x, y) in [
+            (&a.computer, &b.computer),
+            (&a.channel, &b.channel),
+            (&a.provider.name, &b.provider.name),
+            (
+                a.provider.guid.as_ref().unwrap(),
+                b.provider.guid.as_ref().unwrap(),
+            ),
+            (a.user_sid.as_ref().unwrap(), b.user_sid.as_ref().unwrap()),
+            (&a.computer, &other_user.computer),
+        ] {
+            assert!(Text::ptr_eq(x, y), "{x} is held twice");
+        }
+        assert_eq!(other_user.user_sid.as_deref(), Some("S-1-5-19"));
+        assert_eq!(
+            a.provider.guid.as_deref(),
+            Some("{1F678132-5938-4686-9FDC-C8FF68F15C85}")
+        );
+    }
 
     /// Every `system_*` call of the builder, for each System element and attribute it knows
     /// (and some it does not), with texts and numbers of each kind, changes no head slot

@@ -229,7 +229,11 @@ pub fn read_inputs(
     plan: &ReadPlan,
     sink: &dyn EventSink,
 ) -> ReadSummary {
-    walk::read_all(paths, plan, sink)
+    let summary = walk::read_all(paths, plan, sink);
+    // The texts this thread shared while reading are let go (events still held keep theirs;
+    // a reading thread's go with it).
+    crate::shared_text::let_go();
+    summary
 }
 
 /// Names the kind of a source from its first bytes (up to 64 KiB), never from its name.

@@ -1,0 +1,109 @@
+//! One copy per thread of the texts that events and signals repeat.
+//!
+//! The System texts of a log's events (host, log, provider, user) and the rule and signal
+//! names of a scan's matches repeat from record to record; a scan keeps its matches, often a
+//! flood of thousands, to the end. Every event is built through `EventBuilder`, which takes
+//! its texts from here, and every signal takes its rule's names from here, so that each such
+//! text is held once per thread instead of once per event. Per thread, so that threads never
+//! share a reference count that every event would change.
+//!
+//! Bounded: a long text, or any text past [`MOST_BYTES`] in all (a crafted log naming a new
+//! host in every record), is given as it is and not kept; [`let_go`] ends a thread's copies.
+
+use std::cell::RefCell;
+
+use crate::event::Text;
+
+/// The bytes of text kept per thread, and the longest text kept.
+const MOST_BYTES: usize = 4 << 20;
+const LONGEST: usize = 256;
+
+/// Where a text is used: the text last given at each place is tried first, without hashing.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Place {
+    Computer,
+    Channel,
+    ProviderName,
+    ProviderGuid,
+    EventSourceName,
+    UserSid,
+    Rule,
+    Signal,
+}
+
+const PLACES: usize = Place::Signal as usize + 1;
+
+#[derive(Default)]
+struct SharedText {
+    texts: rustc_hash::FxHashSet<Text>,
+    bytes: usize,
+    last: [Option<Text>; PLACES],
+}
+
+thread_local! {
+    static SHARED_TEXT: RefCell<SharedText> = Default::default();
+}
+
+/// This thread's copy of `text`, used at `place`.
+pub(crate) fn shared(place: Place, text: &str) -> Text {
+    SHARED_TEXT.with_borrow_mut(|shared| shared.get(place, text))
+}
+
+/// Lets go of this thread's copies (those still in use stay with their users).
+pub(crate) fn let_go() {
+    SHARED_TEXT.with_borrow_mut(std::mem::take);
+}
+
+impl SharedText {
+    fn get(&mut self, place: Place, text: &str) -> Text {
+        let last = &mut self.last[place as usize];
+        if let Some(last) = last.as_ref().filter(|last| ***last == *text) {
+            return Text::clone(last);
+        }
+        let shared = match self.texts.get(text) {
+            Some(shared) => Text::clone(shared),
+            None => {
+                let made = Text::from(text);
+                if made.len() <= LONGEST && self.bytes + made.len() <= MOST_BYTES {
+                    self.bytes += made.len();
+                    self.texts.insert(Text::clone(&made));
+                }
+                made
+            }
+        };
+        *last = Some(Text::clone(&shared));
+        shared
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn texts_are_shared_within_bounds() {
+        let mut shared = SharedText::default();
+        // Past its bounds, a text is still given, only not kept.
+        let long = "x".repeat(LONGEST + 1);
+        assert_eq!(*shared.get(Place::UserSid, &long), *long);
+        assert!(!Text::ptr_eq(
+            &shared.get(Place::Computer, &long),
+            &shared.get(Place::Channel, &long)
+        ));
+        let mut n = 0;
+        while shared.bytes + 8 <= MOST_BYTES {
+            shared.get(Place::UserSid, &format!("{n:08}"));
+            n += 1;
+        }
+        let late = shared.get(Place::Computer, "late");
+        assert_eq!(&*late, "late");
+        assert!(!Text::ptr_eq(&late, &shared.get(Place::Channel, "late")));
+        assert!(shared.bytes <= MOST_BYTES);
+        let seven = shared.get(Place::UserSid, "00000007");
+        assert!(Text::ptr_eq(&seven, &shared.get(Place::Rule, "00000007")));
+        // The text last given at a place is the one given again there, and only if equal.
+        let last = shared.get(Place::Computer, "late");
+        assert!(Text::ptr_eq(&last, &shared.get(Place::Computer, "late")));
+        assert_eq!(&*shared.get(Place::Computer, "other"), "other");
+    }
+}
