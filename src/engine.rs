@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
-use crate::event::{Event, Text};
+use crate::event::{Event, Field, Text};
 use crate::rules::{CompiledSignal, Rule, RuleSet};
 use crate::shared_text::{shared, Place};
 use crate::signal::Signal;
@@ -98,12 +98,7 @@ pub fn match_event(rules: &RuleSet, event: Event) -> Vec<Signal> {
         out.push(signal(rule, sig, evidence_event(&event, &sig.keep_fields)));
     }
     let mut event = event;
-    event.fields.retain(|f| {
-        last_sig
-            .keep_fields
-            .iter()
-            .any(|k| k.eq_ignore_ascii_case(&f.name))
-    });
+    event.fields.retain(|f| keeps(&last_sig.keep_fields, f));
     // The signal is kept to the end of the scan: it keeps room for its own fields only.
     event.fields.shrink_to_fit();
     event.message = None;
@@ -145,12 +140,17 @@ pub fn evidence_event(event: &Event, keep: &[String]) -> Event {
         fields: event
             .fields
             .iter()
-            .filter(|f| keep.iter().any(|k| k.eq_ignore_ascii_case(&f.name)))
+            .filter(|f| keeps(keep, f))
             .cloned()
             .collect(),
         message: None,
         origin: event.origin.clone(),
     }
+}
+
+/// Whether a signal keeping the fields named in `keep` (case-insensitive) keeps `field`.
+fn keeps(keep: &[String], field: &Field) -> bool {
+    keep.iter().any(|k| k.eq_ignore_ascii_case(&field.name))
 }
 
 /// Reads `paths` and hands every signal to `emit` as it is found, on the reading thread.

@@ -10,13 +10,13 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use jiff::{SignedDuration, Timestamp};
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use super::correlate::{minus, plus, World};
 use super::hosts::{host_key, TargetMatch};
 use super::model::{RuleBook, RuleKind, SERVER_CONNECTION};
 use super::{Finding, HostSummary};
-use crate::event::Text;
 use crate::signal::{Side, Signal};
 use crate::source::ReadSummary;
 
@@ -80,7 +80,7 @@ impl CoverageIndex {
         // the file covers when the read could not say.
         // The signals are first counted per file, host as logged and side (a flood is a few
         // such groups), in the order each group first appears.
-        let mut groups: HashMap<SignalGroup<'_>, GroupSpan, FxBuild> = HashMap::default();
+        let mut groups: FxHashMap<SignalGroup<'_>, GroupSpan> = FxHashMap::default();
         for (at, s) in signals.iter().enumerate() {
             let origin = &s.event.origin;
             let key = (&*origin.file, origin.member.as_deref(), s.host(), s.side);
@@ -96,12 +96,12 @@ impl CoverageIndex {
         }
         let mut groups: Vec<_> = groups.into_iter().collect();
         groups.sort_unstable_by_key(|(_, group)| group.first);
-        let mut by_file: BTreeMap<(Text, Option<String>), BTreeMap<String, u64>> = BTreeMap::new();
-        let mut span: BTreeMap<(Text, Option<String>), (Timestamp, Timestamp)> = BTreeMap::new();
+        let mut by_file: BTreeMap<(&str, Option<&str>), BTreeMap<String, u64>> = BTreeMap::new();
+        let mut span: BTreeMap<(&str, Option<&str>), (Timestamp, Timestamp)> = BTreeMap::new();
         for ((file, member, host, side), group) in groups {
-            let source = (Text::from(file), member.map(str::to_string));
+            let source = (file, member);
             if let Some((first, last)) = group.span {
-                let e = span.entry(source.clone()).or_insert((first, last));
+                let e = span.entry(source).or_insert((first, last));
                 e.0 = e.0.min(first);
                 e.1 = e.1.max(last);
             }
@@ -115,7 +115,7 @@ impl CoverageIndex {
         }
         for src in &summary.sources {
             let from_signals = by_file
-                .get(&(Text::from(src.file.as_str()), src.member.clone()))
+                .get(&(src.file.as_str(), src.member.as_deref()))
                 .and_then(|m| m.iter().max_by_key(|(_, n)| **n).map(|(h, _)| h.clone()));
             let host = src
                 .computer
@@ -130,7 +130,7 @@ impl CoverageIndex {
                     key
                 })
                 .or(from_signals);
-            let seen = span.get(&(Text::from(src.file.as_str()), src.member.clone()));
+            let seen = span.get(&(src.file.as_str(), src.member.as_deref()));
             index.sources.push(SourceSpan {
                 host,
                 file: src.file.clone(),
@@ -242,7 +242,7 @@ impl CoverageIndex {
         keys.extend(self.sources.iter().filter_map(|s| s.host.clone()));
         // Signals per host as logged, in one pass (a flood has hundreds of thousands), then
         // per host.
-        let mut per_name: HashMap<&str, SignalSpan, FxBuild> = HashMap::default();
+        let mut per_name: FxHashMap<&str, SignalSpan> = FxHashMap::default();
         for s in signals {
             let span = per_name.entry(s.host()).or_default();
             span.count += 1;
@@ -307,8 +307,6 @@ struct GroupSpan {
     count: u64,
     span: Option<(Timestamp, Timestamp)>,
 }
-
-type FxBuild = std::hash::BuildHasherDefault<rustc_hash::FxHasher>;
 
 /// How many signals one host gave, and when.
 #[derive(Debug, Clone, Copy, Default)]
