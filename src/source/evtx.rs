@@ -329,6 +329,11 @@ impl RecordAt {
     }
 }
 
+/// The host an event names, for a chunk's accounting; `None` when it names none.
+fn host_of(event: &Event) -> Option<String> {
+    (!event.computer.is_empty()).then(|| event.computer.to_string())
+}
+
 /// A wanted record of a chunk, held until the whole chunk has been read.
 enum Wanted {
     /// Built as an `Event`; `true` when its head was already asked about.
@@ -460,9 +465,7 @@ impl FileState<'_> {
                     // The chunk's host is its first record's Computer, wanted or not.
                     if outcome.computer.is_none() {
                         let system = fast.system_event(&mut text);
-                        outcome.computer = system
-                            .map(|e| e.computer.to_string())
-                            .filter(|c| !c.is_empty());
+                        outcome.computer = system.as_ref().and_then(host_of);
                     }
                     // A head the values do not tell plainly is asked of the built event.
                     let asked = fast.head(&mut text).map(|head| self.sink.wants(&head));
@@ -489,8 +492,8 @@ impl FileState<'_> {
                 let ours = self.fast_event(fast, &mut templates, number, record_id);
                 self.judge(fast.shape, ours, &event);
             }
-            if outcome.computer.is_none() && !event.computer.is_empty() {
-                outcome.computer = Some(event.computer.to_string());
+            if outcome.computer.is_none() {
+                outcome.computer = host_of(&event);
             }
             if !self.channel_asked.swap(true, Ordering::Relaxed) {
                 outcome.channel = Some(event.channel.to_string());
@@ -579,10 +582,7 @@ impl FileState<'_> {
             // not; a record rendered by the crate below tells its own when delivered.
             if seek_computer && verdict == Verdict::Good {
                 let system = record.system_event(&mut read.text);
-                if let Some(computer) = system
-                    .map(|e| e.computer.to_string())
-                    .filter(|c| !c.is_empty())
-                {
+                if let Some(computer) = system.as_ref().and_then(host_of) {
                     outcome.computer = Some(computer);
                     read.computer_known = true;
                     seek_computer = false;
@@ -658,9 +658,7 @@ impl FileState<'_> {
         for item in wanted {
             if outcome.computer.is_none() {
                 outcome.computer = match &item {
-                    Wanted::Event(event, _) => {
-                        (!event.computer.is_empty()).then(|| event.computer.to_string())
-                    }
+                    Wanted::Event(event, _) => host_of(event),
                     Wanted::Line(head, _) => head.computer.as_deref().map(str::to_string),
                     _ => None,
                 };
