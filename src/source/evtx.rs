@@ -31,7 +31,7 @@ use jiff::Timestamp;
 
 use super::binxml::{
     filetime_timestamp, read_record, ChunkPrograms, ChunkTemplates, LineHead, LineOrigin, Record,
-    RunPrograms, RunTemplates, Verdict, Verdicts,
+    RunPrograms, RunTemplates, TemplateKeep, Verdict, Verdicts,
 };
 use super::{
     EventSink, InputError, InputErrorKind, RecordHead, SourceCtx, SourceKind, SourceReport,
@@ -432,7 +432,8 @@ impl FileState<'_> {
         };
         // The chunk's bytes outlive the borrow of `chunk` that iterating it takes.
         let chunk_bytes: &[u8] = chunk.data;
-        let mut templates = ChunkTemplates::new(chunk_bytes, &self.shared.templates);
+        let keep = TemplateKeep::new();
+        let mut templates = ChunkTemplates::new(chunk_bytes, &self.shared.templates, &keep);
         let mut text = String::new();
         for record in chunk.iter() {
             let record = match record {
@@ -516,7 +517,8 @@ impl FileState<'_> {
         let live_end = (data.header.free_space_offset as usize).min(data.data.len());
         let bytes = &data.data[..live_end];
         let at = RecordAt::read(bytes, CHUNK_HEADER_SIZE)?;
-        let mut templates = ChunkTemplates::new(bytes, &self.shared.templates);
+        let keep = TemplateKeep::new();
+        let mut templates = ChunkTemplates::new(bytes, &self.shared.templates, &keep);
         let record = read_record(&mut templates, at.start, at.stop)?;
         let mut text = String::new();
         let channel = record.head(&mut text)?.channel.to_string();
@@ -547,8 +549,9 @@ impl FileState<'_> {
         let mut seek_computer = true;
         let mut lines = LINES.take();
         lines.clear();
+        let keep = TemplateKeep::new();
         let mut read = FastRead {
-            templates: ChunkTemplates::new(&data.data, &self.shared.templates),
+            templates: ChunkTemplates::new(&data.data, &self.shared.templates, &keep),
             programs: ChunkPrograms::new(&self.shared.programs),
             text: String::new(),
             lines,
@@ -629,7 +632,7 @@ impl FileState<'_> {
             self.render_pending(data, &pending, &mut wanted)?;
             // The records that waited for their shape's verdict: read here if it is good.
             let mut read = FastRead {
-                templates: ChunkTemplates::new(&data.data, &self.shared.templates),
+                templates: ChunkTemplates::new(&data.data, &self.shared.templates, &keep),
                 programs: ChunkPrograms::new(&self.shared.programs),
                 text: String::new(),
                 lines,
@@ -743,7 +746,8 @@ impl FileState<'_> {
         let number = data.number;
         let mut chunk = data.parse(Arc::clone(&self.settings)).ok()?;
         let bytes: &[u8] = chunk.data;
-        let mut templates = ChunkTemplates::new(bytes, &self.shared.templates);
+        let keep = TemplateKeep::new();
+        let mut templates = ChunkTemplates::new(bytes, &self.shared.templates, &keep);
         let mut next = pending.iter().peekable();
         for record in chunk.iter() {
             let Some(want) = next.peek() else {

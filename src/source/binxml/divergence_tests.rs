@@ -267,7 +267,8 @@ fn by_crate(chunk: &[u8]) -> Vec<Result<Event, String>> {
 
 fn by_fast(chunk: &[u8], spans: &[(usize, usize)]) -> Vec<(Option<u64>, Option<Event>)> {
     let file = RunTemplates::default();
-    let mut t = ChunkTemplates::new(chunk, &file);
+    let keep = super::TemplateKeep::new();
+    let mut t = ChunkTemplates::new(chunk, &file, &keep);
     let ctx = ctx();
     spans
         .iter()
@@ -289,7 +290,8 @@ fn by_programs(chunk: &[u8], spans: &[(usize, usize)]) -> Vec<ByProgram> {
     use crate::source::binxml::{ChunkPrograms, LineOrigin, RunPrograms};
     let file = RunTemplates::default();
     let run_programs = RunPrograms::default();
-    let mut templates = ChunkTemplates::new(chunk, &file);
+    let keep = super::TemplateKeep::new();
+    let mut templates = ChunkTemplates::new(chunk, &file, &keep);
     let mut programs = ChunkPrograms::new(&run_programs);
     let ctx = ctx();
     let mut tail = Vec::new();
@@ -511,7 +513,8 @@ fn a_definition_too_long_to_key_is_parsed() {
     );
     let parsed = super::template::parse(&chunk, DEF).expect("the definition parses");
     let run = RunTemplates::default();
-    let mut templates = ChunkTemplates::new(&chunk, &run);
+    let keep = super::TemplateKeep::new();
+    let mut templates = ChunkTemplates::new(&chunk, &run, &keep);
     let (_, got) = templates.get(DEF as u32).expect("the chunk reads it");
     assert_eq!(*got, parsed);
     assert!(run.by_key.lock().expect("not poisoned").map.is_empty());

@@ -131,20 +131,27 @@ impl RunTemplates {
 /// A template and its id in the run.
 type Interned = (u32, Arc<Template>);
 
+/// What holds the templates a chunk's records borrow: one reference each, taken when the chunk
+/// first meets a template. Records borrow from it instead of each holding its own reference,
+/// whose count both reading threads would change for every record of a template they share.
+pub(crate) type TemplateKeep = typed_arena::Arena<Arc<Template>>;
+
 /// The templates of one chunk by their offset (definitions are chunk-local).
 pub(crate) struct ChunkTemplates<'c> {
     chunk: &'c [u8],
     file: &'c RunTemplates,
-    by_offset: FastMap<u32, Option<(u32, Arc<Template>)>>,
+    keep: &'c TemplateKeep,
+    by_offset: FastMap<u32, Option<(u32, &'c Template)>>,
     /// A relocated key being made.
     key: Vec<u8>,
 }
 
 impl<'c> ChunkTemplates<'c> {
-    pub(crate) fn new(chunk: &'c [u8], file: &'c RunTemplates) -> Self {
+    pub(crate) fn new(chunk: &'c [u8], file: &'c RunTemplates, keep: &'c TemplateKeep) -> Self {
         ChunkTemplates {
             chunk,
             file,
+            keep,
             by_offset: FastMap::default(),
             key: Vec::new(),
         }
@@ -152,9 +159,9 @@ impl<'c> ChunkTemplates<'c> {
 
     /// The template defined at chunk offset `def`: looked up once per chunk, and parsed once
     /// per run (see [`RunTemplates::by_key`]).
-    fn get(&mut self, def: u32) -> Option<(u32, Arc<Template>)> {
+    fn get(&mut self, def: u32) -> Option<(u32, &'c Template)> {
         if let Some(known) = self.by_offset.get(&def) {
-            return known.clone();
+            return *known;
         }
         let (chunk, file) = (self.chunk, self.file);
         let found = match template::relocated_key(chunk, def as usize, &mut self.key) {
@@ -162,7 +169,9 @@ impl<'c> ChunkTemplates<'c> {
             // A definition too long to key (or not readable: then this says so too).
             None => template::parse(chunk, def as usize).and_then(|t| file.intern(t)),
         };
-        self.by_offset.insert(def, found.clone());
+        let keep = self.keep;
+        let found = found.map(|(id, template)| (id, &**keep.alloc(template)));
+        self.by_offset.insert(def, found);
         found
     }
 }

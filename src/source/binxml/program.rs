@@ -34,7 +34,7 @@ use super::head::{Head, LineHead, Memos};
 use super::record::{Marked, Record, TEXT_BUDGET};
 use super::template::Template;
 use super::value::{ty, write_text, Raw};
-use super::{ChunkTemplates, FastMap, Fnv};
+use super::{ChunkTemplates, FastMap};
 use crate::event::{Event, Field};
 use crate::event_json;
 use crate::source::assemble::normalize_value;
@@ -292,7 +292,8 @@ impl<'f> ChunkPrograms<'f> {
 struct KeyParts {
     shape: u64,
     types: Vec<u8>,
-    empty: Vec<bool>,
+    /// 1 for a value that renders empty, else 0 (bytes, so that the key hashes a word at a time).
+    empty: Vec<u8>,
 }
 
 /// Where a line goes and what it says about its origin.
@@ -311,11 +312,11 @@ impl<'a> Record<'a> {
     /// sequence, the record's own from 0. Also the chunk offset of the value holding each
     /// embedded one (0 for the record's own).
     fn fragments(&self) -> impl Iterator<Item = (&Template, &[Raw<'a>], u32, usize)> {
-        let own = std::iter::once((&*self.template, &self.values[..], 0usize));
+        let own = std::iter::once((self.template, &self.values[..], 0usize));
         let nested = self
             .nested
             .iter()
-            .map(|n| (&*n.template, &n.values[..], n.at));
+            .map(|n| (n.template, &n.values[..], n.at));
         own.chain(nested)
             .scan(0u32, |next, (template, values, at)| {
                 let base = *next;
@@ -466,13 +467,13 @@ impl<'a> Record<'a> {
             }
         }
         key.empty.clear();
-        key.empty.extend(texts.ranges.iter().map(Range::is_empty));
-        let mut hash = Fnv::default();
+        key.empty
+            .extend(texts.ranges.iter().map(|r| u8::from(r.is_empty())));
+        // Word-wise: a byte-wise hash over a few dozen bytes was a tenth of the reading.
+        let mut hash = rustc_hash::FxHasher::default();
         hash.write_u64(key.shape);
         hash.write(&key.types);
-        for &empty in &key.empty {
-            hash.write_u8(u8::from(empty));
-        }
+        hash.write(&key.empty);
         Some(hash.finish())
     }
 

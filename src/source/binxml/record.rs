@@ -1,7 +1,5 @@
 //! One record: its template instance read from the chunk, its head, and its `Event`.
 
-use std::sync::Arc;
-
 use super::cursor::{u32_at, Cursor};
 use super::program::marker;
 use super::template::{Part, Slot, SystemField, SystemPlan, Template, Tok};
@@ -19,7 +17,7 @@ const MAX_NESTING: usize = 8;
 
 /// A record read as a template instance.
 pub(crate) struct Record<'a> {
-    pub(super) template: Arc<Template>,
+    pub(super) template: &'a Template,
     pub(super) values: Vec<Raw<'a>>,
     /// Its embedded fragments (values that are BinXML template instances, and theirs), depth
     /// first in value order.
@@ -31,7 +29,7 @@ pub(crate) struct Record<'a> {
 /// An embedded fragment of a record: its template, its values, and the chunk offset of the
 /// value that holds it.
 pub(crate) struct Nested<'a> {
-    pub(super) template: Arc<Template>,
+    pub(super) template: &'a Template,
     pub(super) values: Vec<Raw<'a>>,
     pub(super) at: usize,
 }
@@ -61,7 +59,7 @@ fn instance<'a>(
     templates: &mut ChunkTemplates<'a>,
     start: usize,
     end: usize,
-) -> Option<(u32, Arc<Template>, Vec<Raw<'a>>)> {
+) -> Option<(u32, &'a Template, Vec<Raw<'a>>)> {
     let chunk = templates.chunk;
     let mut cur = Cursor::at(chunk.get(..end)?, start);
     // A record starts with a fragment header; an embedded fragment often does not.
@@ -216,7 +214,7 @@ impl<'a> Record<'a> {
             base: 0,
             placements: Vec::new(),
         };
-        replay.template(templates, &self.template, &self.values, 0)?;
+        replay.template(templates, self.template, &self.values, 0)?;
         let binary_fields = std::mem::take(&mut replay.asm.binary_fields);
         let markers: usize = replay.placements.iter().map(|&n| n as usize).sum();
         let played = TEXT_BUDGET - replay.text_budget;
@@ -420,7 +418,7 @@ impl<'c> Replay<'c> {
                                 let at = marks.binary_search_by_key(&value.offset, |m| m.0);
                                 self.base = marks.get(at.ok()?)?.1;
                             }
-                            self.template(templates, &nested, &nested_values, depth + 1)?;
+                            self.template(templates, nested, &nested_values, depth + 1)?;
                             self.base = outer;
                         }
                         _ => {
@@ -702,7 +700,8 @@ mod tests {
         record.push(0x00);
         chunk[RECORD_AT..RECORD_AT + record.len()].copy_from_slice(&record);
         let file = RunTemplates::default();
-        let mut templates = ChunkTemplates::new(&chunk, &file);
+        let keep = crate::source::binxml::TemplateKeep::new();
+        let mut templates = ChunkTemplates::new(&chunk, &file, &keep);
         let read = read_record(&mut templates, RECORD_AT, RECORD_AT + record.len())
             .expect("the record's structure is readable");
         let ctx = SourceCtx {
