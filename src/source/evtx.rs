@@ -329,6 +329,30 @@ impl RecordAt {
     }
 }
 
+/// A copy of a chunk in which the records the crate need not read, those before and between
+/// the `pending` ones, are joined: the size in the header of the first of each run of them is
+/// made to span the run. The crate reads a chunk's records only one after another, building
+/// each; walking this copy, it meets one unreadable record in place of each run, then the next
+/// pending record. Nothing a pending record refers to moves: its template definitions and
+/// names are read at their offsets in the chunk, which are the same, and only record headers,
+/// which nothing refers to, change.
+fn join_skipped_records(chunk: &[u8], pending: &[Pending]) -> Vec<u8> {
+    let mut joined = chunk.to_vec();
+    let mut run_start = CHUNK_HEADER_SIZE;
+    for record in pending {
+        let header = record.start - RECORD_HEADER_SIZE;
+        if let (Some(span), Some(size)) = (
+            header.checked_sub(run_start).filter(|&span| span > 0),
+            joined.get_mut(run_start + 4..run_start + 8),
+        ) {
+            size.copy_from_slice(&u32::try_from(span).unwrap_or(u32::MAX).to_le_bytes());
+        }
+        // A record ends with a copy of its size, after its BinXML.
+        run_start = record.stop + 4;
+    }
+    joined
+}
+
 /// The host an event names, for a chunk's accounting; `None` when it names none.
 fn host_of(event: &Event) -> Option<String> {
     (!event.computer.is_empty()).then(|| event.computer.to_string())
@@ -744,16 +768,21 @@ impl FileState<'_> {
         wanted: &mut [Wanted],
     ) -> Option<()> {
         let number = data.number;
-        let mut chunk = data.parse(Arc::clone(&self.settings)).ok()?;
-        let bytes: &[u8] = chunk.data;
+        let mut joined =
+            EvtxChunkData::new(join_skipped_records(&data.data, pending), false).ok()?;
+        let mut chunk = joined.parse(Arc::clone(&self.settings)).ok()?;
         let keep = TemplateKeep::new();
-        let mut templates = ChunkTemplates::new(bytes, &self.shared.templates, &keep);
+        let mut templates = ChunkTemplates::new(&data.data, &self.shared.templates, &keep);
         let mut next = pending.iter().peekable();
         for record in chunk.iter() {
             let Some(want) = next.peek() else {
                 break;
             };
-            let record = record.ok()?;
+            // The joined records before a pending one are not a record the crate can read;
+            // a pending record it cannot read is found missing at the end.
+            let Ok(record) = record else {
+                continue;
+            };
             if record.binxml_offset as usize != want.start {
                 continue;
             }
@@ -950,4 +979,103 @@ pub(crate) fn crate_reading(chunk: &[u8], ctx: &SourceCtx) -> Vec<Result<Event, 
         });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The records of each chunk of an EVTX file: their BinXML spans and ids.
+    fn chunk_records(file: &[u8]) -> Vec<(&[u8], Vec<RecordAt>)> {
+        let chunks = file.get(FILE_HEADER_SIZE as usize..).unwrap_or_default();
+        chunks
+            .chunks_exact(CHUNK_SIZE as usize)
+            .map(|chunk| {
+                let mut records = Vec::new();
+                let mut offset = CHUNK_HEADER_SIZE;
+                while let Some(record) = RecordAt::read(chunk, offset) {
+                    offset = record.end;
+                    records.push(record);
+                }
+                (chunk, records)
+            })
+            .collect()
+    }
+
+    /// The crate's XML for each record it reads from `chunk`, by BinXML offset.
+    fn crate_xml(chunk: Vec<u8>) -> Vec<(usize, Vec<u8>)> {
+        let mut data = EvtxChunkData::new(chunk, false).expect("a chunk header");
+        let settings = Arc::new(ParserSettings::new().num_threads(1).indent(false));
+        let mut parsed = data.parse(settings).expect("a readable chunk");
+        parsed
+            .iter()
+            .filter_map(Result::ok)
+            .filter_map(|record| {
+                let offset = record.binxml_offset as usize;
+                record.into_xml_bytes().ok().map(|xml| (offset, xml.data))
+            })
+            .collect()
+    }
+
+    /// In a chunk whose other records are joined, the crate reads the pending records, and
+    /// reads them as it does in the whole chunk: the comparison of a new record shape rests on it.
+    #[test]
+    fn joined_chunks_read_their_pending_records_as_whole_chunks_do() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let (inputs, _) = super::super::walk::collect(&[root.join("samples")]);
+        let mut files: Vec<_> = inputs
+            .into_iter()
+            .map(|input| input.path)
+            .filter(|path| path.extension().is_some_and(|ext| ext == "evtx"))
+            .collect();
+        let corpus = root.join("../shared/corpus/evtx-crate-samples/security.evtx");
+        if corpus.exists() {
+            files.push(corpus);
+        } else {
+            eprintln!(
+                "{} absent: joined chunks checked on the samples only",
+                corpus.display()
+            );
+        }
+        let mut checked = 0;
+        for path in &files {
+            let file = std::fs::read(path).expect("a readable sample");
+            for (chunk, records) in chunk_records(&file) {
+                // Every third record from the second: runs to join before, between and after.
+                let pending: Vec<Pending> = records
+                    .iter()
+                    .skip(1)
+                    .step_by(3)
+                    .map(|r| Pending {
+                        slot: 0,
+                        start: r.start,
+                        stop: r.stop,
+                        record_id: r.record_id,
+                        compare: None,
+                    })
+                    .collect();
+                if pending.is_empty() {
+                    continue;
+                }
+                let whole = crate_xml(chunk.to_vec());
+                let joined = crate_xml(join_skipped_records(chunk, &pending));
+                let expected: Vec<_> = whole
+                    .into_iter()
+                    .filter(|(offset, _)| pending.iter().any(|p| p.start == *offset))
+                    .collect();
+                let read: Vec<_> = joined
+                    .into_iter()
+                    .filter(|(offset, _)| pending.iter().any(|p| p.start == *offset))
+                    .collect();
+                assert_eq!(read.len(), pending.len(), "{}", path.display());
+                assert!(
+                    read == expected,
+                    "{}: a pending record read differently",
+                    path.display()
+                );
+                checked += read.len();
+            }
+        }
+        assert!(checked > 0, "no records checked");
+    }
 }
