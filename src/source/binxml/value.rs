@@ -105,7 +105,6 @@ pub(crate) fn is_known_type(ty: u8) -> bool {
 
 /// Appends the text of a scalar value; `None` when the type is not one written here.
 pub(crate) fn write_text(value: &Raw<'_>, out: &mut String) -> Option<()> {
-    use std::fmt::Write;
     let b = value.bytes;
     let le2 = || -> Option<[u8; 2]> { b.try_into().ok() };
     let le4 = || -> Option<[u8; 4]> { b.try_into().ok() };
@@ -171,7 +170,7 @@ pub(crate) fn write_text(value: &Raw<'_>, out: &mut String) -> Option<()> {
             {
                 return None;
             }
-            write!(out, "0x{n:x}").ok()?;
+            push_hex(n, out);
         }
         ty::FILETIME => write_filetime(u64::from_le_bytes(le8()?), out)?,
         ty::SID => write_sid(b, out)?,
@@ -182,6 +181,17 @@ pub(crate) fn write_text(value: &Raw<'_>, out: &mut String) -> Option<()> {
 
 fn push_int(n: impl itoa::Integer, out: &mut String) {
     out.push_str(itoa::Buffer::new().format(n));
+}
+
+/// `n` as `0x` and lower-case hex digits without leading zeros (what `{n:#x}` writes, without
+/// the formatting machinery).
+fn push_hex(n: u64, out: &mut String) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push_str("0x");
+    let digits = (64 - n.leading_zeros()).div_ceil(4).max(1);
+    for at in (0..digits).rev() {
+        out.push(char::from(HEX[(n >> (at * 4)) as usize & 0xf]));
+    }
 }
 
 /// A FILETIME (100 ns ticks since 1601) as a timestamp; `None` outside the range of times.
@@ -217,7 +227,6 @@ fn write_filetime(ticks: u64, out: &mut String) -> Option<()> {
 /// A SID as `S-R-A-S1-...` (revision, 48-bit big-endian authority, little-endian
 /// sub-authorities).
 fn write_sid(b: &[u8], out: &mut String) -> Option<()> {
-    use std::fmt::Write;
     let &[revision, count, a0, a1, a2, a3, a4, a5, ref subs @ ..] = b else {
         return None;
     };
@@ -225,14 +234,13 @@ fn write_sid(b: &[u8], out: &mut String) -> Option<()> {
         return None;
     }
     let authority = u64::from_be_bytes([0, 0, a0, a1, a2, a3, a4, a5]);
-    write!(out, "S-{revision}-{authority}").ok()?;
+    out.push_str("S-");
+    push_int(revision, out);
+    out.push('-');
+    push_int(authority, out);
     for sub in subs.chunks_exact(4).take(usize::from(count)) {
-        write!(
-            out,
-            "-{}",
-            u32::from_le_bytes([sub[0], sub[1], sub[2], sub[3]])
-        )
-        .ok()?;
+        out.push('-');
+        push_int(u32::from_le_bytes([sub[0], sub[1], sub[2], sub[3]]), out);
     }
     Some(())
 }
@@ -246,30 +254,62 @@ pub(crate) fn sanitize_utf16(bytes: &[u8], out: &mut String) {
         .map(|pair| u16::from_le_bytes([pair[0], pair[1]]))
         .take_while(|&unit| unit != 0)
         .peekable();
-    // Most event text is printable ASCII, which needs no decoding.
     out.reserve(bytes.len() / 2);
-    while let Some(&unit) = units.peek() {
-        if !(0x20..0x80).contains(&unit) {
-            break;
-        }
-        out.push(char::from(unit as u8));
-        units.next();
+    // One unit at a time, so that a line break or a letter outside ASCII costs only itself
+    // (a privilege list is mostly ASCII between its line breaks and tabs).
+    while let Some(unit) = units.next() {
+        let c = match unit {
+            0x20..=0x7f | 0x09 | 0x0a | 0x0d => char::from(unit as u8),
+            0xd800..=0xdbff => match units.next_if(|low| (0xdc00..=0xdfff).contains(low)) {
+                Some(low) => {
+                    let high = u32::from(unit - 0xd800) << 10;
+                    char::from_u32(0x10000 + high + u32::from(low - 0xdc00)).unwrap_or('_')
+                }
+                None => '_',
+            },
+            _ => char::from_u32(u32::from(unit)).map_or('_', xml_char),
+        };
+        out.push(c);
     }
-    for c in char::decode_utf16(units) {
-        // The XML rendering writes an unpaired surrogate as `_`, like a control character.
-        push_xml_char(c.unwrap_or('\u{0}'), out);
+}
+
+/// `c` as the XML rendering shows it: C0 controls other than tab, line feed and carriage
+/// return, and the non-characters U+FFFE and U+FFFF, are `_`.
+fn xml_char(c: char) -> char {
+    let replaced = matches!(c, '\u{0}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}')
+        || matches!(c, '\u{fffe}' | '\u{ffff}');
+    if replaced {
+        '_'
+    } else {
+        c
     }
 }
 
 fn push_xml_char(c: char, out: &mut String) {
-    let replaced = matches!(c, '\u{0}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}')
-        || matches!(c, '\u{fffe}' | '\u{ffff}');
-    out.push(if replaced { '_' } else { c });
+    out.push(xml_char(c));
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hex_is_written_as_the_formatter_writes_it() {
+        let mut n: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut values = vec![0, 1, 0xf, 0x10, 0xff, 0x100, u64::from(u32::MAX), u64::MAX];
+        values.extend((0..64).map(|bit| 1u64 << bit));
+        values.extend((0..1000).map(|_| {
+            n ^= n << 13;
+            n ^= n >> 7;
+            n ^= n << 17;
+            n >> (n % 64)
+        }));
+        for value in values {
+            let mut out = String::new();
+            push_hex(value, &mut out);
+            assert_eq!(out, format!("{value:#x}"));
+        }
+    }
 
     fn text(ty: u8, bytes: &[u8]) -> Option<String> {
         let mut out = String::new();
