@@ -249,28 +249,68 @@ fn write_sid(b: &[u8], out: &mut String) -> Option<()> {
 /// surrogates, C0 controls other than tab, line feed and carriage return, and
 /// the non-characters U+FFFE and U+FFFF, become `_`.
 pub(crate) fn sanitize_utf16(bytes: &[u8], out: &mut String) {
-    let mut units = bytes
-        .chunks_exact(2)
-        .map(|pair| u16::from_le_bytes([pair[0], pair[1]]))
-        .take_while(|&unit| unit != 0)
-        .peekable();
     out.reserve(bytes.len() / 2);
-    // One unit at a time, so that a line break or a letter outside ASCII costs only itself
-    // (a privilege list is mostly ASCII between its line breaks and tabs).
-    while let Some(unit) = units.next() {
+    let mut at = 0;
+    // Runs of printable ASCII, four units at a time, gathered in a small buffer: most event
+    // text is such runs, between which a line break, a tab or a letter outside ASCII costs only
+    // itself (a privilege list is ASCII between its line breaks and tabs).
+    let mut run = [0u8; 64];
+    let mut len = 0;
+    loop {
+        while let Some(word) = bytes.get(at..at + 8) {
+            let word = u64::from_le_bytes(word.try_into().unwrap_or([0; 8]));
+            if !printable_ascii_units(word) || len + 4 > run.len() {
+                break;
+            }
+            run[len..len + 4].copy_from_slice(&[
+                word as u8,
+                (word >> 16) as u8,
+                (word >> 32) as u8,
+                (word >> 48) as u8,
+            ]);
+            len += 4;
+            at += 8;
+        }
+        if len > 0 {
+            out.push_str(std::str::from_utf8(&run[..len]).unwrap_or_default());
+            len = 0;
+        }
+        // One unit (or surrogate pair) at a time until the next run of four.
+        let Some(unit) = unit_at(bytes, at) else {
+            return;
+        };
+        at += 2;
         let c = match unit {
+            0 => return,
             0x20..=0x7f | 0x09 | 0x0a | 0x0d => char::from(unit as u8),
-            0xd800..=0xdbff => match units.next_if(|low| (0xdc00..=0xdfff).contains(low)) {
-                Some(low) => {
-                    let high = u32::from(unit - 0xd800) << 10;
-                    char::from_u32(0x10000 + high + u32::from(low - 0xdc00)).unwrap_or('_')
+            0xd800..=0xdbff => {
+                match unit_at(bytes, at).filter(|low| (0xdc00..=0xdfff).contains(low)) {
+                    Some(low) => {
+                        at += 2;
+                        let high = u32::from(unit - 0xd800) << 10;
+                        char::from_u32(0x10000 + high + u32::from(low - 0xdc00)).unwrap_or('_')
+                    }
+                    None => '_',
                 }
-                None => '_',
-            },
+            }
             _ => char::from_u32(u32::from(unit)).map_or('_', xml_char),
         };
         out.push(c);
     }
+}
+
+/// The UTF-16LE unit at byte `at`, if a whole one is there.
+fn unit_at(bytes: &[u8], at: usize) -> Option<u16> {
+    let pair = bytes.get(at..at + 2)?;
+    Some(u16::from_le_bytes([pair[0], pair[1]]))
+}
+
+/// Whether the four UTF-16LE units of `word` are all printable ASCII (U+0020 to U+007F).
+fn printable_ascii_units(word: u64) -> bool {
+    const HIGH: u64 = 0xff80_ff80_ff80_ff80;
+    const LOW_BIT7: u64 = 0x0080_0080_0080_0080;
+    // Below 0x80, a unit plus 0x60 reaches bit 7 exactly when it is 0x20 or more.
+    word & HIGH == 0 && (word + 0x0060_0060_0060_0060) & LOW_BIT7 == LOW_BIT7
 }
 
 /// `c` as the XML rendering shows it: C0 controls other than tab, line feed and carriage
