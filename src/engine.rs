@@ -12,9 +12,12 @@
 //!    becomes a [`Signal`] whose event keeps only the fields the rule needs, and only then is
 //!    a lock taken.
 
+use std::cell::RefCell;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
+
+use thread_local::ThreadLocal;
 
 use crate::event::{Event, Field, Text};
 use crate::rules::{CompiledSignal, Rule, RuleSet};
@@ -174,43 +177,72 @@ pub fn collect_signals(
     rules: &RuleSet,
     plan: &ReadPlan,
 ) -> (Vec<Signal>, ReadSummary) {
-    let found: Mutex<(Vec<Signal>, IdentityMap)> = Mutex::new(Default::default());
+    let found: Mutex<Found> = Mutex::new(Found::default());
+    // Each reading thread gathers its signals and hands them over a batch at a time: one
+    // lock per batch, not per signal.
+    let batches: ThreadLocal<RefCell<Vec<Signal>>> = ThreadLocal::new();
     let emit = |s: Signal| {
-        // The same record given twice (one log exported as .evtx and as XML, or copied into
-        // two bundles) is one piece of evidence, not two. Of the copies, the one of the first
-        // file in name order is kept, whichever thread read it first.
-        let hash = identity_hash(&s);
-        let Ok(mut found) = found.lock() else {
-            return;
-        };
-        let (kept, seen) = &mut *found;
+        let mut batch = batches.get_or_default().borrow_mut();
+        batch.push(s);
+        if batch.len() >= SIGNAL_BATCH {
+            keep_new_evidence(&found, &mut batch);
+        }
+    };
+    let (summary, _) = scan_signals(paths, rules, plan, &emit);
+    for batch in batches {
+        keep_new_evidence(&found, &mut batch.into_inner());
+    }
+    let Found {
+        kept: mut signals, ..
+    } = found.into_inner().unwrap_or_else(|p| p.into_inner());
+    sort_signals(&mut signals);
+    (signals, summary)
+}
+
+/// How many signals a reading thread gathers before it takes the lock to hand them over.
+const SIGNAL_BATCH: usize = 256;
+
+/// The signals kept so far, and where each is by its identity.
+#[derive(Default)]
+struct Found {
+    kept: Vec<Signal>,
+    seen: IdentityMap,
+}
+
+/// Moves a batch of signals into `found`, but each record only once: the same record given
+/// twice (one log exported as .evtx and as XML, or copied into two bundles) is one piece of
+/// evidence, not two. Of the copies, the one of the first file in name order is kept,
+/// whichever thread read it first.
+fn keep_new_evidence(found: &Mutex<Found>, batch: &mut Vec<Signal>) {
+    let hashes: Vec<Option<u64>> = batch.iter().map(identity_hash).collect();
+    let mut unused = Vec::new();
+    let Ok(mut found) = found.lock() else {
+        return;
+    };
+    let Found { kept, seen } = &mut *found;
+    for (s, hash) in batch.drain(..).zip(hashes) {
         let Some(hash) = hash else {
             kept.push(s);
-            return;
+            continue;
         };
-        let unused = match seen.find(hash, |&(_, at)| same_evidence(&kept[at], &s)) {
+        match seen.find(hash, |&(_, at)| same_evidence(&kept[at], &s)) {
             Some(&(_, at)) => {
                 let (new, old) = (&s.event.origin, &kept[at].event.origin);
                 if (&new.file, &new.member) < (&old.file, &old.member) {
-                    std::mem::replace(&mut kept[at], s)
+                    unused.push(std::mem::replace(&mut kept[at], s));
                 } else {
-                    s
+                    unused.push(s);
                 }
             }
             None => {
                 seen.insert_unique(hash, (hash, kept.len()), |&(hash, _)| hash);
                 kept.push(s);
-                return;
             }
-        };
-        // The copy not kept is freed after the lock is let go.
-        drop(found);
-        drop(unused);
-    };
-    let (summary, _) = scan_signals(paths, rules, plan, &emit);
-    let (mut signals, _) = found.into_inner().unwrap_or_else(|p| p.into_inner());
-    sort_signals(&mut signals);
-    (signals, summary)
+        }
+    }
+    // The copies not kept are freed after the lock is let go.
+    drop(found);
+    drop(unused);
 }
 
 /// The stable order of signals: by time, file, record, rule and signal.
