@@ -39,19 +39,25 @@ fn keep_freed_memory() {
 /// Only a scan repeated back to back, with huge pages freshly freed by the run before, is
 /// faster with them (0.19 against 0.23 s; the perf check's best of three 0.75 against 0.82 s).
 #[cfg(target_os = "linux")]
-fn no_huge_pages() {
+extern "C" fn no_huge_pages() {
     // SAFETY: a process-wide flag; no memory is touched.
     unsafe {
         libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
     }
 }
 
-#[cfg(not(target_os = "linux"))]
-fn no_huge_pages() {}
+/// [`no_huge_pages`] runs when the program is loaded, before Rust's runtime starts: its first
+/// allocation (made before `main`) is mimalloc's first page, and on a system that gives huge
+/// pages where asked (`madvise`), the kernel zero-fills 2 MiB for it. Measured on one 16 MB
+/// log: 1.4% of `evident events`, and 8% in a run where the kernel first had to find the
+/// 2 MiB; peak RSS 12 against 9 MB.
+#[cfg(target_os = "linux")]
+#[used]
+#[unsafe(link_section = ".init_array")]
+static NO_HUGE_PAGES_AT_LOAD: extern "C" fn() = no_huge_pages;
 
 fn main() -> ExitCode {
     keep_freed_memory();
-    no_huge_pages();
     let cli = evident::cli::Cli::parse();
     let status = evident::cli::run(cli);
     ExitCode::from(status as u8)
