@@ -763,13 +763,14 @@ impl FileState<'_> {
     /// not give one of them (the whole chunk then goes to the crate, which reports why).
     fn render_pending(
         &self,
-        data: &mut EvtxChunkData,
+        data: &EvtxChunkData,
         pending: &[Pending],
         wanted: &mut [Wanted],
     ) -> Option<()> {
         let number = data.number;
         let mut joined =
             EvtxChunkData::new(join_skipped_records(&data.data, pending), false).ok()?;
+        joined.number = number;
         let mut chunk = joined.parse(Arc::clone(&self.settings)).ok()?;
         let keep = TemplateKeep::new();
         let mut templates = ChunkTemplates::new(&data.data, &self.shared.templates, &keep);
