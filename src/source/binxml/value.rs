@@ -129,10 +129,12 @@ pub(crate) fn write_text(value: &Raw<'_>, out: &mut String) -> Option<()> {
         ty::UINT32 => push_int(u32::from_le_bytes(le4()?), out),
         ty::INT64 => push_int(i64::from_le_bytes(le8()?), out),
         ty::UINT64 => push_int(u64::from_le_bytes(le8()?), out),
+        // Windows writes bit masks into some boolean slots; the crate renders any value but 0
+        // and 1 as the integer it is, and so does this.
         ty::BOOL => match i32::from_le_bytes(le4()?) {
             0 => out.push_str("false"),
             1 => out.push_str("true"),
-            _ => return None,
+            raw => push_int(raw, out),
         },
         ty::BINARY => {
             const HEX: &[u8; 16] = b"0123456789ABCDEF";
@@ -450,7 +452,10 @@ mod tests {
             "{1f678132-5938-4686-9fdc-c8ff68f15c85}"
         );
         assert_eq!(text(ty::BOOL, &1i32.to_le_bytes()).unwrap(), "true");
-        assert_eq!(text(ty::BOOL, &2i32.to_le_bytes()), None);
+        assert_eq!(text(ty::BOOL, &0i32.to_le_bytes()).unwrap(), "false");
+        // A bit mask in a boolean slot is its integer, as the crate renders it.
+        assert_eq!(text(ty::BOOL, &16i32.to_le_bytes()).unwrap(), "16");
+        assert_eq!(text(ty::BOOL, &(-2i32).to_le_bytes()).unwrap(), "-2");
     }
 
     #[test]
