@@ -31,8 +31,8 @@ mod value;
 use std::hash::Hasher;
 use std::sync::{Arc, Mutex};
 
-/// FNV-1a, for the fingerprints that name a record shape and a program key: a good spread
-/// over every bit, byte by byte (those inputs are a few dozen bytes).
+/// FNV-1a, for the fingerprint that names a record shape: a good spread over every bit, byte
+/// by byte (a shape is a few template ids).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Fnv(u64);
 
