@@ -198,8 +198,12 @@ fn push_hex(n: u64, out: &mut String) {
 
 /// A FILETIME (100 ns ticks since 1601) as a timestamp; `None` outside the range of times.
 pub(crate) fn filetime_timestamp(ticks: u64) -> Option<jiff::Timestamp> {
-    const UNIX_EPOCH_TICKS: i128 = 116_444_736_000_000_000;
-    jiff::Timestamp::from_nanosecond((i128::from(ticks) - UNIX_EPOCH_TICKS) * 100).ok()
+    // In seconds and nanoseconds: a count of nanoseconds takes 128-bit division, once per
+    // record.
+    const UNIX_EPOCH_SECONDS: i64 = 11_644_473_600;
+    let seconds = i64::try_from(ticks / 10_000_000).ok()? - UNIX_EPOCH_SECONDS;
+    let nanos = i32::try_from(ticks % 10_000_000 * 100).ok()?;
+    jiff::Timestamp::new(seconds, nanos).ok()
 }
 
 /// A FILETIME (100 ns ticks since 1601) as `YYYY-MM-DDTHH:MM:SS.fffffffZ`.
@@ -334,6 +338,30 @@ fn push_xml_char(c: char, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn filetimes_convert_as_counted_in_nanoseconds() {
+        const UNIX_EPOCH_TICKS: i128 = 116_444_736_000_000_000;
+        let by_nanoseconds = |ticks: u64| {
+            jiff::Timestamp::from_nanosecond((i128::from(ticks) - UNIX_EPOCH_TICKS) * 100).ok()
+        };
+        let mut n: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut ticks = vec![0, 1, 9_999_999, 10_000_000, u64::MAX, u64::MAX / 2];
+        ticks.extend([
+            116_444_736_000_000_000,
+            116_444_735_999_999_999,
+            116_444_736_000_000_001,
+        ]);
+        ticks.extend((0..20_000).map(|_| {
+            n ^= n << 13;
+            n ^= n >> 7;
+            n ^= n << 17;
+            n >> (n % 8)
+        }));
+        for t in ticks {
+            assert_eq!(filetime_timestamp(t), by_nanoseconds(t), "{t}");
+        }
+    }
 
     #[test]
     fn hex_is_written_as_the_formatter_writes_it() {
