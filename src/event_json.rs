@@ -182,11 +182,8 @@ pub(crate) fn write_timestamp(time: Timestamp, out: &mut Vec<u8>) {
     }
     let days = seconds / 86_400;
     let of_day = seconds % 86_400;
-    let (year, month, day) = civil_from_days(days);
     let mut text = *b"0000-00-00T00:00:00";
-    put_digits(&mut text[0..4], year as u32);
-    put_digits(&mut text[5..7], month);
-    put_digits(&mut text[8..10], day);
+    text[..10].copy_from_slice(&date_text(days));
     put_digits(&mut text[11..13], (of_day / 3600) as u32);
     put_digits(&mut text[14..16], (of_day / 60 % 60) as u32);
     put_digits(&mut text[17..19], (of_day % 60) as u32);
@@ -201,6 +198,30 @@ pub(crate) fn write_timestamp(time: Timestamp, out: &mut Vec<u8>) {
         out.extend_from_slice(&fraction[..len]);
     }
     out.push(b'Z');
+}
+
+thread_local! {
+    /// The day last written on this thread and its date: a log's records come in time order,
+    /// most of a chunk's on one day.
+    static LAST_DATE: std::cell::Cell<(i64, [u8; 10])> =
+        const { std::cell::Cell::new((-1, [0; 10])) };
+}
+
+/// `YYYY-MM-DD` of a day counted from 1970-01-01, for days from 0 to the end of year 9999.
+fn date_text(days: i64) -> [u8; 10] {
+    LAST_DATE.with(|last| {
+        let (known, text) = last.get();
+        if known == days {
+            return text;
+        }
+        let (year, month, day) = civil_from_days(days);
+        let mut text = *b"0000-00-00";
+        put_digits(&mut text[0..4], year as u32);
+        put_digits(&mut text[5..7], month);
+        put_digits(&mut text[8..10], day);
+        last.set((days, text));
+        text
+    })
 }
 
 /// Writes `n` as decimal digits filling `into` (zero-padded on the left).
@@ -510,7 +531,8 @@ mod tests {
         ];
         let mut walk: i64 = 12_345;
         while walk < 253_402_207_200 {
-            seconds.push(walk);
+            // A second later is most often the same day: its date is the one remembered.
+            seconds.extend([walk, walk + 1]);
             walk += 86_399 * 37 + 3_607;
         }
         let fractions = [0, 100, 1_000_000, 400_000_000, 832_740_600, 999_999_999, 5];
