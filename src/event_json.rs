@@ -333,8 +333,8 @@ fn write_number(n: Option<u64>, out: &mut Vec<u8>) {
 }
 
 /// Numbers from here on are written from the digits of the same number last written on this
-/// thread, when it is the same: a log's keywords (a 19-digit bit mask, the same for most of
-/// its records) took a tenth of the time of writing a System log's lines.
+/// thread, when it is the same: a log's keywords, a 19-digit bit mask, are the same for most
+/// of its records (formatting them was 4% of writing a System log's lines).
 const LONG_NUMBER: u64 = 1_000_000_000_000;
 
 thread_local! {
@@ -433,7 +433,6 @@ mod tests {
 
     #[test]
     fn numbers_are_written_as_itoa_writes_them_repeated_or_not() {
-        let mut n: u64 = 0x9e37_79b9_7f4a_7c15;
         let mut values = vec![0, 9, LONG_NUMBER - 1, LONG_NUMBER, LONG_NUMBER, u64::MAX];
         values.extend([
             9_259_400_833_873_739_776,
@@ -441,10 +440,7 @@ mod tests {
             u64::MAX,
             10,
         ]);
-        for _ in 0..5000 {
-            n ^= n << 13;
-            n ^= n >> 7;
-            n ^= n << 17;
+        for n in crate::synth::test_numbers(3).take(5000) {
             let value = n >> (n % 64);
             values.push(value);
             if n % 3 == 0 {

@@ -739,6 +739,14 @@ impl SplitMix64 {
     }
 }
 
+/// A fixed stream of well-spread numbers, for tests that compare a writer or a conversion
+/// with a reference on many inputs (fixed, so that a failure can be replayed).
+#[cfg(test)]
+pub(crate) fn test_numbers(seed: u64) -> impl Iterator<Item = u64> {
+    let mut rng = SplitMix64(seed);
+    std::iter::repeat_with(move || rng.next())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,8 +20,8 @@
 //! (`binxml::Verdicts`); the crate is then given a copy of the chunk in which the records
 //! between those it renders are joined, so that it does not build them
 //! (`join_skipped_records`). A chunk whose record structure `binxml` cannot follow is read by
-//! the crate alone, which reports what it cannot read. A wanted record is built from its record program,
-//! or written as a JSON line for a sink that takes them (`binxml::program`).
+//! the crate alone, which reports what it cannot read. A wanted record is built from its record
+//! program, or written as a JSON line for a sink that takes them (`binxml::program`).
 
 use std::io::{Read, Seek, SeekFrom};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -335,9 +335,9 @@ impl RecordAt {
 /// the `pending` ones, are joined: the size in the header of the first of each run of them is
 /// made to span the run. The crate reads a chunk's records only one after another, building
 /// each; walking this copy, it meets a single record in place of each run (one it cannot read,
-/// or one not asked for), then the next pending record. Nothing a pending record refers to moves: its template definitions and
-/// names are read at their offsets in the chunk, which are the same, and only record headers,
-/// which nothing refers to, change.
+/// or one not asked for), then the next pending record. Nothing a pending record refers to
+/// moves: its template definitions and names are read at their offsets in the chunk, which are
+/// the same, and only record headers, which nothing refers to, change.
 fn join_skipped_records(chunk: &[u8], pending: &[Pending]) -> Vec<u8> {
     let mut joined = chunk.to_vec();
     let mut run_start = CHUNK_HEADER_SIZE;

@@ -103,6 +103,9 @@ pub(crate) fn is_known_type(ty: u8) -> bool {
     matches!(ty, 0x00..=0x15 | 0x20 | 0x21 | 0x23 | 0x81..=0x95)
 }
 
+/// Lower-case hex digits (GUIDs and hex integers; binary values are upper-case).
+const LOWER_HEX: &[u8; 16] = b"0123456789abcdef";
+
 /// Appends the text of a scalar value; `None` when the type is not one written here.
 pub(crate) fn write_text(value: &Raw<'_>, out: &mut String) -> Option<()> {
     let b = value.bytes;
@@ -118,7 +121,7 @@ pub(crate) fn write_text(value: &Raw<'_>, out: &mut String) -> Option<()> {
                 if byte >= 0x80 {
                     return None;
                 }
-                push_xml_char(char::from(byte), out);
+                out.push(xml_char(char::from(byte)));
             }
         }
         ty::INT8 => push_int(*b.first()? as i8, out),
@@ -147,7 +150,6 @@ pub(crate) fn write_text(value: &Raw<'_>, out: &mut String) -> Option<()> {
         ty::GUID => {
             // Windows' layout: data1-3 little-endian, data4 as bytes; lower-case in braces.
             const ORDER: [usize; 16] = [3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15];
-            const HEX: &[u8; 16] = b"0123456789abcdef";
             if b.len() != 16 {
                 return None;
             }
@@ -156,8 +158,8 @@ pub(crate) fn write_text(value: &Raw<'_>, out: &mut String) -> Option<()> {
                 if matches!(n, 4 | 6 | 8 | 10) {
                     out.push('-');
                 }
-                out.push(char::from(HEX[usize::from(b[at] >> 4)]));
-                out.push(char::from(HEX[usize::from(b[at] & 0xf)]));
+                out.push(char::from(LOWER_HEX[usize::from(b[at] >> 4)]));
+                out.push(char::from(LOWER_HEX[usize::from(b[at] & 0xf)]));
             }
             out.push('}');
         }
@@ -188,11 +190,10 @@ fn push_int(n: impl itoa::Integer, out: &mut String) {
 /// `n` as `0x` and lower-case hex digits without leading zeros (what `{n:#x}` writes, without
 /// the formatting machinery).
 fn push_hex(n: u64, out: &mut String) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push_str("0x");
     let digits = (64 - n.leading_zeros()).div_ceil(4).max(1);
     for at in (0..digits).rev() {
-        out.push(char::from(HEX[(n >> (at * 4)) as usize & 0xf]));
+        out.push(char::from(LOWER_HEX[(n >> (at * 4)) as usize & 0xf]));
     }
 }
 
@@ -331,13 +332,10 @@ fn xml_char(c: char) -> char {
     }
 }
 
-fn push_xml_char(c: char, out: &mut String) {
-    out.push(xml_char(c));
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::synth::test_numbers;
 
     #[test]
     fn filetimes_convert_as_counted_in_nanoseconds() {
@@ -345,19 +343,13 @@ mod tests {
         let by_nanoseconds = |ticks: u64| {
             jiff::Timestamp::from_nanosecond((i128::from(ticks) - UNIX_EPOCH_TICKS) * 100).ok()
         };
-        let mut n: u64 = 0x2545_f491_4f6c_dd1d;
         let mut ticks = vec![0, 1, 9_999_999, 10_000_000, u64::MAX, u64::MAX / 2];
         ticks.extend([
             116_444_736_000_000_000,
             116_444_735_999_999_999,
             116_444_736_000_000_001,
         ]);
-        ticks.extend((0..20_000).map(|_| {
-            n ^= n << 13;
-            n ^= n >> 7;
-            n ^= n << 17;
-            n >> (n % 8)
-        }));
+        ticks.extend(test_numbers(1).take(20_000).map(|n| n >> (n % 8)));
         for t in ticks {
             assert_eq!(filetime_timestamp(t), by_nanoseconds(t), "{t}");
         }
@@ -365,15 +357,9 @@ mod tests {
 
     #[test]
     fn hex_is_written_as_the_formatter_writes_it() {
-        let mut n: u64 = 0x9e37_79b9_7f4a_7c15;
         let mut values = vec![0, 1, 0xf, 0x10, 0xff, 0x100, u64::from(u32::MAX), u64::MAX];
         values.extend((0..64).map(|bit| 1u64 << bit));
-        values.extend((0..1000).map(|_| {
-            n ^= n << 13;
-            n ^= n >> 7;
-            n ^= n << 17;
-            n >> (n % 64)
-        }));
+        values.extend(test_numbers(2).take(1000).map(|n| n >> (n % 64)));
         for value in values {
             let mut out = String::new();
             push_hex(value, &mut out);
@@ -403,7 +389,7 @@ mod tests {
             .take_while(|&unit| unit != 0);
         for c in char::decode_utf16(units) {
             // The XML rendering writes an unpaired surrogate as `_`, like a control character.
-            push_xml_char(c.unwrap_or('\u{0}'), out);
+            out.push(xml_char(c.unwrap_or('\u{0}')));
         }
     }
 
