@@ -423,12 +423,10 @@ diagnosis:
     #[test]
     fn signals_share_the_texts_they_repeat() {
         let rules = RuleSet::new(vec![load_str("r.yaml", RULE).unwrap()]);
-        let found = Mutex::new(Vec::new());
-        let emit = |s: Signal| found.lock().unwrap().push(s);
-        let sink = SignalSink::new(&rules, &emit);
-        sink.accept(event("stopped"));
-        sink.accept(event("stopped"));
-        let signals = found.into_inner().unwrap();
+        let signals: Vec<Signal> = [event("stopped"), event("stopped")]
+            .into_iter()
+            .flat_map(|e| match_event(&rules, e))
+            .collect();
         assert_eq!(signals.len(), 4);
         let (a, b) = (&signals[0], &signals[2]);
         assert_eq!(a.signal_id, b.signal_id);
