@@ -144,7 +144,15 @@ impl Event {
     #[allow(clippy::needless_lifetimes)]
     pub fn system_field(&self, name: &str) -> Option<Cow<'_, str>> {
         let owned = |v: Option<String>| v.map(Cow::Owned);
-        match name.to_ascii_lowercase().as_str() {
+        // Lower-cased on the stack: a rule's field that a record lacks is looked up here for
+        // every record of a flood.
+        let mut lower = [0u8; 24];
+        let lower = lower.get_mut(..name.len()).and_then(|lower| {
+            lower.copy_from_slice(name.as_bytes());
+            lower.make_ascii_lowercase();
+            std::str::from_utf8(lower).ok()
+        })?;
+        match lower {
             "eventid" => Some(Cow::Owned(self.event_id.to_string())),
             "provider_name" | "provider" | "providername" => {
                 Some(Cow::Borrowed(self.provider.name.as_ref()))

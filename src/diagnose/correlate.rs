@@ -17,6 +17,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::net::IpAddr;
 
 use jiff::{SignedDuration, Timestamp};
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::attempts::{build_attempts, Attempt};
 use super::connections::{Connections, Owner};
@@ -160,7 +161,6 @@ impl<'a> World<'a> {
         cover: &'a CoverageIndex,
         skew: SignedDuration,
     ) -> World<'a> {
-        let mut own: HashMap<(usize, String), Vec<usize>> = HashMap::new();
         let mut server_connections: Vec<usize> = Vec::new();
         let mut client_context: HashMap<String, Vec<usize>> = HashMap::new();
         let mut client_indexes = Vec::new();
@@ -170,25 +170,45 @@ impl<'a> World<'a> {
             .enumerate()
             .map(|(i, r)| (r.id.as_str(), i))
             .collect();
+        // Own matches are gathered under (rule, host number): a flood's hundreds of thousands
+        // of signals name a handful of hosts, whose keys are made once per spelling.
+        let mut own_by_number: FxHashMap<(usize, usize), Vec<usize>> = FxHashMap::default();
+        let mut host_numbers: FxHashMap<&str, usize> = FxHashMap::default();
+        let mut host_keys: Vec<String> = Vec::new();
         for (i, s) in signals.iter().enumerate() {
             let Some(&ri) = rule_index.get(s.rule_id.as_ref()) else {
                 continue;
             };
-            let host = host_key(s.host());
-            if book.rules[ri].kind == RuleKind::Context {
-                match reserved_side(&s.signal_id) {
-                    Some(Side::Client) => {
-                        client_indexes.push(i);
-                        client_context.entry(host).or_default().push(i);
-                    }
-                    Some(_) if s.signal_id.as_ref() == SERVER_CONNECTION => {
-                        server_connections.push(i)
-                    }
-                    _ => {}
-                }
-            } else {
-                own.entry((ri, host)).or_default().push(i);
+            if book.rules[ri].kind != RuleKind::Context {
+                let number = *host_numbers.entry(s.host()).or_insert_with(|| {
+                    host_keys.push(host_key(s.host()));
+                    host_keys.len() - 1
+                });
+                own_by_number.entry((ri, number)).or_default().push(i);
+                continue;
             }
+            match reserved_side(&s.signal_id) {
+                Some(Side::Client) => {
+                    client_indexes.push(i);
+                    client_context
+                        .entry(host_key(s.host()))
+                        .or_default()
+                        .push(i);
+                }
+                Some(_) if s.signal_id.as_ref() == SERVER_CONNECTION => server_connections.push(i),
+                _ => {}
+            }
+        }
+        // Two spellings of one host (case, a trailing dot) are one host: their matches merge,
+        // in time order.
+        let mut own: HashMap<(usize, String), Vec<usize>> = HashMap::new();
+        for ((ri, number), list) in own_by_number {
+            own.entry((ri, host_keys[number].clone()))
+                .or_default()
+                .extend(list);
+        }
+        for list in own.values_mut() {
+            list.sort_unstable();
         }
         let attempts = build_attempts(signals, &client_indexes);
         let mut world = World {
@@ -470,7 +490,7 @@ impl<'a> World<'a> {
             if rule.kind == RuleKind::Context || rule.confidence.is_empty() {
                 continue;
             }
-            let mut consumed: HashSet<usize> = HashSet::new();
+            let mut consumed: FxHashSet<usize> = FxHashSet::default();
             let has_client_server = rule
                 .confidence
                 .iter()
@@ -533,6 +553,7 @@ impl<'a> World<'a> {
                         .into_iter()
                         .filter(|&i| host_key(self.signals[i].host()) == host)
                         .collect();
+                    let on_host = Cluster::new(self.signals, on_host);
                     if self
                         .eval_same_host(ri, rule, entry, &host, &on_host)
                         .is_some()
@@ -817,6 +838,7 @@ impl<'a> World<'a> {
         host: &str,
         cluster: Vec<usize>,
     ) -> Option<Part> {
+        let cluster = Cluster::new(self.signals, cluster);
         for entry in &rule.confidence {
             if entry.correlate != Correlate::SameHost {
                 continue;
@@ -834,6 +856,7 @@ impl<'a> World<'a> {
                 .collect();
             let mut level = entry.level;
             let client_only = cluster
+                .all
                 .iter()
                 .all(|&i| self.signals[i].side == Side::Client);
             if client_only {
@@ -857,7 +880,7 @@ impl<'a> World<'a> {
                 attempt: None,
                 correlated: false,
                 evidence,
-                members: cluster,
+                members: cluster.all,
             });
         }
         None
@@ -870,10 +893,9 @@ impl<'a> World<'a> {
         rule: &RuleView,
         entry: &ConfidenceView,
         host: &str,
-        cluster: &[usize],
+        cluster: &Cluster<'_>,
     ) -> Option<Bound> {
-        let first = cluster.iter().map(|&i| time_of(&self.signals[i])).min()?;
-        let last = cluster.iter().map(|&i| time_of(&self.signals[i])).max()?;
+        let (first, last) = cluster.span?;
         let (from, to) = (minus(first, rule.window), plus(last, rule.window));
         let mut bound = Bound {
             by_name: BTreeMap::new(),
@@ -884,11 +906,7 @@ impl<'a> World<'a> {
                 return Truth::False;
             };
             let found: Vec<usize> = if rule.signal(name).is_some() {
-                cluster
-                    .iter()
-                    .copied()
-                    .filter(|&i| self.signals[i].signal_id.as_ref() == name)
-                    .collect()
+                cluster.of(name).to_vec()
             } else {
                 let list = if name == SERVER_CONNECTION {
                     self.connections.of_host(host)
@@ -918,12 +936,11 @@ impl<'a> World<'a> {
         if truth != Truth::True {
             return None;
         }
-        let positive = expr::positive_names(&entry.when);
-        let own: Vec<usize> = cluster
+        let mut own: Vec<usize> = expr::positive_names(&entry.when)
             .iter()
-            .copied()
-            .filter(|&i| positive.contains(&*self.signals[i].signal_id))
+            .flat_map(|name| cluster.of(name).iter().copied())
             .collect();
+        own.sort_unstable();
         thresholds_hold(self.signals, entry, &own).then_some(bound)
     }
 
@@ -987,6 +1004,40 @@ impl<'a> World<'a> {
                 }
             })
         })
+    }
+}
+
+/// A same-host incident's matches (ascending), their time span, and the same matches by
+/// signal name: every rung asks for its signals by name, and a flood's incident holds tens of
+/// thousands of matches.
+struct Cluster<'s> {
+    all: Vec<usize>,
+    span: Option<(Timestamp, Timestamp)>,
+    by_signal: FxHashMap<&'s str, Vec<usize>>,
+}
+
+impl<'s> Cluster<'s> {
+    fn new(signals: &'s [Signal], all: Vec<usize>) -> Cluster<'s> {
+        let mut span: Option<(Timestamp, Timestamp)> = None;
+        let mut by_signal: FxHashMap<&'s str, Vec<usize>> = FxHashMap::default();
+        for &i in &all {
+            let t = time_of(&signals[i]);
+            span = Some(span.map_or((t, t), |(a, b)| (a.min(t), b.max(t))));
+            by_signal
+                .entry(signals[i].signal_id.as_ref())
+                .or_default()
+                .push(i);
+        }
+        Cluster {
+            all,
+            span,
+            by_signal,
+        }
+    }
+
+    /// The matches of signal `name`, ascending.
+    fn of(&self, name: &str) -> &[usize] {
+        self.by_signal.get(name).map_or(&[], Vec::as_slice)
     }
 }
 

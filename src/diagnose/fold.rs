@@ -3,7 +3,9 @@
 //! records (29,000 identical Schannel events are one finding, not 29,000).
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
+
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::correlate::{explain_reason, Part, World};
 use super::model::{Level, RuleBook};
@@ -41,14 +43,11 @@ pub fn fold(parts: Vec<Part>, signals: &[Signal], book: &RuleBook, world: &World
             .collect();
         members.sort_unstable();
         members.dedup();
-        let times = members.iter().filter_map(|&i| signals[i].event.time);
-        let first_seen = times.clone().min();
-        let last_seen = times.max();
 
         let mut evidence_idx: Vec<usize> = Vec::new();
         let mut seen_names = BTreeSet::new();
         // One record matched by two signals (a rule's own 1026 and the context's) shows once.
-        let mut seen_records = HashSet::new();
+        let mut seen_records = FxHashSet::default();
         let all: Vec<usize> = parts
             .iter()
             .flat_map(|p| p.evidence.iter().copied())
@@ -64,7 +63,7 @@ pub fn fold(parts: Vec<Part>, signals: &[Signal], book: &RuleBook, world: &World
             .collect();
         // The first incident in full (it speaks for the finding), in time order; then one
         // record per signal of the other incidents; then the rest, up to the limit.
-        let in_all: HashSet<usize> = all.iter().copied().collect();
+        let in_all: FxHashSet<usize> = all.iter().copied().collect();
         let first_len = parts.first().map_or(0, |p| {
             p.evidence
                 .iter()
@@ -110,12 +109,20 @@ pub fn fold(parts: Vec<Part>, signals: &[Signal], book: &RuleBook, world: &World
                 }
             }
         }
-        let mut top = Vec::new();
-        for field in &rule.top {
-            // Counted by the values themselves where the events hold them (no copy each).
-            let mut counts: HashMap<Cow<'_, str>, u64> = HashMap::new();
-            for &i in &members {
-                let value = match signals[i].event.get(field) {
+        // The members' time span, and the values of every `top` field counted by the values
+        // themselves where the events hold them (no copy each), in one pass: a flood's members
+        // are far apart in memory.
+        let (mut first_seen, mut last_seen) = (None, None);
+        let mut counts: Vec<FxHashMap<Cow<'_, str>, u64>> =
+            vec![FxHashMap::default(); rule.top.len()];
+        for &i in &members {
+            let event = &signals[i].event;
+            if let Some(t) = event.time {
+                first_seen = Some(first_seen.map_or(t, |f: jiff::Timestamp| f.min(t)));
+                last_seen = Some(last_seen.map_or(t, |l: jiff::Timestamp| l.max(t)));
+            }
+            for (field, counts) in rule.top.iter().zip(counts.iter_mut()) {
+                let value = match event.get(field) {
                     Some(Cow::Borrowed(v)) => Cow::Borrowed(v.trim()),
                     Some(Cow::Owned(v)) => Cow::Owned(v.trim().to_string()),
                     None => continue,
@@ -124,6 +131,9 @@ pub fn fold(parts: Vec<Part>, signals: &[Signal], book: &RuleBook, world: &World
                     *counts.entry(value).or_default() += 1;
                 }
             }
+        }
+        let mut top = Vec::new();
+        for (field, counts) in rule.top.iter().zip(counts) {
             let mut values: Vec<TopValue> = counts
                 .into_iter()
                 .map(|(value, count)| TopValue {
