@@ -5,9 +5,10 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 
 use evident::event::Event;
-use evident::source::{read_inputs, EventSink, ReadPlan};
+use evident::source::{read_inputs, EventSink, ReadPlan, SourceReport};
 
 #[derive(Default)]
 struct Count(AtomicU64);
@@ -109,15 +110,51 @@ fn every_corpus_file_reads_to_the_reference() {
     );
 }
 
+/// Every event of a read, as JSON (origin included), in no particular order.
+#[derive(Default)]
+struct Collect(Mutex<Vec<String>>);
+
+impl EventSink for Collect {
+    fn accept(&self, event: Event) {
+        let json = serde_json::to_string(&event).unwrap();
+        self.0.lock().unwrap().push(json);
+    }
+}
+
+/// The corpus read with `threads`: its events and its per-source accounting, both sorted.
+fn read_with(dir: &Path, threads: usize) -> (Vec<String>, Vec<SourceReport>) {
+    let sink = Collect::default();
+    let summary = read_inputs(
+        std::slice::from_ref(&dir.to_path_buf()),
+        &ReadPlan { threads },
+        &sink,
+    );
+    let mut events = sink.0.into_inner().unwrap();
+    events.sort_unstable();
+    let mut sources = summary.sources;
+    sources.sort_by(|a, b| (&a.file, &a.member).cmp(&(&b.file, &b.member)));
+    (events, sources)
+}
+
 #[test]
-fn the_whole_corpus_reads_in_parallel_to_the_same_count() {
+fn the_whole_corpus_reads_the_same_on_any_number_of_threads() {
     let Some(dir) = corpus() else { return };
     let expected: u64 = manifest(&dir).iter().map(|r| r.ref_records).sum();
-    let one = Count::default();
-    let many = Count::default();
-    read_inputs(std::slice::from_ref(&dir), &ReadPlan { threads: 1 }, &one);
-    read_inputs(std::slice::from_ref(&dir), &ReadPlan { threads: 2 }, &many);
-    let (one, many) = (one.0.into_inner(), many.0.into_inner());
-    assert_eq!(one, many, "threads change nothing but speed");
-    assert!(one >= expected, "{one} < {expected}");
+    let (events, sources) = read_with(&dir, 1);
+    assert!(
+        events.len() as u64 >= expected,
+        "{} < {expected}",
+        events.len()
+    );
+    // Two threads read a file each; four leave some threads without a file while large ones
+    // are still read, and those share their chunks.
+    for threads in [2, 4] {
+        let (many, many_sources) = read_with(&dir, threads);
+        assert_eq!(many.len(), events.len(), "{threads} threads: event count");
+        assert!(many == events, "{threads} threads: the events differ");
+        assert!(
+            many_sources == sources,
+            "{threads} threads: the accounting differs"
+        );
+    }
 }

@@ -30,6 +30,7 @@ use std::sync::{Arc, Mutex};
 use evtx::err::{ChunkError, EvtxError};
 use evtx::{EvtxChunkData, EvtxParser, EvtxRecord, ParserSettings};
 use jiff::Timestamp;
+use rayon::prelude::*;
 
 use super::binxml::{
     filetime_timestamp, read_record, ChunkPrograms, ChunkTemplates, LineHead, LineOrigin, Record,
@@ -71,13 +72,30 @@ pub(crate) struct EvtxShared {
     programs: RunPrograms,
 }
 
-/// How one EVTX source is read: the pool its chunks are spread over (`None`: in order on the
-/// caller's thread) and what the run has learnt so far.
+/// How one EVTX source is read: how its chunks are spread over threads, and what the run has
+/// learnt so far.
 #[derive(Clone, Copy)]
 pub(crate) struct EvtxRun<'a> {
-    pub pool: Option<&'a rayon::ThreadPool>,
+    pub chunks: ChunkThreads<'a>,
     pub shared: &'a EvtxShared,
 }
+
+/// How the chunks of one EVTX source are spread over threads.
+#[derive(Clone, Copy)]
+pub(crate) enum ChunkThreads<'a> {
+    /// In order, on the caller's thread.
+    InOrder,
+    /// Over this pool, with the caller (not one of its workers) reading the chunks ahead.
+    Pool(&'a rayon::ThreadPool),
+    /// On the caller, a worker of a pool whose other workers read other files: once the flag
+    /// tells that a worker has run out of files, a batch of chunks at a time, of which idle
+    /// workers take a share. Without it, one large file keeps one thread busy while the
+    /// others wait; before, busy workers would only trade chunks.
+    Shared(&'a AtomicBool),
+}
+
+/// Chunks read ahead per batch in [`ChunkThreads::Shared`] (1 MiB).
+const SHARED_BATCH: usize = 16;
 
 /// Reads one EVTX source into `sink`.
 pub(crate) fn read_evtx<T: Read + Seek>(
@@ -86,7 +104,6 @@ pub(crate) fn read_evtx<T: Read + Seek>(
     run: EvtxRun<'_>,
     sink: &dyn EventSink,
 ) -> SourceReport {
-    let pool = run.pool;
     let mut report = ctx.report(Some(SourceKind::Evtx));
     let cut_short = cut_short(&mut data, ctx);
     let parser = match EvtxParser::from_read_seek(data) {
@@ -137,14 +154,36 @@ pub(crate) fn read_evtx<T: Read + Seek>(
     }
 
     if !file.declined.load(Ordering::Relaxed) {
-        match pool {
-            None => {
+        match run.chunks {
+            ChunkThreads::InOrder => {
                 for item in chunks {
                     outcomes.push(file.chunk(item, seq, None));
                     seq += 1;
                 }
             }
-            Some(pool) => {
+            ChunkThreads::Shared(idle) => loop {
+                if !idle.load(Ordering::Relaxed) {
+                    let Some(item) = chunks.next() else {
+                        break;
+                    };
+                    outcomes.push(file.chunk(item, seq, None));
+                    seq += 1;
+                    continue;
+                }
+                let batch: Vec<_> = chunks.by_ref().take(SHARED_BATCH).collect();
+                if batch.is_empty() || file.declined.load(Ordering::Relaxed) {
+                    break;
+                }
+                let first = seq;
+                seq += batch.len() as u64;
+                outcomes.par_extend(
+                    batch
+                        .into_par_iter()
+                        .enumerate()
+                        .map(|(at, item)| file.chunk(item, first + at as u64, None)),
+                );
+            },
+            ChunkThreads::Pool(pool) => {
                 let done = Mutex::new(Vec::new());
                 let in_flight = pool.current_num_threads().max(1) * 2;
                 let (permit_tx, permit_rx) = crossbeam_channel::bounded::<()>(in_flight);

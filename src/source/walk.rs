@@ -11,11 +11,11 @@ use std::fs::{self, File};
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use super::archive::{read_zip, ZipLimits};
-use super::evtx::{EvtxRun, EvtxShared};
+use super::evtx::{ChunkThreads, EvtxRun, EvtxShared};
 use super::{
     detect, read_text, unknown_reason, EventSink, InputErrorKind, ReadPlan, ReadSummary, SourceCtx,
     SourceKind, SourceReport,
@@ -152,13 +152,16 @@ pub(crate) fn read_all(paths: &[PathBuf], plan: &ReadPlan, sink: &dyn EventSink)
             let mut order: Vec<usize> = (0..inputs.len()).collect();
             order.sort_by_key(|&i| std::cmp::Reverse(inputs[i].size));
             let next = AtomicUsize::new(0);
+            // Set when a worker finds no file left: the files still being read then share
+            // their chunks with it.
+            let idle = AtomicBool::new(false);
             let per_file = Mutex::new(vec![Vec::new(); inputs.len()]);
             pool.scope(|scope| {
                 for _ in 0..threads {
                     scope.spawn(|_| {
                         while let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
                             let run = EvtxRun {
-                                pool: None,
+                                chunks: ChunkThreads::Shared(&idle),
                                 shared: &shared,
                             };
                             let reports = read_file(&inputs[i], &limits, run, sink);
@@ -166,6 +169,7 @@ pub(crate) fn read_all(paths: &[PathBuf], plan: &ReadPlan, sink: &dyn EventSink)
                                 per_file[i] = reports;
                             }
                         }
+                        idle.store(true, Ordering::Relaxed);
                     });
                 }
             });
@@ -175,7 +179,9 @@ pub(crate) fn read_all(paths: &[PathBuf], plan: &ReadPlan, sink: &dyn EventSink)
         _ => {
             for input in &inputs {
                 let run = EvtxRun {
-                    pool: pool.as_ref(),
+                    chunks: pool
+                        .as_ref()
+                        .map_or(ChunkThreads::InOrder, ChunkThreads::Pool),
                     shared: &shared,
                 };
                 sources.extend(read_file(input, &limits, run, sink));
