@@ -93,7 +93,7 @@ pub fn exit_status(diagnosis: &Diagnosis, rule_errors: bool) -> ExitStatus {
 }
 
 pub fn run(args: ScanArgs) -> ExitStatus {
-    let (rules, rule_errors) = RuleSet::load(args.rules.as_deref());
+    let (rules, rule_errors) = RuleSet::load_for_matching(args.rules.as_deref());
     for e in &rule_errors {
         eprintln!("evident: {e}");
     }

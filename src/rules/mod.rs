@@ -101,7 +101,20 @@ impl RuleSet {
     /// The embedded rule pack, plus the rules of `extra` (which add rules or replace embedded
     /// rules with the same id). Returns the errors of rules that did not load.
     pub fn load(extra: Option<&Path>) -> (RuleSet, Vec<RuleError>) {
-        let (mut rules, mut errors) = embedded::load();
+        Self::with_extra(embedded::load(), extra)
+    }
+
+    /// [`RuleSet::load`] for a scan: the embedded rules without their examples (see
+    /// [`embedded::load_for_matching`]); rules from `extra` are read whole, so that their
+    /// examples are still checked for errors.
+    pub fn load_for_matching(extra: Option<&Path>) -> (RuleSet, Vec<RuleError>) {
+        Self::with_extra(embedded::load_for_matching(), extra)
+    }
+
+    fn with_extra(
+        (mut rules, mut errors): (Vec<Rule>, Vec<RuleError>),
+        extra: Option<&Path>,
+    ) -> (RuleSet, Vec<RuleError>) {
         if let Some(dir) = extra {
             let (more, errs) = loader::load_dir(dir);
             errors.extend(errs);
