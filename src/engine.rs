@@ -15,7 +15,7 @@
 use std::cell::RefCell;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use thread_local::ThreadLocal;
 
@@ -84,8 +84,8 @@ impl EventSink for SignalSink<'_> {
     }
 }
 
-/// The signals `event` matches, each with the event cut down to what its rule keeps.
-/// The event itself becomes the last signal's evidence, so one match costs no copy.
+/// The signals `event` matches. They share the event, cut down to the fields their rules keep
+/// and without its message: a record matched by two signals is held once.
 pub fn match_event(rules: &RuleSet, event: Event) -> Vec<Signal> {
     let refs = rules.index().lookup(&event.provider.name, event.event_id);
     let hits: Vec<(&Rule, &CompiledSignal)> = refs
@@ -93,30 +93,26 @@ pub fn match_event(rules: &RuleSet, event: Event) -> Vec<Signal> {
         .filter_map(|&at| rules.signal(at))
         .filter(|(_, sig)| sig.matcher.matches(&event))
         .collect();
-    let mut out = Vec::with_capacity(hits.len());
-    let Some(((last_rule, last_sig), others)) = hits.split_last() else {
-        return out;
-    };
-    for (rule, sig) in others {
-        out.push(signal(rule, sig, evidence_event(&event, &sig.keep_fields)));
+    if hits.is_empty() {
+        return Vec::new();
     }
     let mut event = event;
-    event.fields.retain(|f| keeps(&last_sig.keep_fields, f));
-    // The signal is kept to the end of the scan: it keeps room for its own fields only.
+    event
+        .fields
+        .retain(|f| hits.iter().any(|(_, sig)| keeps(&sig.keep_fields, f)));
+    // The signals are kept to the end of the scan: the event keeps room for its own fields only.
     event.fields.shrink_to_fit();
     event.message = None;
-    out.push(signal(last_rule, last_sig, event));
-    out
-}
-
-fn signal(rule: &Rule, sig: &CompiledSignal, event: Event) -> Signal {
-    // (The event's own repeated texts are shared where it was built.)
-    Signal {
-        rule_id: shared(Place::Rule, rule.id()),
-        signal_id: shared(Place::Signal, &sig.name),
-        side: sig.side,
-        event: Box::new(event),
-    }
+    let event = Arc::new(event);
+    hits.iter()
+        .map(|(rule, sig)| Signal {
+            // (The event's own repeated texts are shared where it was built.)
+            rule_id: shared(Place::Rule, rule.id()),
+            signal_id: shared(Place::Signal, &sig.name),
+            side: sig.side,
+            event: Arc::clone(&event),
+        })
+        .collect()
 }
 
 /// `event` with only the data fields named in `keep` (case-insensitive) and no message;
@@ -152,7 +148,7 @@ pub fn evidence_event(event: &Event, keep: &[String]) -> Event {
 }
 
 /// Whether a signal keeping the fields named in `keep` (case-insensitive) keeps `field`.
-fn keeps(keep: &[String], field: &Field) -> bool {
+pub fn keeps(keep: &[String], field: &Field) -> bool {
     keep.iter().any(|k| k.eq_ignore_ascii_case(&field.name))
 }
 
@@ -409,7 +405,10 @@ diagnosis:
             vec![Field::new("param1", "Remote Desktop Services")]
         );
         assert_eq!(signals[0].event.message, None);
-        assert!(signals[1].event.fields.is_empty());
+        // The two signals of the first record share it, with the fields of both their rules;
+        // the second record's one signal keeps no field.
+        assert!(Arc::ptr_eq(&signals[0].event, &signals[1].event));
+        assert!(signals[2].event.fields.is_empty());
         assert_eq!(signals[0].host(), "SRV");
         assert_eq!(
             stats,
@@ -441,7 +440,7 @@ diagnosis:
             rule_id: "r".into(),
             signal_id: "s".into(),
             side: crate::signal::Side::Server,
-            event: Box::new(Event {
+            event: Arc::new(Event {
                 record_id,
                 time: time.map(|t| jiff::Timestamp::from_second(t).unwrap()),
                 origin: crate::event::Origin {
@@ -485,7 +484,7 @@ diagnosis:
                     rule_id: ["b", "a", "c"][pick(3, 3) as usize].into(),
                     signal_id: ["y", "x"][pick(7, 2) as usize].into(),
                     side: crate::signal::Side::Server,
-                    event: Box::new(Event {
+                    event: Arc::new(Event {
                         time: (pick(11, 4) > 0)
                             .then(|| jiff::Timestamp::from_second(pick(13, 3) as i64).unwrap()),
                         record_id: Some(n),

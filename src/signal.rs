@@ -6,6 +6,8 @@
 //! A later cluster run writes signals as versioned JSON lines in the map stage, so diagnosis
 //! must be able to give the same answer from those lines alone: everything it needs is here.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use crate::event::{Event, Text};
@@ -50,10 +52,11 @@ pub struct Signal {
     pub signal_id: Text,
     /// The side the rule says this signal is observed on.
     pub side: Side,
-    /// The matching record. Its `fields` are cut down to those the rule names as evidence or
-    /// uses for correlation, so that a flood of matches stays small in memory. Boxed: signals
-    /// are moved, sorted and grouped in their thousands, and an `Event` is a few hundred bytes.
-    pub event: Box<Event>,
+    /// The matching record. Its `fields` are cut down to those that the rules it matched name
+    /// as evidence or use for correlation, so that a flood of matches stays small in memory.
+    /// Shared: the signals of one record (it often matches a background rule and a cause) hold
+    /// one copy, and signals are moved, sorted and grouped in their thousands.
+    pub event: Arc<Event>,
 }
 
 impl Signal {

@@ -2,7 +2,7 @@
 //! trying every signal on every record finds, and files no rule needs are skipped.
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use evident::engine::{collect_signals, sort_signals};
 use evident::event::Event;
@@ -104,6 +104,7 @@ fn brute_force(paths: &[PathBuf], rules: &RuleSet) -> Vec<Signal> {
     read_inputs(paths, &ReadPlan { threads: 1 }, &all);
     let mut out = Vec::new();
     for event in all.0.into_inner().unwrap() {
+        let mut hits = Vec::new();
         for rule in rules.rules() {
             for (sig, (_, spec)) in rule.signals.iter().zip(&rule.def.signals.0) {
                 let ls = &spec.logsource;
@@ -114,14 +115,23 @@ fn brute_force(paths: &[PathBuf], rules: &RuleSet) -> Vec<Signal> {
                     && ls.event_id.contains(&event.event_id)
                     && sig.matcher.matches(&event)
                 {
-                    out.push(Signal {
-                        rule_id: rule.id().into(),
-                        signal_id: sig.name.as_str().into(),
-                        side: sig.side,
-                        event: Box::new(evident::engine::evidence_event(&event, &sig.keep_fields)),
-                    });
+                    hits.push((rule, sig));
                 }
             }
+        }
+        // The signals of one record share it, with the fields that any of their rules keeps.
+        let keep: Vec<String> = hits
+            .iter()
+            .flat_map(|(_, sig)| sig.keep_fields.iter().cloned())
+            .collect();
+        let shared = Arc::new(evident::engine::evidence_event(&event, &keep));
+        for (rule, sig) in hits {
+            out.push(Signal {
+                rule_id: rule.id().into(),
+                signal_id: sig.name.as_str().into(),
+                side: sig.side,
+                event: Arc::clone(&shared),
+            });
         }
     }
     sort_signals(&mut out);

@@ -155,8 +155,16 @@ pub struct Evidence {
 }
 
 impl Evidence {
-    fn of(signal: &Signal) -> Evidence {
+    /// `signal` as evidence, with the fields its rule keeps (the record it shares with the
+    /// other signals of that record has theirs too).
+    fn of(signal: &Signal, book: &RuleBook) -> Evidence {
         let e = &signal.event;
+        let keep = book
+            .rules
+            .iter()
+            .find(|r| r.id == *signal.rule_id)
+            .and_then(|r| r.signal(&signal.signal_id))
+            .and_then(|s| s.keep.as_deref());
         Evidence {
             file: e.origin.file.to_string(),
             member: e.origin.member.clone(),
@@ -168,7 +176,12 @@ impl Evidence {
             event_id: e.event_id,
             record_id: e.record_id.or(e.origin.record),
             time: e.time,
-            fields: e.fields.clone(),
+            fields: e
+                .fields
+                .iter()
+                .filter(|f| keep.is_none_or(|keep| crate::engine::keeps(keep, f)))
+                .cloned()
+                .collect(),
         }
     }
 }

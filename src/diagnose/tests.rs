@@ -1,5 +1,7 @@
 //! Diagnosis scenarios built from hand-made signals and rules.
 
+use std::sync::Arc;
+
 use super::model::*;
 use super::testutil::*;
 use super::*;
@@ -154,7 +156,7 @@ fn evidence_beyond_the_skew_is_not_tied_to_the_attempt() {
     // Move the server event 20 minutes away: beyond window (2 min) + skew (5 min).
     for s in &mut signals {
         if &*s.signal_id == "no_common_cipher" {
-            s.event.time = Some(at(1200));
+            Arc::make_mut(&mut s.event).time = Some(at(1200));
         }
     }
     let d = run(signals, &b);
@@ -341,7 +343,7 @@ fn the_only_server_is_taken_as_the_target_and_the_why_says_so() {
     let mut signals = tls_incident();
     for s in &mut signals {
         if &*s.signal_id == CLIENT_ATTEMPT {
-            s.event.fields[0].value = "203.0.113.7".into();
+            Arc::make_mut(&mut s.event).fields[0].value = "203.0.113.7".into();
         }
     }
     let d = run(signals, &b);
@@ -396,6 +398,7 @@ fn hosts_and_coverage_list_every_machine_and_missing_logs() {
         providers: vec![],
         event_ids: vec![],
         scope: Scope::Host,
+        keep: None,
     });
     let b = book(vec![tls]);
     let d = run(tls_incident(), &b);
@@ -478,7 +481,7 @@ fn server_evidence_naming_another_client_or_its_activity_is_not_the_attempts() {
     let mut signals = tls_incident();
     for s in &mut signals {
         if &*s.signal_id == "no_common_cipher" {
-            s.event
+            Arc::make_mut(&mut s.event)
                 .fields
                 .push(crate::event::Field::new("IpAddress", "10.0.7.14"));
         }
@@ -500,7 +503,7 @@ fn server_evidence_naming_another_client_or_its_activity_is_not_the_attempts() {
     );
     for s in &mut signals {
         if &*s.signal_id == "no_common_cipher" {
-            s.event.activity_id = Some("{b0b0-1}".into());
+            Arc::make_mut(&mut s.event).activity_id = Some("{b0b0-1}".into());
         }
     }
     let d = run(signals, &b);
@@ -566,4 +569,33 @@ fn the_clients_address_is_learnt_from_attempts_that_agree_on_the_clock_offset() 
         .collect();
     assert_eq!(blocked.len(), 1, "{:#?}", d.findings);
     assert_eq!(blocked[0].incidents, 2);
+}
+
+#[test]
+fn evidence_shows_the_fields_of_its_own_rule_from_a_shared_record() {
+    // One record matched by two rules' signals: the signals share it, with both rules' fields.
+    let record = sig(
+        "a",
+        "probe",
+        "SRV01",
+        100,
+        &[("AlertDesc", "40"), ("ErrorState", "1203")],
+    );
+    let other = Signal {
+        rule_id: "b".into(),
+        signal_id: "alert".into(),
+        ..record.clone()
+    };
+    assert!(Arc::ptr_eq(&record.event, &other.event));
+    let mut a = rule("a", RuleKind::Cause, &[("probe", Side::Server)], vec![]);
+    a.signals[0].keep = Some(vec!["alertdesc".into()]);
+    let b = rule("b", RuleKind::Cause, &[("alert", Side::Server)], vec![]);
+    let book = book(vec![a, b]);
+    let names = |e: &Evidence| e.fields.iter().map(|f| f.name.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&Evidence::of(&record, &book)), ["AlertDesc"]);
+    // A signal whose view keeps every field (`None`) shows them all.
+    assert_eq!(
+        names(&Evidence::of(&other, &book)),
+        ["AlertDesc", "ErrorState"]
+    );
 }

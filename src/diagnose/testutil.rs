@@ -24,7 +24,7 @@ pub fn sig(rule: &str, name: &str, host: &str, secs: i64, fields: &[(&str, &str)
         rule_id: rule.into(),
         signal_id: name.into(),
         side,
-        event: Box::new(Event {
+        event: std::sync::Arc::new(Event {
             time: Some(at(secs)),
             computer: host.into(),
             channel: channel_for(name, side).into(),
@@ -90,7 +90,7 @@ pub trait SignalExt {
 
 impl SignalExt for Signal {
     fn act(mut self, id: &str) -> Signal {
-        self.event.activity_id = Some(id.into());
+        std::sync::Arc::make_mut(&mut self.event).activity_id = Some(id.into());
         self
     }
 }
@@ -103,6 +103,7 @@ pub fn signal_view(name: &str, side: Side) -> SignalView {
         providers: vec![],
         event_ids: vec![],
         scope: Scope::Host,
+        keep: None,
     }
 }
 
