@@ -188,9 +188,9 @@ pub fn collect_signals(
     for batch in batches {
         keep_new_evidence(&found, &mut batch.into_inner());
     }
-    let Found {
-        kept: mut signals, ..
-    } = found.into_inner().unwrap_or_else(|p| p.into_inner());
+    let Found { kept, .. } = found.into_inner().unwrap_or_else(|p| p.into_inner());
+    let mut signals = Vec::with_capacity(kept.iter().map(Vec::len).sum());
+    kept.into_iter().for_each(|batch| signals.extend(batch));
     sort_signals(&mut signals);
     (signals, summary)
 }
@@ -198,44 +198,62 @@ pub fn collect_signals(
 /// How many signals a reading thread gathers before it takes the lock to hand them over.
 const SIGNAL_BATCH: usize = 256;
 
-/// The signals kept so far, and where each is by its identity.
+/// The signals kept so far, in the batches they came in (each kept whole, not copied signal
+/// by signal into one growing list), and where each is by its identity.
 #[derive(Default)]
 struct Found {
-    kept: Vec<Signal>,
+    kept: Vec<Vec<Signal>>,
     seen: IdentityMap,
 }
 
 /// Moves a batch of signals into `found`, but each record only once: the same record given
 /// twice (one log exported as .evtx and as XML, or copied into two bundles) is one piece of
 /// evidence, not two. Of the copies, the one of the first file in name order is kept,
-/// whichever thread read it first.
+/// whichever thread read it first. `batch` is left empty.
 fn keep_new_evidence(found: &Mutex<Found>, batch: &mut Vec<Signal>) {
     let hashes: Vec<Option<u64>> = batch.iter().map(identity_hash).collect();
-    let mut unused = Vec::new();
+    let mut incoming = std::mem::replace(batch, Vec::with_capacity(SIGNAL_BATCH));
     let Ok(mut found) = found.lock() else {
         return;
     };
     let Found { kept, seen } = &mut *found;
-    for (s, hash) in batch.drain(..).zip(hashes) {
-        let Some(hash) = hash else {
-            kept.push(s);
-            continue;
+    let number = u32::try_from(kept.len()).unwrap_or(u32::MAX);
+    // The new signals are moved to the front of `incoming`, in order; the rest (copies, and
+    // the kept signals they replace) end up behind them and are dropped.
+    let mut front = 0;
+    for (at, hash) in hashes.into_iter().enumerate() {
+        // A signal kept from this batch is in its front part, not yet among the kept batches.
+        let held = |b: u32, p: u32| match kept.get(b as usize) {
+            Some(batch) => &batch[p as usize],
+            None => &incoming[p as usize],
         };
-        match seen.find(hash, |&(_, at)| same_evidence(&kept[at], &s)) {
-            Some(&(_, at)) => {
-                let (new, old) = (&s.event.origin, &kept[at].event.origin);
-                if (&new.file, &new.member) < (&old.file, &old.member) {
-                    unused.push(std::mem::replace(&mut kept[at], s));
-                } else {
-                    unused.push(s);
+        let same = hash.and_then(|hash| {
+            seen.find(hash, |&(h, b, p)| {
+                h == hash && same_evidence(held(b, p), &incoming[at])
+            })
+        });
+        match (hash, same) {
+            (_, Some(&(_, b, p))) => {
+                let (n, o) = (&incoming[at].event.origin, &held(b, p).event.origin);
+                if (&n.file, &n.member) < (&o.file, &o.member) {
+                    match kept.get_mut(b as usize) {
+                        Some(batch) => std::mem::swap(&mut batch[p as usize], &mut incoming[at]),
+                        None => incoming.swap(p as usize, at),
+                    }
                 }
             }
-            None => {
-                seen.insert_unique(hash, (hash, kept.len()), |&(hash, _)| hash);
-                kept.push(s);
+            (hash, None) => {
+                if let Some(hash) = hash {
+                    let place = (hash, number, front as u32);
+                    seen.insert_unique(hash, place, |&(hash, ..)| hash);
+                }
+                incoming.swap(front, at);
+                front += 1;
             }
         }
     }
+    let unused = incoming.split_off(front);
+    kept.push(incoming);
     // The copies not kept are freed after the lock is let go.
     drop(found);
     drop(unused);
@@ -277,9 +295,10 @@ fn after_time(a: &Signal, b: &Signal) -> std::cmp::Ordering {
         .then_with(|| text(&a.signal_id, &b.signal_id))
 }
 
-/// Signal positions by record identity ([`identity_hash`], then [`same_evidence`]), each
-/// with its hash (for the table's growth).
-type IdentityMap = hashbrown::HashTable<(u64, usize)>;
+/// Where each kept signal is (batch, place in it) by its identity ([`identity_hash`], then
+/// [`same_evidence`]), with its hash: compared first, so that only a signal with the same
+/// hash is read (it is far away in memory), and used for the table's growth.
+type IdentityMap = hashbrown::HashTable<(u64, u32, u32)>;
 
 /// The fields that make two signals the same evidence: the same signal of the same rule on
 /// the same record, told by the host, log, provider, event id, record id and time the record
