@@ -1,0 +1,143 @@
+//! A scan's signals as they are handed over by the reading threads, each record once: the
+//! same record read from two files (one log exported twice, two bundles that overlap) is one
+//! piece of evidence.
+
+use std::sync::Mutex;
+
+use crate::signal::Signal;
+
+/// How many signals a reading thread gathers before it takes the lock to hand them over.
+pub(super) const SIGNAL_BATCH: usize = 256;
+
+/// The signals kept so far, in the batches they came in (each kept whole, not copied signal
+/// by signal into one growing list), and where each is by its identity.
+#[derive(Default)]
+pub(super) struct Found {
+    pub kept: Vec<Vec<Signal>>,
+    seen: IdentityMap,
+}
+
+/// Moves a batch of signals into `found`, but each record only once: the same record given
+/// twice (one log exported as .evtx and as XML, or copied into two bundles) is one piece of
+/// evidence, not two. Of the copies, the one of the first file in name order is kept,
+/// whichever thread read it first. `batch` is left empty.
+pub(super) fn keep_new_evidence(found: &Mutex<Found>, batch: &mut Vec<Signal>) {
+    let hashes: Vec<Option<u64>> = batch.iter().map(identity_hash).collect();
+    let mut incoming = std::mem::replace(batch, Vec::with_capacity(SIGNAL_BATCH));
+    let Ok(mut found) = found.lock() else {
+        return;
+    };
+    let Found { kept, seen } = &mut *found;
+    let number = u32::try_from(kept.len()).unwrap_or(u32::MAX);
+    // The new signals are moved to the front of `incoming`, in order; the rest (copies, and
+    // the kept signals they replace) end up behind them and are dropped.
+    let mut front = 0;
+    for (at, hash) in hashes.into_iter().enumerate() {
+        // A signal kept from this batch is in its front part, not yet among the kept batches.
+        let held = |b: u32, p: u32| match kept.get(b as usize) {
+            Some(batch) => &batch[p as usize],
+            None => &incoming[p as usize],
+        };
+        let same = hash.and_then(|hash| {
+            seen.find(hash, |&(h, b, p)| {
+                h == hash && same_evidence(held(b, p), &incoming[at])
+            })
+        });
+        match (hash, same) {
+            (_, Some(&(_, b, p))) => {
+                let (n, o) = (&incoming[at].event.origin, &held(b, p).event.origin);
+                if (&n.file, &n.member) < (&o.file, &o.member) {
+                    match kept.get_mut(b as usize) {
+                        Some(batch) => std::mem::swap(&mut batch[p as usize], &mut incoming[at]),
+                        None => incoming.swap(p as usize, at),
+                    }
+                }
+            }
+            (hash, None) => {
+                if let Some(hash) = hash {
+                    let place = (hash, number, front as u32);
+                    seen.insert_unique(hash, place, |&(hash, ..)| hash);
+                }
+                incoming.swap(front, at);
+                front += 1;
+            }
+        }
+    }
+    let unused = incoming.split_off(front);
+    kept.push(incoming);
+    // The copies not kept are freed after the lock is let go.
+    drop(found);
+    drop(unused);
+}
+
+/// Where each kept signal is (batch, place in it) by its identity ([`identity_hash`], then
+/// [`same_evidence`]), with its hash: compared first, so that only a signal with the same
+/// hash is read (it is far away in memory), and used for the table's growth.
+type IdentityMap = hashbrown::HashTable<(u64, u32, u32)>;
+
+/// The fields that make two signals the same evidence: the same signal of the same rule on
+/// the same record, told by the host, log, provider, event id, record id and time the record
+/// carries (not by the file it was read from). `None` when the record lacks an id or a time:
+/// it is never merged.
+fn identity(s: &Signal) -> Option<impl std::hash::Hash + Eq + '_> {
+    let e = &s.event;
+    Some((
+        (&*s.rule_id, &*s.signal_id),
+        (&*e.computer, &*e.channel, &*e.provider.name),
+        (e.event_id, e.record_id?, e.time?),
+    ))
+}
+
+/// The hash of a signal's [`identity`], computed outside the lock; fixed, so that a run's
+/// work does not depend on the process.
+fn identity_hash(s: &Signal) -> Option<u64> {
+    use std::hash::BuildHasher;
+    const SEED: u64 = 0x5eed_e1d3;
+    Some(foldhash::quality::FixedState::with_seed(SEED).hash_one(identity(s)?))
+}
+
+/// Whether two signals are the same evidence (both have an [`identity`] and it is equal).
+fn same_evidence(a: &Signal, b: &Signal) -> bool {
+    matches!((identity(a), identity(b)), (Some(x), Some(y)) if x == y)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::engine::tests::event;
+    use crate::event::Event;
+
+    #[test]
+    fn the_same_evidence_is_told_by_the_record_not_the_file() {
+        let at = |file: &str, record_id: Option<u64>, time: Option<i64>| Signal {
+            rule_id: "r".into(),
+            signal_id: "s".into(),
+            side: crate::signal::Side::Server,
+            event: Arc::new(Event {
+                record_id,
+                time: time.map(|t| jiff::Timestamp::from_second(t).unwrap()),
+                origin: crate::event::Origin {
+                    file: file.into(),
+                    ..Default::default()
+                },
+                ..event("stopped")
+            }),
+        };
+        let one = at("a.evtx", Some(7), Some(100));
+        assert!(same_evidence(&one, &at("b.xml", Some(7), Some(100))));
+        assert_eq!(
+            identity_hash(&one),
+            identity_hash(&at("b.xml", Some(7), Some(100)))
+        );
+        assert!(!same_evidence(&one, &at("a.evtx", Some(8), Some(100))));
+        assert!(!same_evidence(&one, &at("a.evtx", Some(7), Some(101))));
+        let mut other_signal = at("a.evtx", Some(7), Some(100));
+        other_signal.signal_id = "t".into();
+        assert!(!same_evidence(&one, &other_signal));
+        // A record without an id or a time is never merged, not even with itself.
+        let bare = at("a.evtx", None, Some(100));
+        assert!(!same_evidence(&bare, &bare) && identity_hash(&bare).is_none());
+    }
+}

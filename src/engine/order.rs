@@ -1,0 +1,112 @@
+//! The order of signals: by time, file, record, rule and signal, stable.
+
+use crate::event::Text;
+use crate::signal::Signal;
+
+/// The stable order of signals: by time, file, record, rule and signal.
+pub fn sort_signals(signals: &mut [Signal]) {
+    // Signals are large and far apart in memory: their times are sorted side by side (with
+    // the position, so that the sort is stable), the few signals of one time then by the rest
+    // of the order, and each signal is moved once.
+    let mut order: Vec<(Option<jiff::Timestamp>, usize)> = signals
+        .iter()
+        .enumerate()
+        .map(|(at, s)| (s.event.time, at))
+        .collect();
+    order.sort_unstable();
+    for tied in order.chunk_by_mut(|a, b| a.0 == b.0) {
+        if tied.len() > 1 {
+            tied.sort_by(|a, b| after_time(&signals[a.1], &signals[b.1]).then(a.1.cmp(&b.1)));
+        }
+    }
+    permute(signals, order.into_iter().map(|(_, at)| at).collect());
+}
+
+/// The order of two signals of one time: by file, record, rule and signal.
+fn after_time(a: &Signal, b: &Signal) -> std::cmp::Ordering {
+    // Texts that are one shared copy are equal without reading them.
+    let text = |x: &Text, y: &Text| {
+        if Text::ptr_eq(x, y) {
+            std::cmp::Ordering::Equal
+        } else {
+            x.cmp(y)
+        }
+    };
+    let (x, y) = (&a.event.origin, &b.event.origin);
+    text(&x.file, &y.file)
+        .then_with(|| (&x.member, x.record).cmp(&(&y.member, y.record)))
+        .then_with(|| text(&a.rule_id, &b.rule_id))
+        .then_with(|| text(&a.signal_id, &b.signal_id))
+}
+
+/// Rearranges `items` so that position `i` holds what was at `order[i]`, by following the
+/// permutation's cycles (each item is swapped into place once).
+fn permute<T>(items: &mut [T], mut order: Vec<usize>) {
+    for start in 0..items.len() {
+        let mut at = start;
+        while order[at] != start {
+            let next = order[at];
+            order[at] = at;
+            items.swap(at, next);
+            at = next;
+        }
+        order[at] = at;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::engine::tests::event;
+    use crate::event::Event;
+
+    #[test]
+    fn signals_sort_by_time_file_record_rule_and_signal_stably() {
+        // Few distinct values of each key, so that ties are many and every key decides.
+        let mut signals: Vec<Signal> = (0..400u64)
+            .map(|n| {
+                let pick = |k: u64, m: u64| (n.wrapping_mul(2654435761) >> k) % m;
+                Signal {
+                    rule_id: ["b", "a", "c"][pick(3, 3) as usize].into(),
+                    signal_id: ["y", "x"][pick(7, 2) as usize].into(),
+                    side: crate::signal::Side::Server,
+                    event: Arc::new(Event {
+                        time: (pick(11, 4) > 0)
+                            .then(|| jiff::Timestamp::from_second(pick(13, 3) as i64).unwrap()),
+                        record_id: Some(n),
+                        origin: crate::event::Origin {
+                            file: ["f2", "f1", "f10"][pick(17, 3) as usize].into(),
+                            member: (pick(19, 3) == 0).then(|| "m".to_string()),
+                            record: (pick(23, 4) > 0).then_some(pick(5, 3)),
+                            ..Default::default()
+                        },
+                        ..event("stopped")
+                    }),
+                }
+            })
+            .collect();
+        let mut expected = signals.clone();
+        expected.sort_by(|a, b| {
+            let key = |s: &Signal| {
+                let o = &s.event.origin;
+                (s.event.time, o.file.clone(), o.member.clone(), o.record)
+            };
+            key(a)
+                .cmp(&key(b))
+                .then_with(|| a.rule_id.cmp(&b.rule_id))
+                .then_with(|| a.signal_id.cmp(&b.signal_id))
+        });
+        sort_signals(&mut signals);
+        let ids = |v: &[Signal]| v.iter().map(|s| s.event.record_id).collect::<Vec<_>>();
+        assert_eq!(ids(&signals), ids(&expected));
+    }
+
+    #[test]
+    fn permute_moves_each_item_to_its_place() {
+        let mut items = vec!['a', 'b', 'c', 'd', 'e'];
+        permute(&mut items, vec![2, 0, 1, 4, 3]);
+        assert_eq!(items, ['c', 'a', 'b', 'e', 'd']);
+    }
+}
