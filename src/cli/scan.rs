@@ -14,7 +14,7 @@ use jiff::{SignedDuration, Timestamp};
 
 use super::events::parse_time_arg;
 use super::ExitStatus;
-use crate::diagnose::{diagnose_keeping, DiagnoseOptions, Diagnosis, Level, RuleBook};
+use crate::diagnose::{diagnose_in_order, DiagnoseOptions, Diagnosis, Level, RuleBook};
 use crate::report::{write_scan, ScanFormat};
 use crate::rules::RuleSet;
 use crate::source::ReadPlan;
@@ -120,7 +120,7 @@ pub fn run(args: ScanArgs) -> ExitStatus {
         hosts: args.host.clone(),
         min_confidence: args.min_confidence.into(),
     };
-    let (diagnosis, signals) = diagnose_keeping(signals, &book, &summary, &options);
+    let (diagnosis, signals) = diagnose_in_order(signals, &book, &summary, &options);
     // The process is about to end and frees them all at once.
     std::mem::forget(signals);
     for e in &diagnosis.errors {

@@ -238,25 +238,29 @@ pub fn diagnose(
 /// signals are hundreds of thousands of small allocations made on other threads, and freeing
 /// them took a tenth of `evident scan`'s time).
 pub fn diagnose_keeping(
+    mut signals: Vec<Signal>,
+    book: &RuleBook,
+    summary: &ReadSummary,
+    options: &DiagnoseOptions,
+) -> (Diagnosis, Vec<Signal>) {
+    crate::engine::sort_signals(&mut signals);
+    diagnose_in_order(signals, book, summary, options)
+}
+
+/// [`diagnose_keeping`] for signals already in their order (`engine::order_of`), as
+/// `engine::collect_signals` returns them: sorting them again would read every one of them.
+pub fn diagnose_in_order(
     signals: Vec<Signal>,
     book: &RuleBook,
     summary: &ReadSummary,
     options: &DiagnoseOptions,
 ) -> (Diagnosis, Vec<Signal>) {
+    debug_assert!(signals.is_sorted_by(|a, b| crate::engine::order_of(a, b).is_le()));
     let total_signals = signals.len() as u64;
-    let mut kept: Vec<Signal> = signals
-        .into_iter()
-        .filter(|s| match s.event.time {
-            None => false,
-            Some(t) => options.from.is_none_or(|f| t >= f) && options.to.is_none_or(|to| t <= to),
-        })
-        .collect();
-    kept.sort_by(|a, b| {
-        a.event
-            .time
-            .cmp(&b.event.time)
-            .then_with(|| a.event.origin.file.cmp(&b.event.origin.file))
-            .then_with(|| a.event.record_id.cmp(&b.event.record_id))
+    let mut kept = signals;
+    kept.retain(|s| match s.event.time {
+        None => false,
+        Some(t) => options.from.is_none_or(|f| t >= f) && options.to.is_none_or(|to| t <= to),
     });
     let signals_ignored = total_signals - kept.len() as u64;
 

@@ -29,7 +29,7 @@ mod found;
 mod order;
 
 use found::{keep_new_evidence, Found, SIGNAL_BATCH};
-pub use order::sort_signals;
+pub use order::{order_of, sort_signals};
 
 /// Counters of one scan, for benchmarks and `--stats`-style reporting.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -1,9 +1,12 @@
-//! The order of signals: by time, file, record, rule and signal, stable.
+//! The order of signals: by time, file, record id, zip member, record position, rule and
+//! signal. It is total, so that a report does not depend on which thread read what.
+
+use std::sync::Arc;
 
 use crate::event::Text;
 use crate::signal::Signal;
 
-/// The stable order of signals: by time, file, record, rule and signal.
+/// Sorts `signals` into their order ([`order_of`]).
 pub fn sort_signals(signals: &mut [Signal]) {
     // Signals are large and far apart in memory: their times are sorted side by side (with
     // the position, so that the sort is stable), the few signals of one time then by the rest
@@ -22,7 +25,16 @@ pub fn sort_signals(signals: &mut [Signal]) {
     permute(signals, order.into_iter().map(|(_, at)| at).collect());
 }
 
-/// The order of two signals of one time: by file, record, rule and signal.
+/// The order of two signals: by time, file, record id, zip member, record position, rule
+/// and signal.
+pub fn order_of(a: &Signal, b: &Signal) -> std::cmp::Ordering {
+    a.event
+        .time
+        .cmp(&b.event.time)
+        .then_with(|| after_time(a, b))
+}
+
+/// The order of two signals of one time.
 fn after_time(a: &Signal, b: &Signal) -> std::cmp::Ordering {
     // Texts that are one shared copy are equal without reading them.
     let text = |x: &Text, y: &Text| {
@@ -32,9 +44,17 @@ fn after_time(a: &Signal, b: &Signal) -> std::cmp::Ordering {
             x.cmp(y)
         }
     };
-    let (x, y) = (&a.event.origin, &b.event.origin);
-    text(&x.file, &y.file)
-        .then_with(|| (&x.member, x.record).cmp(&(&y.member, y.record)))
+    // The signals of one record share it.
+    let record = || {
+        if Arc::ptr_eq(&a.event, &b.event) {
+            return std::cmp::Ordering::Equal;
+        }
+        let (x, y) = (&a.event.origin, &b.event.origin);
+        text(&x.file, &y.file).then_with(|| {
+            (a.event.record_id, &x.member, x.record).cmp(&(b.event.record_id, &y.member, y.record))
+        })
+    };
+    record()
         .then_with(|| text(&a.rule_id, &b.rule_id))
         .then_with(|| text(&a.signal_id, &b.signal_id))
 }
@@ -63,9 +83,10 @@ mod tests {
     use crate::event::Event;
 
     #[test]
-    fn signals_sort_by_time_file_record_rule_and_signal_stably() {
-        // Few distinct values of each key, so that ties are many and every key decides.
-        let mut signals: Vec<Signal> = (0..400u64)
+    fn signals_sort_by_time_file_record_member_position_rule_and_signal_stably() {
+        // Few distinct values of each key, so that ties are many and every key decides; each
+        // signal is told by its keywords. File names are separate copies, as from two threads.
+        let mut signals: Vec<Signal> = (0..600u64)
             .map(|n| {
                 let pick = |k: u64, m: u64| (n.wrapping_mul(2654435761) >> k) % m;
                 Signal {
@@ -75,10 +96,12 @@ mod tests {
                     event: Arc::new(Event {
                         time: (pick(11, 4) > 0)
                             .then(|| jiff::Timestamp::from_second(pick(13, 3) as i64).unwrap()),
-                        record_id: Some(n),
+                        record_id: (pick(29, 4) > 0).then_some(pick(31, 3)),
+                        keywords: Some(n),
                         origin: crate::event::Origin {
                             file: ["f2", "f1", "f10"][pick(17, 3) as usize].into(),
-                            member: (pick(19, 3) == 0).then(|| "m".to_string()),
+                            member: (pick(19, 3) > 0)
+                                .then(|| ["m", "l"][pick(37, 2) as usize].into()),
                             record: (pick(23, 4) > 0).then_some(pick(5, 3)),
                             ..Default::default()
                         },
@@ -87,11 +110,21 @@ mod tests {
                 }
             })
             .collect();
+        // Two signals of one record, as a scan makes them.
+        let mut shared = signals[0].clone();
+        shared.rule_id = "a".into();
+        signals.push(shared);
         let mut expected = signals.clone();
         expected.sort_by(|a, b| {
             let key = |s: &Signal| {
-                let o = &s.event.origin;
-                (s.event.time, o.file.clone(), o.member.clone(), o.record)
+                let (e, o) = (&s.event, &s.event.origin);
+                (
+                    e.time,
+                    o.file.clone(),
+                    e.record_id,
+                    o.member.clone(),
+                    o.record,
+                )
             };
             key(a)
                 .cmp(&key(b))
@@ -99,8 +132,13 @@ mod tests {
                 .then_with(|| a.signal_id.cmp(&b.signal_id))
         });
         sort_signals(&mut signals);
-        let ids = |v: &[Signal]| v.iter().map(|s| s.event.record_id).collect::<Vec<_>>();
+        let ids = |v: &[Signal]| {
+            v.iter()
+                .map(|s| (s.event.keywords, s.rule_id.clone()))
+                .collect::<Vec<_>>()
+        };
         assert_eq!(ids(&signals), ids(&expected));
+        assert!(signals.is_sorted_by(|a, b| order_of(a, b).is_le()));
     }
 
     #[test]
