@@ -9,8 +9,8 @@
 //! 2. `wants`: a record whose (provider, event id) no signal is indexed under is never
 //!    rendered: one hash lookup;
 //! 3. `accept`: the candidate's compiled detections run on the thread that parsed it; a match
-//!    becomes a [`Signal`] whose event keeps only the fields the rule needs, and only then is
-//!    a lock taken.
+//!    becomes a [`Signal`] whose event keeps only the fields its rules need (the signals of one
+//!    record share it), and only then is a lock taken.
 
 use std::cell::RefCell;
 use std::path::PathBuf;

@@ -1,9 +1,12 @@
 //! The inputs as the user named them: files, folders (recursively) and archives; and how the
 //! threads are spent on them.
 //!
-//! Two ways to use cores, never nested (DESIGN.md, "Parallelism"):
+//! Two ways to use cores (DESIGN.md, "Parallelism"):
 //! * many files: files in parallel on a rayon pool, each read by one thread, largest first;
-//! * a few files: one file at a time, its EVTX chunks spread over the pool.
+//!   once a thread finds no file left, the files still being read share their chunks with it
+//!   (rayon's own work sharing, which never blocks a worker);
+//! * a few files: one file at a time, its EVTX chunks spread over the pool by a caller that
+//!   reads them ahead. That caller blocks while the pool works, so it is never a worker.
 //!
 //! The choice is made once per run from the number of files; `ReadPlan::threads` caps both.
 
