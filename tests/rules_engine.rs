@@ -119,18 +119,14 @@ fn brute_force(paths: &[PathBuf], rules: &RuleSet) -> Vec<Signal> {
                 }
             }
         }
-        // The signals of one record share it, with the fields that any of their rules keeps.
-        let keep: Vec<String> = hits
-            .iter()
-            .flat_map(|(_, sig)| sig.keep_fields.iter().cloned())
-            .collect();
-        let shared = Arc::new(evident::engine::evidence_event(&event, &keep));
+        // Each signal with the fields its own rule keeps (the scan shares one copy between
+        // signals that keep the same ones; signals compare by content).
         for (rule, sig) in hits {
             out.push(Signal {
                 rule_id: rule.id().into(),
                 signal_id: sig.name.as_str().into(),
                 side: sig.side,
-                event: Arc::clone(&shared),
+                event: Arc::new(evident::engine::evidence_event(&event, &sig.keep_fields)),
             });
         }
     }

@@ -148,3 +148,41 @@ fn every_scenario_ranks_its_cause_first() {
         failures.join("\n")
     );
 }
+
+/// A record that is evidence for two rules carries, for each, only the fields that rule keeps:
+/// a field one rule keeps (here an address, which internet-exposure counts) never decides the
+/// other's diagnosis. The TLS scenario is scanned as it is and with an address added to its
+/// first Schannel 36874: its TLS-mismatch findings must be the same.
+#[test]
+fn a_field_one_rule_keeps_does_not_change_another_rules_finding() {
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/tls-mismatch/source");
+    let (rules, errors) = RuleSet::load(None);
+    assert!(errors.is_empty(), "{errors:?}");
+    let tls_findings = |with_address: bool| {
+        let dir = tempfile::tempdir().unwrap();
+        for host in ["client-jump-old02", "server-rds-eng01"] {
+            std::fs::create_dir(dir.path().join(host)).unwrap();
+            for entry in std::fs::read_dir(source.join(host)).unwrap() {
+                let path = entry.unwrap().path();
+                let mut text = std::fs::read_to_string(&path).unwrap();
+                if with_address && host == "server-rds-eng01" && path.ends_with("System.xml") {
+                    let offered = "<Data Name='Protocol'>TLS 1.0</Data>";
+                    assert!(text.contains(offered), "the scenario's 36874 changed");
+                    let address = "<Data Name='IpAddress'>198.51.100.99</Data>";
+                    text = text.replacen(offered, &format!("{offered}{address}"), 1);
+                }
+                let name = path.file_name().unwrap();
+                std::fs::write(dir.path().join(host).join(name), text).unwrap();
+            }
+        }
+        let d = scan(dir.path(), &rules);
+        d.findings
+            .iter()
+            .filter(|f| f.rule_id == "tls-mismatch")
+            .map(|f| (f.confidence, f.why.clone(), f.evidence_count))
+            .collect::<Vec<_>>()
+    };
+    let plain = tls_findings(false);
+    assert!(!plain.is_empty());
+    assert_eq!(tls_findings(true), plain);
+}

@@ -169,7 +169,7 @@ pub fn fold(parts: Vec<Part>, signals: &[Signal], book: &RuleBook, world: &World
             top,
             evidence: evidence_idx
                 .iter()
-                .map(|&i| Evidence::of(&signals[i], book))
+                .map(|&i| Evidence::of(&signals[i]))
                 .collect(),
             fix: rule.fix.clone(),
             unconfirmed: rule.unconfirmed.clone(),

@@ -155,16 +155,8 @@ pub struct Evidence {
 }
 
 impl Evidence {
-    /// `signal` as evidence, with the fields its rule keeps (the record it shares with the
-    /// other signals of that record has theirs too).
-    fn of(signal: &Signal, book: &RuleBook) -> Evidence {
+    fn of(signal: &Signal) -> Evidence {
         let e = &signal.event;
-        let keep = book
-            .rules
-            .iter()
-            .find(|r| r.id == *signal.rule_id)
-            .and_then(|r| r.signal(&signal.signal_id))
-            .and_then(|s| s.keep.as_deref());
         Evidence {
             file: e.origin.file.to_string(),
             member: e.origin.member.clone(),
@@ -176,12 +168,7 @@ impl Evidence {
             event_id: e.event_id,
             record_id: e.record_id.or(e.origin.record),
             time: e.time,
-            fields: e
-                .fields
-                .iter()
-                .filter(|f| keep.is_none_or(|keep| crate::engine::keeps(keep, f)))
-                .cloned()
-                .collect(),
+            fields: e.fields.clone(),
         }
     }
 }

@@ -44,9 +44,6 @@ pub struct SignalView {
     pub event_ids: Vec<u32>,
     /// Host state or one connection's set-up (ties server evidence to its connection).
     pub scope: Scope,
-    /// The fields the signal keeps as evidence (`None`: all). The signals of one record share
-    /// the record, with the fields of all their rules; evidence shows each signal's own.
-    pub keep: Option<Vec<String>>,
 }
 
 /// One rung of the confidence ladder.
@@ -117,7 +114,6 @@ impl RuleBook {
             providers: Vec::new(),
             event_ids: Vec::new(),
             scope: Scope::Host,
-            keep: None,
         })
     }
 }
@@ -135,15 +131,13 @@ impl RuleBook {
                     .signals
                     .0
                     .iter()
-                    .zip(&rule.signals)
-                    .map(|((name, spec), compiled)| SignalView {
+                    .map(|(name, spec)| SignalView {
                         name: name.clone(),
                         side: spec.side,
                         channels: spec.logsource.channel.clone(),
                         providers: spec.logsource.provider.clone(),
                         event_ids: spec.logsource.event_id.clone(),
                         scope: spec.scope,
-                        keep: Some(compiled.keep_fields.clone()),
                     })
                     .collect();
                 let (window, top, confidence) = match &def.diagnosis {

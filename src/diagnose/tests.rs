@@ -398,7 +398,6 @@ fn hosts_and_coverage_list_every_machine_and_missing_logs() {
         providers: vec![],
         event_ids: vec![],
         scope: Scope::Host,
-        keep: None,
     });
     let b = book(vec![tls]);
     let d = run(tls_incident(), &b);
@@ -569,33 +568,4 @@ fn the_clients_address_is_learnt_from_attempts_that_agree_on_the_clock_offset() 
         .collect();
     assert_eq!(blocked.len(), 1, "{:#?}", d.findings);
     assert_eq!(blocked[0].incidents, 2);
-}
-
-#[test]
-fn evidence_shows_the_fields_of_its_own_rule_from_a_shared_record() {
-    // One record matched by two rules' signals: the signals share it, with both rules' fields.
-    let record = sig(
-        "a",
-        "probe",
-        "SRV01",
-        100,
-        &[("AlertDesc", "40"), ("ErrorState", "1203")],
-    );
-    let other = Signal {
-        rule_id: "b".into(),
-        signal_id: "alert".into(),
-        ..record.clone()
-    };
-    assert!(Arc::ptr_eq(&record.event, &other.event));
-    let mut a = rule("a", RuleKind::Cause, &[("probe", Side::Server)], vec![]);
-    a.signals[0].keep = Some(vec!["alertdesc".into()]);
-    let b = rule("b", RuleKind::Cause, &[("alert", Side::Server)], vec![]);
-    let book = book(vec![a, b]);
-    let names = |e: &Evidence| e.fields.iter().map(|f| f.name.clone()).collect::<Vec<_>>();
-    assert_eq!(names(&Evidence::of(&record, &book)), ["AlertDesc"]);
-    // A signal whose view keeps every field (`None`) shows them all.
-    assert_eq!(
-        names(&Evidence::of(&other, &book)),
-        ["AlertDesc", "ErrorState"]
-    );
 }

@@ -103,7 +103,6 @@ pub fn signal_view(name: &str, side: Side) -> SignalView {
         providers: vec![],
         event_ids: vec![],
         scope: Scope::Host,
-        keep: None,
     }
 }
 

@@ -90,8 +90,9 @@ impl EventSink for SignalSink<'_> {
     }
 }
 
-/// The signals `event` matches. They share the event, cut down to the fields their rules keep
-/// and without its message: a record matched by two signals is held once.
+/// The signals `event` matches, each with the event cut down to the fields its rule keeps
+/// and without its message. Signals that keep the same fields of it share one copy (a record
+/// is often evidence for a background rule and a cause); each sees only its own fields.
 pub fn match_event(rules: &RuleSet, event: Event) -> Vec<Signal> {
     let refs = rules.index().lookup(&event.provider.name, event.event_id);
     let hits: Vec<(&Rule, &CompiledSignal)> = refs
@@ -99,24 +100,57 @@ pub fn match_event(rules: &RuleSet, event: Event) -> Vec<Signal> {
         .filter_map(|&at| rules.signal(at))
         .filter(|(_, sig)| sig.matcher.matches(&event))
         .collect();
-    if hits.is_empty() {
+    // Which of the record's fields each signal keeps, as a bit set (`None` past 64 fields:
+    // such a record is not shared).
+    let kept: Vec<Option<u64>> = hits
+        .iter()
+        .map(|(_, sig)| {
+            (event.fields.len() <= 64).then(|| {
+                let keeps_field =
+                    |(i, f): (usize, &Field)| u64::from(keeps(&sig.keep_fields, f)) << i;
+                event
+                    .fields
+                    .iter()
+                    .enumerate()
+                    .map(keeps_field)
+                    .fold(0, |a, b| a | b)
+            })
+        })
+        .collect();
+    // Each signal's copy is that of the first signal keeping the same fields.
+    let first_alike: Vec<usize> = (0..hits.len())
+        .map(|i| {
+            (0..i)
+                .find(|&j| kept[i].is_some() && kept[j] == kept[i])
+                .unwrap_or(i)
+        })
+        .collect();
+    let Some(last) = (0..hits.len()).rfind(|&i| first_alike[i] == i) else {
         return Vec::new();
+    };
+    let mut copies: Vec<Option<Arc<Event>>> = vec![None; hits.len()];
+    for (i, &first) in first_alike.iter().enumerate() {
+        if first == i && i != last {
+            copies[i] = Some(Arc::new(evidence_event(&event, &hits[i].1.keep_fields)));
+        }
     }
+    // The last copy is the event itself, cut down.
     let mut event = event;
-    event
-        .fields
-        .retain(|f| hits.iter().any(|(_, sig)| keeps(&sig.keep_fields, f)));
+    event.fields.retain(|f| keeps(&hits[last].1.keep_fields, f));
     // The signals are kept to the end of the scan: the event keeps room for its own fields only.
     event.fields.shrink_to_fit();
     event.message = None;
-    let event = Arc::new(event);
+    copies[last] = Some(Arc::new(event));
     hits.iter()
-        .map(|(rule, sig)| Signal {
-            // (The event's own repeated texts are shared where it was built.)
-            rule_id: shared(Place::Rule, rule.id()),
-            signal_id: shared(Place::Signal, &sig.name),
-            side: sig.side,
-            event: Arc::clone(&event),
+        .zip(first_alike)
+        .filter_map(|((rule, sig), first)| {
+            Some(Signal {
+                // (The event's own repeated texts are shared where it was built.)
+                rule_id: shared(Place::Rule, rule.id()),
+                signal_id: shared(Place::Signal, &sig.name),
+                side: sig.side,
+                event: Arc::clone(copies[first].as_ref()?),
+            })
         })
         .collect()
 }
@@ -154,7 +188,7 @@ pub fn evidence_event(event: &Event, keep: &[String]) -> Event {
 }
 
 /// Whether a signal keeping the fields named in `keep` (case-insensitive) keeps `field`.
-pub fn keeps(keep: &[String], field: &Field) -> bool {
+fn keeps(keep: &[String], field: &Field) -> bool {
     keep.iter().any(|k| k.eq_ignore_ascii_case(&field.name))
 }
 
@@ -221,6 +255,13 @@ signals:
       sel: { param1: Remote Desktop Services, param2: stopped }
       condition: sel
     evidence: [param1]
+  also_stopped:
+    side: server
+    logsource: { provider: Service Control Manager, channel: System, event_id: 7036 }
+    detection:
+      sel: { param2: stopped }
+      condition: sel
+    evidence: [PARAM1]
   any_7036:
     side: server
     logsource: { provider: service control manager, event_id: [7036, 7034] }
@@ -278,22 +319,22 @@ diagnosis:
         let stats = sink.stats();
         let signals = found.into_inner().unwrap();
         let names: Vec<&str> = signals.iter().map(|s| &*s.signal_id).collect();
-        assert_eq!(names, ["stopped", "any_7036", "any_7036"]);
+        assert_eq!(names, ["stopped", "also_stopped", "any_7036", "any_7036"]);
         assert_eq!(
             signals[0].event.fields,
             vec![Field::new("param1", "Remote Desktop Services")]
         );
         assert_eq!(signals[0].event.message, None);
-        // The two signals of the first record share it, with the fields of both their rules;
-        // the second record's one signal keeps no field.
+        // Each signal has the fields its rule keeps; two that keep the same share one copy.
         assert!(Arc::ptr_eq(&signals[0].event, &signals[1].event));
-        assert!(signals[2].event.fields.is_empty());
+        assert!(signals[2].event.fields.is_empty() && signals[3].event.fields.is_empty());
+        assert!(!Arc::ptr_eq(&signals[0].event, &signals[2].event));
         assert_eq!(signals[0].host(), "SRV");
         assert_eq!(
             stats,
             EngineStats {
                 candidates: 2,
-                signals: 3
+                signals: 4
             }
         );
     }
@@ -305,8 +346,8 @@ diagnosis:
             .into_iter()
             .flat_map(|e| match_event(&rules, e))
             .collect();
-        assert_eq!(signals.len(), 4);
-        let (a, b) = (&signals[0], &signals[2]);
+        assert_eq!(signals.len(), 6);
+        let (a, b) = (&signals[0], &signals[3]);
         assert_eq!(a.signal_id, b.signal_id);
         for (x, y) in [(&a.rule_id, &b.rule_id), (&a.signal_id, &b.signal_id)] {
             assert!(Text::ptr_eq(x, y), "{x} is held twice");
