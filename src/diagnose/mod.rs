@@ -236,7 +236,8 @@ pub fn diagnose_keeping(
 
 /// [`diagnose_keeping`] for signals already in their order (`engine::order_of`), as
 /// `engine::collect_signals` returns them: sorting them again would read every one of them.
-pub fn diagnose_in_order(
+/// Only for the scan command, which takes them from there: other input must be sorted.
+pub(crate) fn diagnose_in_order(
     signals: Vec<Signal>,
     book: &RuleBook,
     summary: &ReadSummary,

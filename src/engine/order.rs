@@ -1,5 +1,6 @@
 //! The order of signals: by time, file, record id, zip member, record position, rule and
-//! signal. It is total, so that a report does not depend on which thread read what.
+//! signal. Only the copies of one signal of one record tie (the duplicate check keeps one of
+//! them), so that a report does not depend on which thread read what.
 
 use std::sync::Arc;
 
