@@ -6,11 +6,12 @@
 //! A later cluster run writes signals as versioned JSON lines in the map stage, so diagnosis
 //! must be able to give the same answer from those lines alone: everything it needs is here.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::event::{Event, Text};
+use crate::event::{Event, Field, Text};
 
 /// Version of the serialized `Signal` shape (JSON lines between the two halves of `scan`).
 pub const SIGNAL_FORMAT_VERSION: u32 = 1;
@@ -57,11 +58,59 @@ pub struct Signal {
     /// Shared: the signals of one record (it often matches a background rule and a cause) hold
     /// one copy, and signals are moved, sorted and grouped in their thousands.
     pub event: Arc<Event>,
+    /// Which of the record's fields are this signal's own (bit `i`: `event.fields[i]`): those
+    /// its rule keeps. The record holds those of every signal that shares it; this signal's
+    /// diagnosis and evidence read only its own ([`Signal::field`], [`Signal::fields`]).
+    #[serde(default = "all_fields", skip_serializing_if = "is_all_fields")]
+    pub own_fields: u64,
+}
+
+/// [`Signal::own_fields`] when every field of the record is the signal's own.
+pub const ALL_FIELDS: u64 = u64::MAX;
+
+fn all_fields() -> u64 {
+    ALL_FIELDS
+}
+
+fn is_all_fields(own: &u64) -> bool {
+    *own == ALL_FIELDS
 }
 
 impl Signal {
+    /// A signal whose every field of `event` is its own.
+    pub fn new(rule_id: Text, signal_id: Text, side: Side, event: Arc<Event>) -> Signal {
+        Signal {
+            rule_id,
+            signal_id,
+            side,
+            event,
+            own_fields: ALL_FIELDS,
+        }
+    }
+
     /// The host that logged the evidence (`System/Computer`).
     pub fn host(&self) -> &str {
         &self.event.computer
+    }
+
+    /// The record's fields that are this signal's own, in record order.
+    pub fn fields(&self) -> impl Iterator<Item = &Field> + '_ {
+        let own = self.own_fields;
+        // Past 64 fields a record is never shared: all its fields are then the signal's.
+        let is_own = move |i: usize| own == ALL_FIELDS || (i < 64 && own >> i & 1 == 1);
+        self.event
+            .fields
+            .iter()
+            .enumerate()
+            .filter(move |&(i, _)| is_own(i))
+            .map(|(_, f)| f)
+    }
+
+    /// [`Event::get`] as this signal sees the record: its own fields, then the System fields.
+    pub fn field(&self, name: &str) -> Option<Cow<'_, str>> {
+        match self.fields().find(|f| f.name.eq_ignore_ascii_case(name)) {
+            Some(field) => Some(Cow::Borrowed(field.value.as_str())),
+            None => self.event.system_field(name),
+        }
     }
 }

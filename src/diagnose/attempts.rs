@@ -75,8 +75,7 @@ const NO_TCP_CONNECTION: [u32; 6] = [0x104, 0x508, 0x208, 0x604, 0x204, 0x108];
 
 fn value_of(signal: &Signal) -> Option<String> {
     signal
-        .event
-        .get("Value")
+        .field("Value")
         .map(|v| v.trim().to_string())
         .filter(|v| !v.is_empty())
 }

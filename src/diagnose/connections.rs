@@ -79,7 +79,7 @@ fn activity_of(s: &Signal) -> Option<String> {
 pub fn address_of(s: &Signal) -> Option<IpAddr> {
     ADDRESS_FIELDS
         .iter()
-        .filter_map(|f| s.event.get(f))
+        .filter_map(|f| s.field(f))
         .filter_map(|v| parse_ip(&v))
         .find(|ip| !ip.is_unspecified() && !ip.is_loopback())
 }
@@ -105,7 +105,7 @@ impl Connections {
 
     /// The address of the client of 131 `i`.
     pub fn client_ip(signals: &[Signal], i: usize) -> Option<IpAddr> {
-        signals[i].event.get("ClientIP").and_then(|v| parse_ip(&v))
+        signals[i].field("ClientIP").and_then(|v| parse_ip(&v))
     }
 
     /// What record `i` on `host` says about its connection; `connection_scoped` when its

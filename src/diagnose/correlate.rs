@@ -1000,7 +1000,7 @@ impl<'a> World<'a> {
                                 .find(|&&i| self.signals[i].signal_id.as_ref() == sig)
                         })
                     })?;
-                    self.signals[i].event.get(field)?.into_owned()
+                    self.signals[i].field(field)?.into_owned()
                 }
             })
         })
@@ -1051,7 +1051,7 @@ fn thresholds_hold(signals: &[Signal], entry: &ConfidenceView, own: &[usize]) ->
     if let Some((field, min)) = &entry.min_distinct {
         let distinct: HashSet<String> = own
             .iter()
-            .filter_map(|&i| signals[i].event.get(field))
+            .filter_map(|&i| signals[i].field(field))
             .map(|v| {
                 hosts::parse_ip(&v)
                     .map(|ip| ip.to_string())

@@ -116,13 +116,14 @@ pub fn fold(parts: Vec<Part>, signals: &[Signal], book: &RuleBook, world: &World
         let mut counts: Vec<FxHashMap<Cow<'_, str>, u64>> =
             vec![FxHashMap::default(); rule.top.len()];
         for &i in &members {
-            let event = &signals[i].event;
+            let signal = &signals[i];
+            let event = &signal.event;
             if let Some(t) = event.time {
                 first_seen = Some(first_seen.map_or(t, |f: jiff::Timestamp| f.min(t)));
                 last_seen = Some(last_seen.map_or(t, |l: jiff::Timestamp| l.max(t)));
             }
             for (field, counts) in rule.top.iter().zip(counts.iter_mut()) {
-                let value = match event.get(field) {
+                let value = match signal.field(field) {
                     Some(Cow::Borrowed(v)) => Cow::Borrowed(v.trim()),
                     Some(Cow::Owned(v)) => Cow::Owned(v.trim().to_string()),
                     None => continue,

@@ -168,7 +168,7 @@ impl Evidence {
             event_id: e.event_id,
             record_id: e.record_id.or(e.origin.record),
             time: e.time,
-            fields: e.fields.clone(),
+            fields: signal.fields().cloned().collect(),
         }
     }
 }

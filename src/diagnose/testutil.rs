@@ -24,6 +24,7 @@ pub fn sig(rule: &str, name: &str, host: &str, secs: i64, fields: &[(&str, &str)
         rule_id: rule.into(),
         signal_id: name.into(),
         side,
+        own_fields: crate::signal::ALL_FIELDS,
         event: std::sync::Arc::new(Event {
             time: Some(at(secs)),
             computer: host.into(),

@@ -115,6 +115,7 @@ mod tests {
             rule_id: "r".into(),
             signal_id: "s".into(),
             side: crate::signal::Side::Server,
+            own_fields: crate::signal::ALL_FIELDS,
             event: Arc::new(Event {
                 record_id,
                 time: time.map(|t| jiff::Timestamp::from_second(t).unwrap()),

@@ -22,7 +22,7 @@ use thread_local::ThreadLocal;
 use crate::event::{Event, Field};
 use crate::rules::{CompiledSignal, Rule, RuleSet};
 use crate::shared_text::{shared, Place};
-use crate::signal::Signal;
+use crate::signal::{Signal, ALL_FIELDS};
 use crate::source::{read_inputs, EventSink, ReadPlan, ReadSummary, RecordHead};
 
 mod found;
@@ -90,9 +90,9 @@ impl EventSink for SignalSink<'_> {
     }
 }
 
-/// The signals `event` matches, each with the event cut down to the fields its rule keeps
-/// and without its message. Signals that keep the same fields of it share one copy (a record
-/// is often evidence for a background rule and a cause); each sees only its own fields.
+/// The signals `event` matches. They share the event, cut down to the fields any of their
+/// rules keeps and without its message; each signal's own fields (those its rule keeps) are
+/// marked in [`Signal::own_fields`], and only those decide its diagnosis.
 pub fn match_event(rules: &RuleSet, event: Event) -> Vec<Signal> {
     let refs = rules.index().lookup(&event.provider.name, event.event_id);
     let hits: Vec<(&Rule, &CompiledSignal)> = refs
@@ -100,58 +100,60 @@ pub fn match_event(rules: &RuleSet, event: Event) -> Vec<Signal> {
         .filter_map(|&at| rules.signal(at))
         .filter(|(_, sig)| sig.matcher.matches(&event))
         .collect();
-    // Which of the record's fields each signal keeps, as a bit set (`None` past 64 fields:
-    // such a record is not shared).
-    let kept: Vec<Option<u64>> = hits
-        .iter()
-        .map(|(_, sig)| {
-            (event.fields.len() <= 64).then(|| {
-                let keeps_field =
-                    |(i, f): (usize, &Field)| u64::from(keeps(&sig.keep_fields, f)) << i;
-                event
-                    .fields
-                    .iter()
-                    .enumerate()
-                    .map(keeps_field)
-                    .fold(0, |a, b| a | b)
-            })
-        })
-        .collect();
-    // Each signal's copy is that of the first signal keeping the same fields.
-    let first_alike: Vec<usize> = (0..hits.len())
-        .map(|i| {
-            (0..i)
-                .find(|&j| kept[i].is_some() && kept[j] == kept[i])
-                .unwrap_or(i)
-        })
-        .collect();
-    let Some(last) = (0..hits.len()).rfind(|&i| first_alike[i] == i) else {
+    let Some(((last_rule, last_sig), others)) = hits.split_last() else {
         return Vec::new();
     };
-    let mut copies: Vec<Option<Arc<Event>>> = vec![None; hits.len()];
-    for (i, &first) in first_alike.iter().enumerate() {
-        if first == i && i != last {
-            copies[i] = Some(Arc::new(evidence_event(&event, &hits[i].1.keep_fields)));
-        }
-    }
-    // The last copy is the event itself, cut down.
+    let signal = |rule: &Rule, sig: &CompiledSignal, event, own_fields| Signal {
+        // (The event's own repeated texts are shared where it was built.)
+        rule_id: shared(Place::Rule, rule.id()),
+        signal_id: shared(Place::Signal, &sig.name),
+        side: sig.side,
+        event,
+        own_fields,
+    };
     let mut event = event;
-    event.fields.retain(|f| keeps(&hits[last].1.keep_fields, f));
+    event
+        .fields
+        .retain(|f| hits.iter().any(|(_, sig)| keeps(&sig.keep_fields, f)));
     // The signals are kept to the end of the scan: the event keeps room for its own fields only.
     event.fields.shrink_to_fit();
     event.message = None;
-    copies[last] = Some(Arc::new(event));
-    hits.iter()
-        .zip(first_alike)
-        .filter_map(|((rule, sig), first)| {
-            Some(Signal {
-                // (The event's own repeated texts are shared where it was built.)
-                rule_id: shared(Place::Rule, rule.id()),
-                signal_id: shared(Place::Signal, &sig.name),
-                side: sig.side,
-                event: Arc::clone(copies[first].as_ref()?),
+    if event.fields.len() > 64 {
+        // Too many fields to mark: each signal gets its own copy, with its own fields.
+        let mut out: Vec<Signal> = others
+            .iter()
+            .map(|(rule, sig)| {
+                let own = Arc::new(evidence_event(&event, &sig.keep_fields));
+                signal(rule, sig, own, ALL_FIELDS)
             })
-        })
+            .collect();
+        event.fields.retain(|f| keeps(&last_sig.keep_fields, f));
+        out.push(signal(last_rule, last_sig, Arc::new(event), ALL_FIELDS));
+        return out;
+    }
+    let every_field = match event.fields.len() {
+        64 => u64::MAX,
+        n => (1u64 << n) - 1,
+    };
+    let own_fields = |sig: &CompiledSignal| {
+        let own = event
+            .fields
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| keeps(&sig.keep_fields, f))
+            .fold(0u64, |own, (i, _)| own | 1 << i);
+        // A signal that owns every field of the record says so plainly.
+        if own == every_field {
+            ALL_FIELDS
+        } else {
+            own
+        }
+    };
+    let owns: Vec<u64> = hits.iter().map(|(_, sig)| own_fields(sig)).collect();
+    let event = Arc::new(event);
+    hits.iter()
+        .zip(owns)
+        .map(|((rule, sig), own)| signal(rule, sig, Arc::clone(&event), own))
         .collect()
 }
 
@@ -320,15 +322,22 @@ diagnosis:
         let signals = found.into_inner().unwrap();
         let names: Vec<&str> = signals.iter().map(|s| &*s.signal_id).collect();
         assert_eq!(names, ["stopped", "also_stopped", "any_7036", "any_7036"]);
+        // The signals of one record share it, with the fields any of their rules keeps; each
+        // sees its own.
+        assert!(Arc::ptr_eq(&signals[0].event, &signals[1].event));
+        assert!(Arc::ptr_eq(&signals[0].event, &signals[2].event));
         assert_eq!(
             signals[0].event.fields,
             vec![Field::new("param1", "Remote Desktop Services")]
         );
         assert_eq!(signals[0].event.message, None);
-        // Each signal has the fields its rule keeps; two that keep the same share one copy.
-        assert!(Arc::ptr_eq(&signals[0].event, &signals[1].event));
-        assert!(signals[2].event.fields.is_empty() && signals[3].event.fields.is_empty());
-        assert!(!Arc::ptr_eq(&signals[0].event, &signals[2].event));
+        let own = |s: &Signal| s.fields().cloned().collect::<Vec<_>>();
+        assert_eq!(own(&signals[0]), signals[0].event.fields);
+        assert_eq!(own(&signals[1]), signals[0].event.fields);
+        assert!(own(&signals[2]).is_empty() && own(&signals[3]).is_empty());
+        assert_eq!(signals[2].field("param1"), None);
+        assert_eq!(signals[2].field("EventID").as_deref(), Some("7036"));
+        assert!(signals[3].event.fields.is_empty());
         assert_eq!(signals[0].host(), "SRV");
         assert_eq!(
             stats,

@@ -94,6 +94,7 @@ mod tests {
                     rule_id: ["b", "a", "c"][pick(3, 3) as usize].into(),
                     signal_id: ["y", "x"][pick(7, 2) as usize].into(),
                     side: crate::signal::Side::Server,
+                    own_fields: crate::signal::ALL_FIELDS,
                     event: Arc::new(Event {
                         time: (pick(11, 4) > 0)
                             .then(|| jiff::Timestamp::from_second(pick(13, 3) as i64).unwrap()),
