@@ -14,7 +14,8 @@ use serde::{Deserialize, Serialize};
 use crate::event::{Event, Field, Text};
 
 /// Version of the serialized `Signal` shape (JSON lines between the two halves of `scan`).
-pub const SIGNAL_FORMAT_VERSION: u32 = 1;
+/// 2: `own_fields`, the fields of a shared record that are the signal's own (absent: all).
+pub const SIGNAL_FORMAT_VERSION: u32 = 2;
 
 /// Which machine of an RDP connection a piece of evidence comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -111,6 +112,37 @@ impl Signal {
         match self.fields().find(|f| f.name.eq_ignore_ascii_case(name)) {
             Some(field) => Some(Cow::Borrowed(field.value.as_str())),
             None => self.event.system_field(name),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_signal_reads_its_own_fields_of_a_shared_record_also_after_serde() {
+        let event = Arc::new(Event {
+            fields: vec![
+                Field::new("AlertDesc", "40"),
+                Field::new("ErrorState", "1203"),
+            ],
+            event_id: 36888,
+            ..Event::default()
+        });
+        let mut own = Signal::new("r".into(), "s".into(), Side::Server, Arc::clone(&event));
+        own.own_fields = 0b01;
+        let all = Signal::new("t".into(), "u".into(), Side::Server, event);
+        let names = |s: &Signal| s.fields().map(|f| f.name.clone()).collect::<Vec<_>>();
+        assert_eq!(names(&own), ["AlertDesc"]);
+        assert_eq!(own.field("errorstate"), None);
+        assert_eq!(own.field("EventID").as_deref(), Some("36888"));
+        assert_eq!(names(&all), ["AlertDesc", "ErrorState"]);
+        for signal in [own, all] {
+            let text = serde_json::to_string(&signal).unwrap();
+            assert_eq!(text.contains("own_fields"), signal.own_fields != ALL_FIELDS);
+            let back: Signal = serde_json::from_str(&text).unwrap();
+            assert_eq!(names(&back), names(&signal));
         }
     }
 }
