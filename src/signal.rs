@@ -69,6 +69,10 @@ pub struct Signal {
 /// [`Signal::own_fields`] when every field of the record is the signal's own.
 pub const ALL_FIELDS: u64 = u64::MAX;
 
+/// The most fields a shared record has: one bit of [`Signal::own_fields`] each. A record with
+/// more is copied for each of its signals, which then own all of theirs.
+pub const MARKED_FIELDS: usize = 64;
+
 fn all_fields() -> u64 {
     ALL_FIELDS
 }
@@ -97,8 +101,7 @@ impl Signal {
     /// The record's fields that are this signal's own, in record order.
     pub fn fields(&self) -> impl Iterator<Item = &Field> + '_ {
         let own = self.own_fields;
-        // Past 64 fields a record is never shared: all its fields are then the signal's.
-        let is_own = move |i: usize| own == ALL_FIELDS || (i < 64 && own >> i & 1 == 1);
+        let is_own = move |i: usize| own == ALL_FIELDS || (i < MARKED_FIELDS && own >> i & 1 == 1);
         self.event
             .fields
             .iter()

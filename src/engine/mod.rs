@@ -22,7 +22,7 @@ use thread_local::ThreadLocal;
 use crate::event::{Event, Field};
 use crate::rules::{CompiledSignal, Rule, RuleSet};
 use crate::shared_text::{shared, Place};
-use crate::signal::{Signal, ALL_FIELDS};
+use crate::signal::{Signal, ALL_FIELDS, MARKED_FIELDS};
 use crate::source::{read_inputs, EventSink, ReadPlan, ReadSummary, RecordHead};
 
 mod found;
@@ -118,7 +118,7 @@ pub fn match_event(rules: &RuleSet, event: Event) -> Vec<Signal> {
     // The signals are kept to the end of the scan: the event keeps room for its own fields only.
     event.fields.shrink_to_fit();
     event.message = None;
-    if event.fields.len() > 64 {
+    if event.fields.len() > MARKED_FIELDS {
         // Too many fields to mark: each signal gets its own copy, with its own fields.
         let mut out: Vec<Signal> = others
             .iter()
@@ -132,7 +132,7 @@ pub fn match_event(rules: &RuleSet, event: Event) -> Vec<Signal> {
         return out;
     }
     let every_field = match event.fields.len() {
-        64 => u64::MAX,
+        MARKED_FIELDS => u64::MAX,
         n => (1u64 << n) - 1,
     };
     let own_fields = |sig: &CompiledSignal| {

@@ -87,10 +87,10 @@ pub(crate) enum ChunkThreads<'a> {
     InOrder,
     /// Over this pool, with the caller (not one of its workers) reading the chunks ahead.
     Pool(&'a rayon::ThreadPool),
-    /// On the caller, a worker of a pool whose other workers read other files: once the flag
+    /// On the caller, a worker of a pool whose other workers read other files. Once the flag
     /// tells that a worker has run out of files, a batch of chunks at a time, of which idle
-    /// workers take a share. Without it, one large file keeps one thread busy while the
-    /// others wait; before, busy workers would only trade chunks.
+    /// workers take a share: otherwise one large file keeps one thread busy while the others
+    /// wait. Until then, in order: busy workers would only trade chunks.
     Shared(&'a AtomicBool),
 }
 
