@@ -62,6 +62,8 @@ pub struct Signal {
     /// Which of the record's fields are this signal's own (bit `i`: `event.fields[i]`): those
     /// its rule keeps. The record holds those of every signal that shares it; this signal's
     /// diagnosis and evidence read only its own ([`Signal::field`], [`Signal::fields`]).
+    /// Written as a JSON number up to 2^64 - 1 (absent when all): a reader must hold it as a
+    /// 64-bit integer, not as a double.
     #[serde(default = "all_fields", skip_serializing_if = "is_all_fields")]
     pub own_fields: u64,
 }
