@@ -345,7 +345,8 @@ thread_local! {
 fn write_long_number(n: u64, out: &mut Vec<u8>) {
     LAST_LONG_NUMBER.with(|last| {
         let (known, digits, len) = last.get();
-        if known == n && len > 0 {
+        // (`known` starts at 0, which is below every long number.)
+        if known == n {
             out.extend_from_slice(&digits[..usize::from(len)]);
             return;
         }

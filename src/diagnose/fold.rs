@@ -117,8 +117,7 @@ pub fn fold(parts: Vec<Part>, signals: &[Signal], book: &RuleBook, world: &World
             vec![FxHashMap::default(); rule.top.len()];
         for &i in &members {
             let signal = &signals[i];
-            let event = &signal.event;
-            if let Some(t) = event.time {
+            if let Some(t) = signal.event.time {
                 first_seen = Some(first_seen.map_or(t, |f: jiff::Timestamp| f.min(t)));
                 last_seen = Some(last_seen.map_or(t, |l: jiff::Timestamp| l.max(t)));
             }

@@ -64,11 +64,14 @@ pub(super) fn keep_new_evidence(found: &Mutex<Found>, batch: &mut Vec<Signal>) {
         }
     }
     let unused = incoming.split_off(front);
-    // A batch mostly of copies (a log given twice) would keep room for them to the end.
-    if incoming.len() < incoming.capacity() / 2 {
-        incoming.shrink_to_fit();
+    // A batch of copies only (a log given twice) is not kept; one mostly of copies would keep
+    // room for them to the end.
+    if !incoming.is_empty() {
+        if incoming.len() < incoming.capacity() / 2 {
+            incoming.shrink_to_fit();
+        }
+        kept.push(incoming);
     }
-    kept.push(incoming);
     // The copies not kept are freed after the lock is let go.
     drop(found);
     drop(unused);

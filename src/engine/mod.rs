@@ -131,10 +131,6 @@ pub fn match_event(rules: &RuleSet, event: Event) -> Vec<Signal> {
         out.push(signal(last_rule, last_sig, Arc::new(event), ALL_FIELDS));
         return out;
     }
-    let every_field = match event.fields.len() {
-        MARKED_FIELDS => u64::MAX,
-        n => (1u64 << n) - 1,
-    };
     let own_fields = |sig: &CompiledSignal| {
         let own = event
             .fields
@@ -143,7 +139,7 @@ pub fn match_event(rules: &RuleSet, event: Event) -> Vec<Signal> {
             .filter(|(_, f)| keeps(&sig.keep_fields, f))
             .fold(0u64, |own, (i, _)| own | 1 << i);
         // A signal that owns every field of the record says so plainly.
-        if own == every_field {
+        if own.count_ones() as usize == event.fields.len() {
             ALL_FIELDS
         } else {
             own
@@ -207,9 +203,9 @@ pub fn scan_signals(
     (summary, sink.stats())
 }
 
-/// Reads `paths` and returns every signal, in a stable order (time, then origin, then rule
-/// and signal), with the read's accounting. A record read twice (from two files) gives its
-/// signals once, those of the first file in name order.
+/// Reads `paths` and returns every signal, in their order ([`order_of`]), with the read's
+/// accounting. A record read twice (from two files) gives its signals once, those of the
+/// first file in name order.
 pub fn collect_signals(
     paths: &[PathBuf],
     rules: &RuleSet,
