@@ -175,15 +175,29 @@ impl<'a> World<'a> {
         let mut own_by_number: FxHashMap<(usize, usize), Vec<usize>> = FxHashMap::default();
         let mut host_numbers: FxHashMap<&str, usize> = FxHashMap::default();
         let mut host_keys: Vec<String> = Vec::new();
+        // Rules by where their id's text is (signals share one copy per rule), and the
+        // previous own match's host (most repeat it, as the same copy).
+        let mut rule_at: FxHashMap<*const u8, Option<usize>> = FxHashMap::default();
+        let mut last_host: Option<(&str, usize)> = None;
         for (i, s) in signals.iter().enumerate() {
-            let Some(&ri) = rule_index.get(s.rule_id.as_ref()) else {
+            let ri = *rule_at
+                .entry(s.rule_id.as_ptr())
+                .or_insert_with(|| rule_index.get(s.rule_id.as_ref()).copied());
+            let Some(ri) = ri else {
                 continue;
             };
             if book.rules[ri].kind != RuleKind::Context {
-                let number = *host_numbers.entry(s.host()).or_insert_with(|| {
-                    host_keys.push(host_key(s.host()));
-                    host_keys.len() - 1
-                });
+                let number = match last_host {
+                    Some((host, number)) if std::ptr::eq(host, s.host()) => number,
+                    _ => {
+                        let number = *host_numbers.entry(s.host()).or_insert_with(|| {
+                            host_keys.push(host_key(s.host()));
+                            host_keys.len() - 1
+                        });
+                        last_host = Some((s.host(), number));
+                        number
+                    }
+                };
                 own_by_number.entry((ri, number)).or_default().push(i);
                 continue;
             }

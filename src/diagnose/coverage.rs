@@ -44,6 +44,8 @@ pub struct CoverageIndex {
     pub roles: BTreeMap<String, BTreeSet<Side>>,
     /// lower-cased channel → sides whose rule signals name it.
     channel_sides: BTreeMap<String, BTreeSet<Side>>,
+    /// host key → how many of the signals it was built from that host gave, and when.
+    signal_spans: HashMap<String, SignalSpan>,
     skew: SignedDuration,
 }
 
@@ -80,22 +82,34 @@ impl CoverageIndex {
         // the file covers when the read could not say.
         // The signals are first counted per file, host as logged and side (a flood is a few
         // such groups), in the order each group first appears.
-        let mut groups: FxHashMap<SignalGroup<'_>, GroupSpan> = FxHashMap::default();
-        for (at, s) in signals.iter().enumerate() {
+        let mut numbers: FxHashMap<SignalGroup<'_>, usize> = FxHashMap::default();
+        let mut groups: Vec<(SignalGroup<'_>, GroupSpan)> = Vec::new();
+        // Most signals are of the previous one's group: told by where their texts are.
+        let mut last: Option<(SignalGroup<'_>, usize)> = None;
+        for s in signals {
             let origin = &s.event.origin;
             let key = (&*origin.file, origin.member.as_deref(), s.host(), s.side);
-            let group = groups.entry(key).or_insert(GroupSpan {
-                first: at,
-                count: 0,
-                span: None,
-            });
+            let number = match last {
+                Some((previous, number)) if same_texts(previous, key) => number,
+                _ => {
+                    let number = *numbers.entry(key).or_insert_with(|| {
+                        let span = GroupSpan {
+                            count: 0,
+                            span: None,
+                        };
+                        groups.push((key, span));
+                        groups.len() - 1
+                    });
+                    last = Some((key, number));
+                    number
+                }
+            };
+            let group = &mut groups[number].1;
             group.count += 1;
             if let Some(t) = s.event.time {
                 group.span = Some(group.span.map_or((t, t), |(a, b)| (a.min(t), b.max(t))));
             }
         }
-        let mut groups: Vec<_> = groups.into_iter().collect();
-        groups.sort_unstable_by_key(|(_, group)| group.first);
         let mut by_file: BTreeMap<(&str, Option<&str>), BTreeMap<String, u64>> = BTreeMap::new();
         let mut span: BTreeMap<(&str, Option<&str>), (Timestamp, Timestamp)> = BTreeMap::new();
         for ((file, member, host, side), group) in groups {
@@ -106,6 +120,12 @@ impl CoverageIndex {
                 e.1 = e.1.max(last);
             }
             let key = host_key(host);
+            let signals = index.signal_spans.entry(key.clone()).or_default();
+            signals.count += group.count;
+            if let Some((first, last)) = group.span {
+                signals.first = Some(signals.first.map_or(first, |f| f.min(first)));
+                signals.last = Some(signals.last.map_or(last, |l| l.max(last)));
+            }
             index
                 .display
                 .entry(key.clone())
@@ -231,33 +251,11 @@ impl CoverageIndex {
             .unwrap_or_else(|| key.to_string())
     }
 
-    /// The per-host summary of the report.
-    pub fn host_summaries(
-        &self,
-        signals: &[Signal],
-        world: &World,
-        findings: &[Finding],
-    ) -> Vec<HostSummary> {
+    /// The per-host summary of the report (its signal counts are of the signals the index was
+    /// built from).
+    pub fn host_summaries(&self, world: &World, findings: &[Finding]) -> Vec<HostSummary> {
         let mut keys: BTreeSet<String> = self.display.keys().cloned().collect();
         keys.extend(self.sources.iter().filter_map(|s| s.host.clone()));
-        // Signals per host as logged, in one pass (a flood has hundreds of thousands), then
-        // per host.
-        let mut per_name: FxHashMap<&str, SignalSpan> = FxHashMap::default();
-        for s in signals {
-            let span = per_name.entry(s.host()).or_default();
-            span.count += 1;
-            if let Some(t) = s.event.time {
-                span.first = Some(span.first.map_or(t, |f| f.min(t)));
-                span.last = Some(span.last.map_or(t, |l| l.max(t)));
-            }
-        }
-        let mut per_host: HashMap<String, SignalSpan> = HashMap::new();
-        for (name, own) in per_name {
-            let span = per_host.entry(host_key(name)).or_default();
-            span.count += own.count;
-            span.first = span.first.into_iter().chain(own.first).min();
-            span.last = span.last.into_iter().chain(own.last).max();
-        }
         keys.into_iter()
             .map(|key| {
                 let name = self.name_of(&key);
@@ -266,7 +264,7 @@ impl CoverageIndex {
                     .iter()
                     .filter(|s| s.host.as_deref() == Some(key.as_str()))
                     .collect();
-                let span = per_host.get(&key).copied().unwrap_or_default();
+                let span = self.signal_spans.get(&key).copied().unwrap_or_default();
                 let first = own.iter().filter_map(|s| s.first).chain(span.first).min();
                 let last = own.iter().filter_map(|s| s.last).chain(span.last).max();
                 let causes: Vec<&Finding> = findings
@@ -301,9 +299,17 @@ impl CoverageIndex {
 /// Signals counted together while indexing: their file, zip member, host as logged and side.
 type SignalGroup<'s> = (&'s str, Option<&'s str>, &'s str, Side);
 
-/// A group's first signal (its place in the sorted signals), count and time span.
+/// Whether two groups' texts are the same copies (then the groups are one; the converse need
+/// not hold).
+fn same_texts(a: SignalGroup<'_>, b: SignalGroup<'_>) -> bool {
+    std::ptr::eq(a.0, b.0)
+        && a.1.map(std::ptr::from_ref) == b.1.map(std::ptr::from_ref)
+        && std::ptr::eq(a.2, b.2)
+        && a.3 == b.3
+}
+
+/// A group's count and time span.
 struct GroupSpan {
-    first: usize,
     count: u64,
     span: Option<(Timestamp, Timestamp)>,
 }

@@ -268,7 +268,7 @@ pub(crate) fn diagnose_in_order(
     rank(&mut findings);
 
     let coverage = coverage::report(&cover, &world, book, &kept);
-    let mut host_list = cover.host_summaries(&kept, &world, &findings);
+    let mut host_list = cover.host_summaries(&world, &findings);
     if !options.hosts.is_empty() {
         host_list.retain(|h| options.hosts.iter().any(|o| hosts::names_match(o, &h.name)));
     }
