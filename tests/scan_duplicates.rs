@@ -48,3 +48,45 @@ fn a_log_given_twice_gives_its_signals_once() {
     b.sort();
     assert_eq!(a, b);
 }
+
+/// The report of `evident scan PATH --format json --threads N`, and its exit code.
+fn scan_report(path: &Path, threads: usize) -> (Vec<u8>, Option<i32>) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_evident"))
+        .arg("scan")
+        .arg(path)
+        .args(["--format", "json", "--threads", &threads.to_string()])
+        .output()
+        .unwrap();
+    (out.stdout, out.status.code())
+}
+
+/// Reading, the duplicate check, the sort of the signals and their diagnosis all run on the
+/// threads given: the report must not depend on how many there are (copies in two folders
+/// make the duplicate check choose on every record).
+#[test]
+fn a_scan_reports_the_same_on_any_number_of_threads() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let twice = tempfile::tempdir().unwrap();
+    copy_dir(&root.join("samples"), &twice.path().join("a"));
+    copy_dir(&root.join("samples"), &twice.path().join("b"));
+    let mut inputs = vec![twice.path().to_path_buf()];
+    let corpus = root.join("../shared/corpus");
+    if corpus.join("MANIFEST.tsv").is_file() {
+        inputs.push(corpus);
+    } else {
+        eprintln!("corpus part skipped: no corpus at {}", corpus.display());
+    }
+    for input in inputs {
+        let (one, code) = scan_report(&input, 1);
+        assert!(one.len() > 1000, "{}: a report", input.display());
+        for threads in [2, 4] {
+            let (report, other_code) = scan_report(&input, threads);
+            assert_eq!(code, other_code, "{}", input.display());
+            assert!(
+                report == one,
+                "{}: the report at {threads} threads differs from the one at 1",
+                input.display()
+            );
+        }
+    }
+}
