@@ -141,46 +141,102 @@ impl Event {
     }
 
     /// The System part of [`Event::get`], without the data fields.
-    #[allow(clippy::needless_lifetimes)]
     pub fn system_field(&self, name: &str) -> Option<Cow<'_, str>> {
+        self.system_value(SystemName::of(name)?)
+    }
+
+    /// The value of a System field named once ([`SystemName::of`]): what
+    /// [`Event::system_field`] gives for its name, without reading the name again.
+    pub fn system_value(&self, name: SystemName) -> Option<Cow<'_, str>> {
         let owned = |v: Option<String>| v.map(Cow::Owned);
-        // Lower-cased on the stack: a rule's field that a record lacks is looked up here for
-        // every record of a flood.
+        match name {
+            SystemName::EventId => Some(Cow::Owned(self.event_id.to_string())),
+            SystemName::Provider => Some(Cow::Borrowed(self.provider.name.as_ref())),
+            SystemName::ProviderGuid => self.provider.guid.as_deref().map(Cow::Borrowed),
+            SystemName::EventSourceName => self
+                .provider
+                .event_source_name
+                .as_deref()
+                .map(Cow::Borrowed),
+            SystemName::Channel => Some(Cow::Borrowed(self.channel.as_ref())),
+            SystemName::Computer => Some(Cow::Borrowed(self.computer.as_ref())),
+            SystemName::Level => owned(self.level.map(|v| v.to_string())),
+            SystemName::Task => owned(self.task.map(|v| v.to_string())),
+            SystemName::Opcode => owned(self.opcode.map(|v| v.to_string())),
+            SystemName::Keywords => owned(self.keywords.map(|v| format!("0x{v:x}"))),
+            SystemName::Version => owned(self.version.map(|v| v.to_string())),
+            SystemName::Qualifiers => owned(self.qualifiers.map(|v| v.to_string())),
+            SystemName::EventRecordId => owned(self.record_id.map(|v| v.to_string())),
+            SystemName::ActivityId => self.activity_id.as_deref().map(Cow::Borrowed),
+            SystemName::RelatedActivityId => self.related_activity_id.as_deref().map(Cow::Borrowed),
+            SystemName::ProcessId => owned(self.process_id.map(|v| v.to_string())),
+            SystemName::ThreadId => owned(self.thread_id.map(|v| v.to_string())),
+            SystemName::UserId => self.user_sid.as_deref().map(Cow::Borrowed),
+            SystemName::TimeCreated => owned(self.time.map(|t| t.to_string())),
+            SystemName::Message => self.message.as_deref().map(Cow::Borrowed),
+        }
+    }
+}
+
+/// A System field as a rule names it (see [`Event::get`]), told from its name once: a rule's
+/// field is looked up in every record of a flood, most often one the record does not hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SystemName {
+    EventId,
+    Provider,
+    ProviderGuid,
+    EventSourceName,
+    Channel,
+    Computer,
+    Level,
+    Task,
+    Opcode,
+    Keywords,
+    Version,
+    Qualifiers,
+    EventRecordId,
+    ActivityId,
+    RelatedActivityId,
+    ProcessId,
+    ThreadId,
+    UserId,
+    TimeCreated,
+    Message,
+}
+
+impl SystemName {
+    /// The System field `name` denotes (case-insensitive); `None` for a data field's name.
+    pub fn of(name: &str) -> Option<SystemName> {
+        // Lower-cased on the stack: no name of one is longer.
         let mut lower = [0u8; 24];
         let lower = lower.get_mut(..name.len()).and_then(|lower| {
             lower.copy_from_slice(name.as_bytes());
             lower.make_ascii_lowercase();
             std::str::from_utf8(lower).ok()
         })?;
-        match lower {
-            "eventid" => Some(Cow::Owned(self.event_id.to_string())),
-            "provider_name" | "provider" | "providername" => {
-                Some(Cow::Borrowed(self.provider.name.as_ref()))
-            }
-            "provider_guid" => self.provider.guid.as_deref().map(Cow::Borrowed),
-            "eventsourcename" => self
-                .provider
-                .event_source_name
-                .as_deref()
-                .map(Cow::Borrowed),
-            "channel" => Some(Cow::Borrowed(self.channel.as_ref())),
-            "computer" => Some(Cow::Borrowed(self.computer.as_ref())),
-            "level" => owned(self.level.map(|v| v.to_string())),
-            "task" => owned(self.task.map(|v| v.to_string())),
-            "opcode" => owned(self.opcode.map(|v| v.to_string())),
-            "keywords" => owned(self.keywords.map(|v| format!("0x{v:x}"))),
-            "version" => owned(self.version.map(|v| v.to_string())),
-            "qualifiers" => owned(self.qualifiers.map(|v| v.to_string())),
-            "eventrecordid" => owned(self.record_id.map(|v| v.to_string())),
-            "activityid" => self.activity_id.as_deref().map(Cow::Borrowed),
-            "relatedactivityid" => self.related_activity_id.as_deref().map(Cow::Borrowed),
-            "processid" => owned(self.process_id.map(|v| v.to_string())),
-            "threadid" => owned(self.thread_id.map(|v| v.to_string())),
-            "userid" | "securityuserid" => self.user_sid.as_deref().map(Cow::Borrowed),
-            "timecreated" | "systemtime" => owned(self.time.map(|t| t.to_string())),
-            "message" => self.message.as_deref().map(Cow::Borrowed),
-            _ => None,
-        }
+        Some(match lower {
+            "eventid" => SystemName::EventId,
+            "provider_name" | "provider" | "providername" => SystemName::Provider,
+            "provider_guid" => SystemName::ProviderGuid,
+            "eventsourcename" => SystemName::EventSourceName,
+            "channel" => SystemName::Channel,
+            "computer" => SystemName::Computer,
+            "level" => SystemName::Level,
+            "task" => SystemName::Task,
+            "opcode" => SystemName::Opcode,
+            "keywords" => SystemName::Keywords,
+            "version" => SystemName::Version,
+            "qualifiers" => SystemName::Qualifiers,
+            "eventrecordid" => SystemName::EventRecordId,
+            "activityid" => SystemName::ActivityId,
+            "relatedactivityid" => SystemName::RelatedActivityId,
+            "processid" => SystemName::ProcessId,
+            "threadid" => SystemName::ThreadId,
+            "userid" | "securityuserid" => SystemName::UserId,
+            "timecreated" | "systemtime" => SystemName::TimeCreated,
+            "message" => SystemName::Message,
+            _ => return None,
+        })
     }
 }
 
@@ -234,6 +290,35 @@ mod tests {
         assert_eq!(e.get("Level").as_deref(), Some("2"));
         assert_eq!(e.get("Task"), None);
         assert_eq!(e.get("NoSuchField"), None);
+    }
+
+    #[test]
+    fn system_names_are_told_once_in_any_case_and_answer_as_by_name() {
+        let e = Event {
+            record_id: Some(7),
+            keywords: Some(0x8000),
+            user_sid: Some("S-1-5-18".into()),
+            ..sample()
+        };
+        for (name, want) in [
+            ("EventID", Some("36874")),
+            ("provider", Some("Schannel")),
+            ("PROVIDER_NAME", Some("Schannel")),
+            ("ProviderName", Some("Schannel")),
+            ("Computer", Some("SRV01.corp.example")),
+            ("keywords", Some("0x8000")),
+            ("EventRecordID", Some("7")),
+            ("SecurityUserID", Some("S-1-5-18")),
+            ("Task", None),
+        ] {
+            let system = SystemName::of(name).unwrap_or_else(|| panic!("{name}"));
+            assert_eq!(e.system_value(system).as_deref(), want, "{name}");
+            assert_eq!(e.system_field(name).as_deref(), want, "{name}");
+        }
+        // Data field names, and a name longer than any System name.
+        for name in ["Protocol", "", "EventIDs", "provider_name_and_more_than_24"] {
+            assert_eq!(SystemName::of(name), None, "{name}");
+        }
     }
 
     #[test]

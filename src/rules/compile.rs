@@ -17,7 +17,7 @@ use super::detection::{
     CmpOp, CondLeaf, Detection, DetectionError, FieldTest, IpNet, Number, PathSeg, SelectionBody,
     Spot, Test, TextPattern, ValuePattern,
 };
-use crate::event::Event;
+use crate::event::{Event, SystemName};
 
 /// A detection ready to evaluate against events.
 #[derive(Debug, Clone)]
@@ -39,6 +39,8 @@ struct CompiledTest {
     /// For a numeric System field (`EventID`, `Level`, ...): read the number directly
     /// instead of formatting it and parsing it back, when no data field has that name.
     system_number: Option<fn(&Event) -> Option<u64>>,
+    /// The System field the name denotes, when a record has no data field of that name.
+    system: Option<SystemName>,
     kind: TestKind,
 }
 
@@ -147,6 +149,7 @@ fn compile_tests(
             Ok(CompiledTest {
                 field: t.field.clone(),
                 system_number: system_number(&t.field),
+                system: SystemName::of(&t.field),
                 kind: match &t.test {
                     Test::Exists(b) => TestKind::Exists(*b),
                     Test::Values { patterns, all } => {
@@ -280,7 +283,7 @@ impl CompiledTest {
                 return set.matches_number(get(event));
             }
         }
-        let value = lookup(event, &self.field);
+        let value = lookup(event, &self.field, self.system);
         match &self.kind {
             TestKind::Exists(want) => value.is_some() == *want,
             TestKind::Values(set) => set.matches(value.as_deref()),
@@ -297,8 +300,8 @@ fn has_data_field(event: &Event, name: &str) -> bool {
 
 /// `Event::get`, except that data fields are searched without allocating, and that a data
 /// field whose name has spaces (Defender's `Source Name`) answers to the name without them
-/// (`SourceName`), as Sigma rules write it.
-fn lookup<'e>(event: &'e Event, name: &str) -> Option<Cow<'e, str>> {
+/// (`SourceName`), as Sigma rules write it. `system` is the System field `name` denotes.
+fn lookup<'e>(event: &'e Event, name: &str, system: Option<SystemName>) -> Option<Cow<'e, str>> {
     let field = event
         .fields
         .iter()
@@ -311,7 +314,7 @@ fn lookup<'e>(event: &'e Event, name: &str) -> Option<Cow<'e, str>> {
         });
     match field {
         Some(f) => Some(Cow::Borrowed(f.value.as_str())),
-        None => event.system_field(name),
+        None => event.system_value(system?),
     }
 }
 
