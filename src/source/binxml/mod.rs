@@ -24,7 +24,10 @@ mod cursor;
 mod divergence_tests;
 mod head;
 mod program;
+#[cfg(test)]
+mod random_system;
 mod record;
+mod system_memo;
 mod template;
 mod value;
 

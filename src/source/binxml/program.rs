@@ -32,6 +32,7 @@ use std::sync::{Arc, Mutex};
 
 use super::head::{Head, LineHead, Memos};
 use super::record::{Marked, Record, TEXT_BUDGET};
+use super::system_memo::{self, SystemMemo};
 use super::template::Template;
 use super::value::{ty, write_text, Raw};
 use super::{ChunkTemplates, FastMap};
@@ -267,6 +268,8 @@ pub(crate) struct ChunkPrograms<'f> {
     value: String,
     /// The System text fields of the chunk's records as last written (see `head`).
     memos: Memos,
+    /// The System part of the chunk's records as last built.
+    system: SystemMemo,
     key: KeyParts,
     /// The check's own line when a program is made.
     check: Vec<u8>,
@@ -280,6 +283,7 @@ impl<'f> ChunkPrograms<'f> {
             texts: ValueTexts::default(),
             value: String::new(),
             memos: Memos::default(),
+            system: SystemMemo::default(),
             key: KeyParts::default(),
             check: Vec::new(),
         }
@@ -393,7 +397,13 @@ impl<'a> Record<'a> {
     ) -> Option<Event> {
         let hash = self.program(templates, programs, origin)?;
         let program = programs.known.get(&hash)?.as_deref()?;
-        let mut event = self.system_event(&mut programs.value)?;
+        let plan = self.template.system.as_ref()?;
+        let mut event = system_memo::system_event(
+            plan,
+            &self.values,
+            &mut programs.value,
+            &mut programs.system,
+        )?;
         program.push_fields(&programs.texts, &mut event);
         event.origin = origin.ctx.origin(origin.chunk, Some(origin.record_id));
         Some(event)
