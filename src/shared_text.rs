@@ -18,7 +18,8 @@ use crate::event::Text;
 const MOST_BYTES: usize = 4 << 20;
 const LONGEST: usize = 256;
 
-/// Where a text is used: the text last given at each place is tried first, without hashing.
+/// Where a text is used: the two texts last given at each place are tried first, without
+/// hashing (the two signals of a TLS probe take turns at the rule and signal names).
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Place {
     Computer,
@@ -37,7 +38,8 @@ const PLACES: usize = Place::Signal as usize + 1;
 struct SharedText {
     texts: rustc_hash::FxHashSet<Text>,
     bytes: usize,
-    last: [Option<Text>; PLACES],
+    /// The texts last given at each place, the latest first.
+    last: [[Option<Text>; 2]; PLACES],
 }
 
 thread_local! {
@@ -57,8 +59,13 @@ pub(crate) fn let_go() {
 impl SharedText {
     fn get(&mut self, place: Place, text: &str) -> Text {
         let last = &mut self.last[place as usize];
-        if let Some(last) = last.as_ref().filter(|last| ***last == *text) {
-            return Text::clone(last);
+        if let Some(latest) = last[0].as_ref().filter(|t| ***t == *text) {
+            return Text::clone(latest);
+        }
+        if let Some(before) = last[1].as_ref().filter(|t| ***t == *text) {
+            let before = Text::clone(before);
+            last.swap(0, 1);
+            return before;
         }
         let shared = match self.texts.get(text) {
             Some(shared) => Text::clone(shared),
@@ -71,7 +78,7 @@ impl SharedText {
                 made
             }
         };
-        *last = Some(Text::clone(&shared));
+        last[1] = last[0].replace(Text::clone(&shared));
         shared
     }
 }
@@ -101,9 +108,16 @@ mod tests {
         assert!(shared.bytes <= MOST_BYTES);
         let seven = shared.get(Place::UserSid, "00000007");
         assert!(Text::ptr_eq(&seven, &shared.get(Place::Rule, "00000007")));
-        // The text last given at a place is the one given again there, and only if equal.
+        // The texts last given at a place are the ones given again there, and only if equal.
         let last = shared.get(Place::Computer, "late");
         assert!(Text::ptr_eq(&last, &shared.get(Place::Computer, "late")));
         assert_eq!(&*shared.get(Place::Computer, "other"), "other");
+        assert!(Text::ptr_eq(&last, &shared.get(Place::Computer, "late")));
+        let long_other = shared.get(Place::Computer, &long);
+        assert_eq!(*long_other, *long);
+        assert!(Text::ptr_eq(
+            &long_other,
+            &shared.get(Place::Computer, &long)
+        ));
     }
 }

@@ -11,28 +11,58 @@ use super::value::Raw;
 use crate::event::Event;
 use crate::source::assemble::EventBuilder;
 
-/// The System part last built in a chunk, and the values it was built from.
+/// The System parts last built in a chunk, each with the values it was built from, and what
+/// their plans are made of.
 #[derive(Debug, Default)]
 pub(crate) struct SystemMemo {
-    /// The plan it was built by (its address: plans live as long as the run).
-    plan: usize,
-    /// The type, size and bytes of each value of its fields that are not [`Varying`].
+    /// The plans met last, each told apart once.
+    plans: Vec<PlanFields>,
+    /// The parts built last: records of one template often take turns (a flood of two event
+    /// ids), so one would be built again and again.
+    kept: Vec<Kept>,
+    /// The plan and the part to give way next (each in turn).
+    next_plan: usize,
+    next_kept: usize,
+    /// The record's key, read before it is compared.
     key: Vec<u8>,
-    /// The next record's key, read before it is compared.
-    next_key: Vec<u8>,
-    /// Its event without the [`Varying`] fields; `None` when the last record's did not fill.
-    event: Option<Event>,
-    /// Whether the plan at this address has its varying fields plainly: each of their
-    /// elements once, as a [`Varying`].
-    plain: Option<(usize, bool)>,
-    /// How many times the System part was built (the rest were kept ones).
+    /// How many times a System part was built (the rest were kept ones).
     pub(super) builds: u64,
 }
 
-/// A System field that differs from record to record, written plainly enough (one value,
-/// no dependency) to be read on its own, as building the whole part reads it.
+/// Parts and plans kept per chunk.
+const KEPT_PARTS: usize = 8;
+const KEPT_PLANS: usize = 8;
+
+/// A plan (by its address: plans live as long as the run) told apart: its [`Varying`] fields,
+/// and the places of the others; `plain` when the varying ones can be filled apart.
+#[derive(Debug)]
+struct PlanFields {
+    plan: usize,
+    plain: bool,
+    varying: Vec<Varying>,
+    fixed: Vec<usize>,
+}
+
+/// A System part without its [`Varying`] fields (`None` when it did not fill), and the type,
+/// size and bytes of each value of the other fields it was built from.
+#[derive(Debug)]
+struct Kept {
+    plan: usize,
+    key: Vec<u8>,
+    event: Option<Event>,
+}
+
+/// A System field that differs from record to record, written plainly enough (one value per
+/// slot) to be read on its own, as building the whole part reads it; and the value whose
+/// null leaves it out, if any.
 #[derive(Debug, Clone, Copy)]
-enum Varying {
+struct Varying {
+    slot: VaryingSlot,
+    dependency: Option<u16>,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum VaryingSlot {
     /// `TimeCreated/@SystemTime`.
     Time(u16),
     /// `EventRecordID`.
@@ -44,59 +74,82 @@ enum Varying {
 /// The elements whose fields can be [`Varying`].
 const VARYING_ELEMENTS: [&str; 3] = ["TimeCreated", "EventRecordID", "Execution"];
 
-impl Varying {
-    /// Whether every field of `plan` of a varying element is a [`Varying`], the only one of
-    /// its element: then the fields filled apart set nothing the others set.
-    fn plain_in(plan: &SystemPlan) -> bool {
+impl PlanFields {
+    /// `plan` told apart. It is plain when every field of a varying element is a
+    /// [`Varying`], the only one of its element: then the fields filled apart set nothing
+    /// the others set.
+    fn of(plan: &SystemPlan, address: usize) -> PlanFields {
         let mut seen = [false; VARYING_ELEMENTS.len()];
-        plan.fields.iter().all(|field| {
-            match VARYING_ELEMENTS.iter().position(|e| *e == &*field.element) {
-                Some(at) => Varying::of(field).is_some() && !std::mem::replace(&mut seen[at], true),
-                None => true,
+        let mut told = PlanFields {
+            plan: address,
+            plain: true,
+            varying: Vec::new(),
+            fixed: Vec::new(),
+        };
+        for (at, field) in plan.fields.iter().enumerate() {
+            let varying = Varying::of(field);
+            if let Some(element) = VARYING_ELEMENTS.iter().position(|e| *e == &*field.element) {
+                let again = std::mem::replace(&mut seen[element], true);
+                told.plain &= varying.is_some() && !again;
             }
-        })
-    }
-
-    fn of(field: &SystemField) -> Option<Varying> {
-        if field.dependency.is_some() {
-            return None;
+            match varying {
+                Some(varying) => told.varying.push(varying),
+                None => told.fixed.push(at),
+            }
         }
+        told
+    }
+}
+
+impl Varying {
+    fn of(field: &SystemField) -> Option<Varying> {
         let one = |parts: &[Part]| match parts {
             [Part::Value(i)] => Some(*i),
             _ => None,
         };
-        match (
+        let slot = match (
             &*field.element,
             field.attrs.as_slice(),
             field.text.as_slice(),
         ) {
             ("TimeCreated", [(attr, parts)], []) if &**attr == "SystemTime" => {
-                Some(Varying::Time(one(parts)?))
+                VaryingSlot::Time(one(parts)?)
             }
-            ("EventRecordID", [], text) => Some(Varying::RecordId(one(text)?)),
+            ("EventRecordID", [], text) => VaryingSlot::RecordId(one(text)?),
             ("Execution", [(a, process), (b, thread)], [])
                 if &**a == "ProcessID" && &**b == "ThreadID" =>
             {
-                Some(Varying::Execution {
+                VaryingSlot::Execution {
                     process: one(process)?,
                     thread: one(thread)?,
-                })
+                }
             }
-            _ => None,
-        }
+            _ => return None,
+        };
+        Some(Varying {
+            slot,
+            dependency: field.dependency,
+        })
     }
 
     /// Sets this field of `event` from `values` as the builder would; `None` for a value of
     /// another type than the builder reads directly (the caller then builds the part whole).
     fn set(self, values: &[Raw<'_>], event: &mut Event) -> Option<()> {
+        let left_out = self
+            .dependency
+            .and_then(|d| values.get(usize::from(d)))
+            .is_some_and(Raw::is_null);
+        if left_out {
+            return Some(());
+        }
         let number = |i: u16| values.get(usize::from(i)).and_then(Raw::number);
-        match self {
-            Varying::Time(i) => {
+        match self.slot {
+            VaryingSlot::Time(i) => {
                 let time: Timestamp = values.get(usize::from(i)).and_then(Raw::filetime)?;
                 event.time = Some(time);
             }
-            Varying::RecordId(i) => event.record_id = Some(number(i)?),
-            Varying::Execution { process, thread } => {
+            VaryingSlot::RecordId(i) => event.record_id = Some(number(i)?),
+            VaryingSlot::Execution { process, thread } => {
                 let (process, thread) = (number(process)?, number(thread)?);
                 event.process_id = u32::try_from(process).ok();
                 event.thread_id = u32::try_from(thread).ok();
@@ -134,41 +187,66 @@ pub(super) fn system_event(
     memo: &mut SystemMemo,
 ) -> Option<Event> {
     let address = plan as *const SystemPlan as usize;
-    let plain = match memo.plain {
-        Some((at, plain)) if at == address => plain,
-        _ => {
-            let plain = Varying::plain_in(plan);
-            memo.plain = Some((address, plain));
-            plain
+    let SystemMemo {
+        plans,
+        kept,
+        next_plan,
+        next_kept,
+        key,
+        builds,
+    } = memo;
+    let fields = match plans.iter().position(|p| p.plan == address) {
+        Some(at) => &plans[at],
+        None => {
+            let told = PlanFields::of(plan, address);
+            in_turn(plans, next_plan, KEPT_PLANS, told)
         }
     };
-    if !plain {
+    if !fields.plain {
         return whole(plan, values, text);
     }
-    let mut key = std::mem::take(&mut memo.next_key);
     key.clear();
-    for field in plan.fields.iter().filter(|f| Varying::of(f).is_none()) {
-        push_key(field, values, &mut key);
+    for &at in &fields.fixed {
+        push_key(&plan.fields[at], values, key);
     }
-    if memo.plan != address || memo.key != key || memo.event.is_none() {
-        memo.builds += 1;
-        let mut builder = EventBuilder::new();
-        builder.saw_system();
-        let mut budget = TEXT_BUDGET;
-        let fixed = plan.fields.iter().filter(|f| Varying::of(f).is_none());
-        let filled = fill_fields(&mut builder, fixed, values, text, &mut budget);
-        memo.event = filled.map(|()| builder.finish());
-        memo.plan = address;
-        std::mem::swap(&mut memo.key, &mut key);
-    }
-    memo.next_key = key;
-    let mut event = memo.event.clone()?;
-    for varying in plan.fields.iter().filter_map(Varying::of) {
+    let part = match kept.iter().position(|k| k.plan == address && k.key == *key) {
+        Some(at) => &kept[at],
+        None => {
+            *builds += 1;
+            let mut builder = EventBuilder::new();
+            builder.saw_system();
+            let mut budget = TEXT_BUDGET;
+            let fixed = fields.fixed.iter().map(|&at| &plan.fields[at]);
+            let filled = fill_fields(&mut builder, fixed, values, text, &mut budget);
+            let part = Kept {
+                plan: address,
+                key: key.clone(),
+                event: filled.map(|()| builder.finish()),
+            };
+            in_turn(kept, next_kept, KEPT_PARTS, part)
+        }
+    };
+    let mut event = part.event.clone()?;
+    for varying in &fields.varying {
         if varying.set(values, &mut event).is_none() {
             return whole(plan, values, text);
         }
     }
     Some(event)
+}
+
+/// Puts `item` into `items` (at most `most` of them), in place of the one whose turn it is.
+fn in_turn<'i, T>(items: &'i mut Vec<T>, next: &mut usize, most: usize, item: T) -> &'i T {
+    let at = if items.len() < most {
+        items.push(item);
+        items.len() - 1
+    } else {
+        let at = *next % most;
+        items[at] = item;
+        *next = at + 1;
+        at
+    };
+    &items[at]
 }
 
 /// The System part built whole.
