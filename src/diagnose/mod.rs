@@ -210,7 +210,9 @@ pub struct Stats {
     pub background: u64,
 }
 
-/// Diagnoses `signals` with `book`, accounting for the read in `summary`.
+/// Diagnoses `signals` with `book`, accounting for the read in `summary`. Sorting the
+/// signals and folding the findings run on the current rayon pool (see
+/// `engine::on_threads`).
 pub fn diagnose(
     signals: Vec<Signal>,
     book: &RuleBook,

@@ -220,7 +220,8 @@ pub fn on_threads<R: Send>(threads: usize, work: impl FnOnce() -> R + Send) -> R
 /// Reads `paths` and returns every signal, in their order ([`order_of`]), with the read's
 /// accounting. A record read twice (from two files) gives its signals once, those of the
 /// first file in name order.
-/// The signals are sorted on the current rayon pool ([`on_threads`]).
+/// The signals are sorted on the current rayon pool: run it in [`on_threads`] to keep to
+/// `plan.threads` (otherwise rayon's global pool, all cores).
 pub fn collect_signals(
     paths: &[PathBuf],
     rules: &RuleSet,

@@ -268,7 +268,8 @@ pub(crate) struct ChunkPrograms<'f> {
     value: String,
     /// The System text fields of the chunk's records as last written (see `head`).
     memos: Memos,
-    /// The System part of the chunk's records as last built.
+    /// The System part of the chunk's records as last built. It knows a template's System plan
+    /// by its address: the chunk's templates (`TemplateKeep`) outlive these programs.
     system: SystemMemo,
     key: KeyParts,
     /// The check's own line when a program is made.
