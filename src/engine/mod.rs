@@ -44,6 +44,15 @@ pub struct EngineStats {
 pub struct SignalSink<'a> {
     rules: &'a RuleSet,
     emit: &'a (dyn Fn(Signal) + Sync),
+    /// Counted per reading thread: one counter that every record of every thread changes
+    /// would pass its cache line from core to core.
+    counts: ThreadLocal<ThreadCounts>,
+}
+
+/// One reading thread's counts (atomic only so that the sink can read them from another
+/// thread at the end; each is changed by its own thread alone).
+#[derive(Default)]
+struct ThreadCounts {
     candidates: AtomicU64,
     signals: AtomicU64,
 }
@@ -53,16 +62,18 @@ impl<'a> SignalSink<'a> {
         SignalSink {
             rules,
             emit,
-            candidates: AtomicU64::new(0),
-            signals: AtomicU64::new(0),
+            counts: ThreadLocal::new(),
         }
     }
 
     pub fn stats(&self) -> EngineStats {
-        EngineStats {
-            candidates: self.candidates.load(Ordering::Relaxed),
-            signals: self.signals.load(Ordering::Relaxed),
-        }
+        let count = |n: &AtomicU64| n.load(Ordering::Relaxed);
+        self.counts
+            .iter()
+            .fold(EngineStats::default(), |all, one| EngineStats {
+                candidates: all.candidates + count(&one.candidates),
+                signals: all.signals + count(&one.signals),
+            })
     }
 }
 
@@ -80,13 +91,14 @@ impl EventSink for SignalSink<'_> {
     }
 
     fn accept(&self, event: Event) {
-        self.candidates.fetch_add(1, Ordering::Relaxed);
         let found = match_event(self.rules, event);
-        if !found.is_empty() {
-            self.signals
-                .fetch_add(found.len() as u64, Ordering::Relaxed);
-            found.into_iter().for_each(|s| (self.emit)(s));
-        }
+        let counts = self.counts.get_or_default();
+        // Read and written apart, not added in place: no other thread changes them.
+        let add =
+            |n: &AtomicU64, more: u64| n.store(n.load(Ordering::Relaxed) + more, Ordering::Relaxed);
+        add(&counts.candidates, 1);
+        add(&counts.signals, found.len() as u64);
+        found.into_iter().for_each(|s| (self.emit)(s));
     }
 }
 
