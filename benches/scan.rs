@@ -96,9 +96,7 @@ fn main() {
         if std::env::var_os("EVIDENT_COLLECT").is_some() {
             // Keep every signal, as `evident scan` does, to see what holding them costs.
             let plan = ReadPlan { threads };
-            let (signals, summary) = evident::engine::on_threads(threads, || {
-                evident::engine::collect_signals(&args, &rules, &plan)
-            });
+            let (signals, summary) = evident::engine::collect_signals(&args, &rules, &plan);
             println!(
                 "{} rules, {} records, {} signals kept",
                 rules.rules().len(),

@@ -119,10 +119,10 @@ pub fn run(args: ScanArgs) -> ExitStatus {
         hosts: args.host.clone(),
         min_confidence: args.min_confidence.into(),
     };
-    // The signals are sorted and diagnosed on as many threads as they were read with.
+    let (signals, summary) = crate::engine::collect_signals(&args.paths, &rules, &plan);
+    let book = RuleBook::from_rule_set(&rules);
+    // The findings are folded on as many threads as the logs were read with.
     let (diagnosis, signals) = on_threads(plan.threads, || {
-        let (signals, summary) = crate::engine::collect_signals(&args.paths, &rules, &plan);
-        let book = RuleBook::from_rule_set(&rules);
         diagnose_in_order(signals, &book, &summary, &options)
     });
     // The process is about to end and frees them all at once.

@@ -210,9 +210,8 @@ pub struct Stats {
     pub background: u64,
 }
 
-/// Diagnoses `signals` with `book`, accounting for the read in `summary`. Sorting the
-/// signals and folding the findings run on the current rayon pool (see
-/// `engine::on_threads`).
+/// Diagnoses `signals` with `book`, accounting for the read in `summary`. The findings are
+/// folded on the current rayon pool (see `engine::on_threads`).
 pub fn diagnose(
     signals: Vec<Signal>,
     book: &RuleBook,

@@ -216,7 +216,7 @@ pub fn scan_signals(
 }
 
 /// Runs `work` on a rayon pool of `threads` threads (on this thread's pool when one cannot be
-/// made): what a scan does after reading (sorting, diagnosing) takes as many threads as the
+/// made): what a scan does after reading (folding its findings) takes as many threads as the
 /// reading was given, not every core.
 pub fn on_threads<R: Send>(threads: usize, work: impl FnOnce() -> R + Send) -> R {
     match rayon::ThreadPoolBuilder::new()
@@ -232,8 +232,6 @@ pub fn on_threads<R: Send>(threads: usize, work: impl FnOnce() -> R + Send) -> R
 /// Reads `paths` and returns every signal, in their order ([`order_of`]), with the read's
 /// accounting. A record read twice (from two files) gives its signals once, those of the
 /// first file in name order.
-/// The signals are sorted on the current rayon pool: run it in [`on_threads`] to keep to
-/// `plan.threads` (otherwise rayon's global pool, all cores).
 pub fn collect_signals(
     paths: &[PathBuf],
     rules: &RuleSet,

@@ -4,31 +4,25 @@
 
 use std::sync::Arc;
 
-use rayon::prelude::*;
-
 use crate::event::Text;
 use crate::signal::Signal;
 
-/// Sorts `signals` into their order ([`order_of`]), on the current rayon pool's threads.
+/// Sorts `signals` into their order ([`order_of`]).
 pub fn sort_signals(signals: &mut [Signal]) {
     // Signals are large and far apart in memory: their times are sorted side by side (with
     // the position, so that the sort is stable), the few signals of one time then by the rest
-    // of the order, and each signal is moved once. Reading the times and the rest is waiting
-    // for memory, which threads do side by side.
+    // of the order, and each signal is moved once.
     let mut order: Vec<(Option<jiff::Timestamp>, usize)> = signals
-        .par_iter()
+        .iter()
         .enumerate()
         .map(|(at, s)| (s.event.time, at))
         .collect();
-    order.par_sort_unstable();
-    let read: &[Signal] = signals;
-    let mut tied: Vec<&mut [(Option<jiff::Timestamp>, usize)]> = order
-        .chunk_by_mut(|a, b| a.0 == b.0)
-        .filter(|tied| tied.len() > 1)
-        .collect();
-    tied.par_iter_mut().for_each(|tied| {
-        tied.sort_by(|a, b| after_time(&read[a.1], &read[b.1]).then(a.1.cmp(&b.1)));
-    });
+    order.sort_unstable();
+    for tied in order.chunk_by_mut(|a, b| a.0 == b.0) {
+        if tied.len() > 1 {
+            tied.sort_by(|a, b| after_time(&signals[a.1], &signals[b.1]).then(a.1.cmp(&b.1)));
+        }
+    }
     permute(signals, order.into_iter().map(|(_, at)| at).collect());
 }
 
