@@ -15,7 +15,6 @@ use jiff::{SignedDuration, Timestamp};
 use super::events::parse_time_arg;
 use super::ExitStatus;
 use crate::diagnose::{diagnose_in_order, DiagnoseOptions, Diagnosis, Level, RuleBook};
-use crate::engine::on_threads;
 use crate::report::{write_scan, ScanFormat};
 use crate::rules::RuleSet;
 use crate::source::ReadPlan;
@@ -112,6 +111,8 @@ pub fn run(args: ScanArgs) -> ExitStatus {
         },
         None => Box::new(BufWriter::new(io::stdout())),
     };
+    let (signals, summary) = crate::engine::collect_signals(&args.paths, &rules, &plan);
+    let book = RuleBook::from_rule_set(&rules);
     let options = DiagnoseOptions {
         skew: args.skew,
         from: args.from,
@@ -119,12 +120,7 @@ pub fn run(args: ScanArgs) -> ExitStatus {
         hosts: args.host.clone(),
         min_confidence: args.min_confidence.into(),
     };
-    let (signals, summary) = crate::engine::collect_signals(&args.paths, &rules, &plan);
-    let book = RuleBook::from_rule_set(&rules);
-    // The findings are folded on as many threads as the logs were read with.
-    let (diagnosis, signals) = on_threads(plan.threads, || {
-        diagnose_in_order(signals, &book, &summary, &options)
-    });
+    let (diagnosis, signals) = diagnose_in_order(signals, &book, &summary, &options);
     // The process is about to end and frees them all at once.
     std::mem::forget(signals);
     for e in &diagnosis.errors {

@@ -5,7 +5,6 @@
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
-use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::correlate::{explain_reason, Part, World};
@@ -19,7 +18,7 @@ pub const MAX_EVIDENCE: usize = 8;
 /// Values listed per `top` field.
 pub const MAX_TOP_VALUES: usize = 5;
 
-/// Folds incidents into findings (unranked), on the current rayon pool.
+/// Folds incidents into findings (unranked).
 pub fn fold(parts: Vec<Part>, signals: &[Signal], book: &RuleBook, world: &World) -> Vec<Finding> {
     let mut groups: BTreeMap<(usize, String, Level), Vec<Part>> = BTreeMap::new();
     for p in parts {
@@ -28,175 +27,168 @@ pub fn fold(parts: Vec<Part>, signals: &[Signal], book: &RuleBook, world: &World
             .or_default()
             .push(p);
     }
-    // Each finding is folded on its own, side by side: a flood's members are far apart in
-    // memory, and reading them is waiting for it.
-    let groups: Vec<_> = groups.into_iter().collect();
-    groups
-        .into_par_iter()
-        .map(|((ri, host, level), mut parts)| {
-            let rule = &book.rules[ri];
-            // Correlated incidents first, then in time order: the first one speaks for the finding.
-            parts.sort_by_key(|p| {
-                (
-                    !p.correlated,
-                    p.evidence.first().and_then(|&i| signals[i].event.time),
-                )
-            });
-            let mut members: Vec<usize> = parts
-                .iter()
-                .flat_map(|p| p.members.iter().chain(p.evidence.iter()).copied())
-                .filter(|&i| signals[i].rule_id.as_ref() == rule.id)
-                .collect();
-            members.sort_unstable();
-            members.dedup();
+    let mut out = Vec::new();
+    for ((ri, host, level), mut parts) in groups {
+        let rule = &book.rules[ri];
+        // Correlated incidents first, then in time order: the first one speaks for the finding.
+        parts.sort_by_key(|p| {
+            (
+                !p.correlated,
+                p.evidence.first().and_then(|&i| signals[i].event.time),
+            )
+        });
+        let mut members: Vec<usize> = parts
+            .iter()
+            .flat_map(|p| p.members.iter().chain(p.evidence.iter()).copied())
+            .filter(|&i| signals[i].rule_id.as_ref() == rule.id)
+            .collect();
+        members.sort_unstable();
+        members.dedup();
 
-            let mut evidence_idx: Vec<usize> = Vec::new();
-            let mut seen_names = BTreeSet::new();
-            // One record matched by two signals (a rule's own 1026 and the context's) shows once.
-            let mut seen_records = FxHashSet::default();
-            let all: Vec<usize> = parts
+        let mut evidence_idx: Vec<usize> = Vec::new();
+        let mut seen_names = BTreeSet::new();
+        // One record matched by two signals (a rule's own 1026 and the context's) shows once.
+        let mut seen_records = FxHashSet::default();
+        let all: Vec<usize> = parts
+            .iter()
+            .flat_map(|p| p.evidence.iter().copied())
+            .filter(|&i| {
+                let o = &signals[i].event.origin;
+                seen_records.insert((
+                    o.file.as_ref(),
+                    o.member.as_deref(),
+                    signals[i].event.record_id.or(o.record),
+                    signals[i].event.time,
+                ))
+            })
+            .collect();
+        // The first incident in full (it speaks for the finding), in time order; then one
+        // record per signal of the other incidents; then the rest, up to the limit.
+        let in_all: FxHashSet<usize> = all.iter().copied().collect();
+        let first_len = parts.first().map_or(0, |p| {
+            p.evidence
                 .iter()
-                .flat_map(|p| p.evidence.iter().copied())
-                .filter(|&i| {
-                    let o = &signals[i].event.origin;
-                    seen_records.insert((
-                        o.file.as_ref(),
-                        o.member.as_deref(),
-                        signals[i].event.record_id.or(o.record),
-                        signals[i].event.time,
-                    ))
+                .filter(|i| in_all.contains(i))
+                .count()
+                .min(MAX_EVIDENCE)
+        });
+        evidence_idx.extend(all.iter().copied().take(first_len));
+        evidence_idx.sort_by_key(|&i| signals[i].event.time);
+        for &i in &evidence_idx {
+            seen_names.insert((
+                signals[i].rule_id.clone(),
+                signals[i].signal_id.clone(),
+                signals[i].event.computer.clone(),
+            ));
+        }
+        for &i in &all[first_len..] {
+            let key = (
+                signals[i].rule_id.clone(),
+                signals[i].signal_id.clone(),
+                signals[i].event.computer.clone(),
+            );
+            if evidence_idx.len() < MAX_EVIDENCE && seen_names.insert(key) {
+                evidence_idx.push(i);
+            }
+        }
+        for &i in &all[first_len..] {
+            if evidence_idx.len() >= MAX_EVIDENCE {
+                break;
+            }
+            if !evidence_idx.contains(&i) {
+                evidence_idx.push(i);
+            }
+        }
+        let mut clients = BTreeSet::new();
+        let mut reasons = BTreeSet::new();
+        for p in &parts {
+            if let Some(ai) = p.attempt {
+                let a = &world.attempts[ai];
+                clients.insert(world.cover.name_of(&a.client));
+                if let Some(r) = a.disconnect_reason {
+                    reasons.insert(r);
+                }
+            }
+        }
+        // The members' time span, and the values of every `top` field counted by the values
+        // themselves where the events hold them (no copy each), in one pass: a flood's members
+        // are far apart in memory.
+        let (mut first_seen, mut last_seen) = (None, None);
+        let mut counts: Vec<FxHashMap<Cow<'_, str>, u64>> =
+            vec![FxHashMap::default(); rule.top.len()];
+        // Each `top` field's System name told once; a member's values of them all found in one
+        // pass over its own fields, each the first of its name as `Signal::field` gives it.
+        let system: Vec<Option<SystemName>> = rule.top.iter().map(|f| SystemName::of(f)).collect();
+        let mut values: Vec<Option<Cow<'_, str>>> = vec![None; rule.top.len()];
+        for &i in &members {
+            let signal = &signals[i];
+            if let Some(t) = signal.event.time {
+                first_seen = Some(first_seen.map_or(t, |f: jiff::Timestamp| f.min(t)));
+                last_seen = Some(last_seen.map_or(t, |l: jiff::Timestamp| l.max(t)));
+            }
+            for field in signal.fields() {
+                for (name, value) in rule.top.iter().zip(values.iter_mut()) {
+                    if value.is_none() && field.name.eq_ignore_ascii_case(name) {
+                        *value = Some(Cow::Borrowed(field.value.as_str()));
+                    }
+                }
+            }
+            for ((value, system), counts) in values.iter_mut().zip(&system).zip(counts.iter_mut()) {
+                let value = match value
+                    .take()
+                    .or_else(|| system.and_then(|name| signal.event.system_value(name)))
+                {
+                    Some(Cow::Borrowed(v)) => Cow::Borrowed(v.trim()),
+                    Some(Cow::Owned(v)) => Cow::Owned(v.trim().to_string()),
+                    None => continue,
+                };
+                if !value.is_empty() && value != "-" {
+                    *counts.entry(value).or_default() += 1;
+                }
+            }
+        }
+        let mut top = Vec::new();
+        for (field, counts) in rule.top.iter().zip(counts) {
+            let mut values: Vec<TopValue> = counts
+                .into_iter()
+                .map(|(value, count)| TopValue {
+                    value: value.into_owned(),
+                    count,
                 })
                 .collect();
-            // The first incident in full (it speaks for the finding), in time order; then one
-            // record per signal of the other incidents; then the rest, up to the limit.
-            let in_all: FxHashSet<usize> = all.iter().copied().collect();
-            let first_len = parts.first().map_or(0, |p| {
-                p.evidence
-                    .iter()
-                    .filter(|i| in_all.contains(i))
-                    .count()
-                    .min(MAX_EVIDENCE)
-            });
-            evidence_idx.extend(all.iter().copied().take(first_len));
-            evidence_idx.sort_by_key(|&i| signals[i].event.time);
-            for &i in &evidence_idx {
-                seen_names.insert((
-                    signals[i].rule_id.clone(),
-                    signals[i].signal_id.clone(),
-                    signals[i].event.computer.clone(),
-                ));
+            values.sort_by(|a, b| b.count.cmp(&a.count).then(a.value.cmp(&b.value)));
+            values.truncate(MAX_TOP_VALUES);
+            if !values.is_empty() {
+                top.push(TopField {
+                    field: field.clone(),
+                    values,
+                });
             }
-            for &i in &all[first_len..] {
-                let key = (
-                    signals[i].rule_id.clone(),
-                    signals[i].signal_id.clone(),
-                    signals[i].event.computer.clone(),
-                );
-                if evidence_idx.len() < MAX_EVIDENCE && seen_names.insert(key) {
-                    evidence_idx.push(i);
-                }
-            }
-            for &i in &all[first_len..] {
-                if evidence_idx.len() >= MAX_EVIDENCE {
-                    break;
-                }
-                if !evidence_idx.contains(&i) {
-                    evidence_idx.push(i);
-                }
-            }
-            let mut clients = BTreeSet::new();
-            let mut reasons = BTreeSet::new();
-            for p in &parts {
-                if let Some(ai) = p.attempt {
-                    let a = &world.attempts[ai];
-                    clients.insert(world.cover.name_of(&a.client));
-                    if let Some(r) = a.disconnect_reason {
-                        reasons.insert(r);
-                    }
-                }
-            }
-            // The members' time span, and the values of every `top` field counted by the values
-            // themselves where the events hold them (no copy each), in one pass: a flood's members
-            // are far apart in memory.
-            let (mut first_seen, mut last_seen) = (None, None);
-            let mut counts: Vec<FxHashMap<Cow<'_, str>, u64>> =
-                vec![FxHashMap::default(); rule.top.len()];
-            // Each `top` field's System name told once; a member's values of them all found in one
-            // pass over its own fields, each the first of its name as `Signal::field` gives it.
-            let system: Vec<Option<SystemName>> =
-                rule.top.iter().map(|f| SystemName::of(f)).collect();
-            let mut values: Vec<Option<Cow<'_, str>>> = vec![None; rule.top.len()];
-            for &i in &members {
-                let signal = &signals[i];
-                if let Some(t) = signal.event.time {
-                    first_seen = Some(first_seen.map_or(t, |f: jiff::Timestamp| f.min(t)));
-                    last_seen = Some(last_seen.map_or(t, |l: jiff::Timestamp| l.max(t)));
-                }
-                for field in signal.fields() {
-                    for (name, value) in rule.top.iter().zip(values.iter_mut()) {
-                        if value.is_none() && field.name.eq_ignore_ascii_case(name) {
-                            *value = Some(Cow::Borrowed(field.value.as_str()));
-                        }
-                    }
-                }
-                for ((value, system), counts) in
-                    values.iter_mut().zip(&system).zip(counts.iter_mut())
-                {
-                    let value = match value
-                        .take()
-                        .or_else(|| system.and_then(|name| signal.event.system_value(name)))
-                    {
-                        Some(Cow::Borrowed(v)) => Cow::Borrowed(v.trim()),
-                        Some(Cow::Owned(v)) => Cow::Owned(v.trim().to_string()),
-                        None => continue,
-                    };
-                    if !value.is_empty() && value != "-" {
-                        *counts.entry(value).or_default() += 1;
-                    }
-                }
-            }
-            let mut top = Vec::new();
-            for (field, counts) in rule.top.iter().zip(counts) {
-                let mut values: Vec<TopValue> = counts
-                    .into_iter()
-                    .map(|(value, count)| TopValue {
-                        value: value.into_owned(),
-                        count,
-                    })
-                    .collect();
-                values.sort_by(|a, b| b.count.cmp(&a.count).then(a.value.cmp(&b.value)));
-                values.truncate(MAX_TOP_VALUES);
-                if !values.is_empty() {
-                    top.push(TopField {
-                        field: field.clone(),
-                        values,
-                    });
-                }
-            }
-            Finding {
-                rank: 0,
-                rule_id: rule.id.clone(),
-                title: rule.title.clone(),
-                kind: rule.kind,
-                severity: rule.severity,
-                host: world.cover.name_of(&host),
-                confidence: level,
-                why: parts.first().map(|p| p.why.clone()).unwrap_or_default(),
-                correlated: parts.iter().any(|p| p.correlated),
-                clients: clients.into_iter().collect(),
-                client_errors: reasons.into_iter().map(explain_reason).collect(),
-                first_seen,
-                last_seen,
-                evidence_count: members.len() as u64,
-                incidents: parts.len() as u64,
-                top,
-                evidence: evidence_idx
-                    .iter()
-                    .map(|&i| Evidence::of(&signals[i]))
-                    .collect(),
-                fix: rule.fix.clone(),
-                unconfirmed: rule.unconfirmed.clone(),
-            }
-        })
-        .collect()
+        }
+        out.push(Finding {
+            rank: 0,
+            rule_id: rule.id.clone(),
+            title: rule.title.clone(),
+            kind: rule.kind,
+            severity: rule.severity,
+            host: world.cover.name_of(&host),
+            confidence: level,
+            why: parts.first().map(|p| p.why.clone()).unwrap_or_default(),
+            correlated: parts.iter().any(|p| p.correlated),
+            clients: clients.into_iter().collect(),
+            client_errors: reasons.into_iter().map(explain_reason).collect(),
+            first_seen,
+            last_seen,
+            evidence_count: members.len() as u64,
+            incidents: parts.len() as u64,
+            top,
+            evidence: evidence_idx
+                .iter()
+                .map(|&i| Evidence::of(&signals[i]))
+                .collect(),
+            fix: rule.fix.clone(),
+            unconfirmed: rule.unconfirmed.clone(),
+        });
+    }
+    out
 }

@@ -210,8 +210,7 @@ pub struct Stats {
     pub background: u64,
 }
 
-/// Diagnoses `signals` with `book`, accounting for the read in `summary`. The findings are
-/// folded on the current rayon pool (see `engine::on_threads`).
+/// Diagnoses `signals` with `book`, accounting for the read in `summary`.
 pub fn diagnose(
     signals: Vec<Signal>,
     book: &RuleBook,

@@ -215,20 +215,6 @@ pub fn scan_signals(
     (summary, sink.stats())
 }
 
-/// Runs `work` on a rayon pool of `threads` threads (on this thread's pool when one cannot be
-/// made): what a scan does after reading (folding its findings) takes as many threads as the
-/// reading was given, not every core.
-pub fn on_threads<R: Send>(threads: usize, work: impl FnOnce() -> R + Send) -> R {
-    match rayon::ThreadPoolBuilder::new()
-        .num_threads(threads.max(1))
-        .thread_name(|i| format!("evident-{i}"))
-        .build()
-    {
-        Ok(pool) => pool.install(work),
-        Err(_) => work(),
-    }
-}
-
 /// Reads `paths` and returns every signal, in their order ([`order_of`]), with the read's
 /// accounting. A record read twice (from two files) gives its signals once, those of the
 /// first file in name order.
