@@ -229,13 +229,21 @@ impl<'a> Record<'a> {
     /// The record's System part alone, as an `Event` without data fields, filled from the
     /// template's System plan exactly as the replay fills it. `None` without a plan.
     pub(crate) fn system_event(&self, text: &mut String) -> Option<Event> {
-        let plan = self.template.system.as_ref()?;
-        let mut builder = EventBuilder::new();
-        builder.saw_system();
-        let mut budget = TEXT_BUDGET;
-        fill_system(&mut builder, plan, &self.values, text, &mut budget)?;
-        Some(builder.finish())
+        build_system(self.template.system.as_ref()?, &self.values, text)
     }
+}
+
+/// The System part of a record of `plan` with these values, built whole; `None` when it does
+/// not fill.
+pub(super) fn build_system(
+    plan: &SystemPlan,
+    values: &[Raw<'_>],
+    text: &mut String,
+) -> Option<Event> {
+    let mut builder = EventBuilder::new();
+    let mut budget = TEXT_BUDGET;
+    fill_system(&mut builder, plan, values, text, &mut budget)?;
+    Some(builder.finish())
 }
 
 /// A replay's event, and what a record program needs to know of how it was played.

@@ -5,7 +5,7 @@
 
 use jiff::Timestamp;
 
-use super::record::{fill_fields, TEXT_BUDGET};
+use super::record::{build_system, fill_fields, TEXT_BUDGET};
 use super::template::{Part, SystemField, SystemPlan};
 use super::value::Raw;
 use crate::event::Event;
@@ -178,8 +178,8 @@ fn push_key(field: &SystemField, values: &[Raw<'_>], key: &mut Vec<u8>) {
     }
 }
 
-/// The System part of a record of `plan` with these values, as [`fill_fields`] builds it
-/// whole (after `saw_system`); `None` when it does not fill.
+/// The System part of a record of `plan` with these values, as [`build_system`] builds it
+/// whole; `None` when it does not fill. Kept in `memo` for the chunk's next records.
 pub(super) fn system_event(
     plan: &SystemPlan,
     values: &[Raw<'_>],
@@ -203,7 +203,7 @@ pub(super) fn system_event(
         }
     };
     if !fields.plain {
-        return whole(plan, values, text);
+        return build_system(plan, values, text);
     }
     key.clear();
     for &at in &fields.fixed {
@@ -229,7 +229,7 @@ pub(super) fn system_event(
     let mut event = part.event.clone()?;
     for varying in &fields.varying {
         if varying.set(values, &mut event).is_none() {
-            return whole(plan, values, text);
+            return build_system(plan, values, text);
         }
     }
     Some(event)
@@ -247,15 +247,6 @@ fn in_turn<'i, T>(items: &'i mut Vec<T>, next: &mut usize, most: usize, item: T)
         at
     };
     &items[at]
-}
-
-/// The System part built whole.
-fn whole(plan: &SystemPlan, values: &[Raw<'_>], text: &mut String) -> Option<Event> {
-    let mut builder = EventBuilder::new();
-    builder.saw_system();
-    let mut budget = TEXT_BUDGET;
-    fill_fields(&mut builder, plan.fields.iter(), values, text, &mut budget)?;
-    Some(builder.finish())
 }
 
 #[cfg(test)]
@@ -285,7 +276,7 @@ mod tests {
                 let kept = system_event(&plan, &values, &mut String::new(), &mut memo);
                 assert_eq!(
                     kept,
-                    whole(&plan, &values, &mut String::new()),
+                    build_system(&plan, &values, &mut String::new()),
                     "{plan:#?} {values:?}"
                 );
                 calls += 1;
@@ -415,7 +406,7 @@ mod tests {
                 let got = system_event(plan, &values, &mut String::new(), &mut memo);
                 assert_eq!(
                     got,
-                    whole(plan, &values, &mut String::new()),
+                    build_system(plan, &values, &mut String::new()),
                     "round {round}: {plan:#?} {values:?}"
                 );
                 calls += 1;
