@@ -82,6 +82,8 @@ struct LiveField {
     /// The slots it reaches, a range of `HeadSlot::ALL`.
     slots: Range<usize>,
     fill: Fill,
+    /// Its value parts ([`value_parts`]), told once: a memo reads them for every record.
+    parts: Box<[u16]>,
 }
 
 /// How a live field is written per record. All but `Builder` are chosen for the value types
@@ -248,10 +250,11 @@ pub(super) struct Memo {
 const MEMO_PARTS: usize = 4;
 const MEMO_BYTES: usize = 1024;
 
-/// The bytes a memo key for these values of `field` holds.
-fn memo_size(field: &SystemField, values: &[Raw<'_>]) -> usize {
-    value_parts(field)
-        .map(|i| 5 + values.get(usize::from(i)).map_or(0, |v| v.bytes.len()))
+/// The bytes a memo key for these values of a field's value `parts` holds.
+fn memo_size(parts: &[u16], values: &[Raw<'_>]) -> usize {
+    parts
+        .iter()
+        .map(|&i| 5 + values.get(usize::from(i)).map_or(0, |v| v.bytes.len()))
         .sum()
 }
 
@@ -311,10 +314,10 @@ fn write_built(
 }
 
 impl Memo {
-    /// Whether it was written from these values of `field`.
-    fn holds(&self, field: &SystemField, values: &[Raw<'_>]) -> bool {
+    /// Whether it was written from these values of a field's value `parts`.
+    fn holds(&self, parts: &[u16], values: &[Raw<'_>]) -> bool {
         let mut key = &self.key[..];
-        for i in value_parts(field) {
+        for &i in parts {
             let Some(value) = values.get(usize::from(i)) else {
                 return false;
             };
@@ -337,6 +340,7 @@ impl Memo {
     fn refill(
         &mut self,
         field: &SystemField,
+        parts: &[u16],
         slots: &[HeadSlot],
         values: &[Raw<'_>],
         text: &mut String,
@@ -344,7 +348,7 @@ impl Memo {
         self.key.clear();
         self.json.clear();
         (self.text, _) = write_built(field, slots, values, text, &mut self.json)?;
-        for i in value_parts(field) {
+        for &i in parts {
             let value = values.get(usize::from(i))?;
             self.key.push(value.ty);
             self.key
@@ -384,6 +388,7 @@ impl Head {
                 index,
                 slots: span,
                 fill,
+                parts: value_parts(field).collect(),
             });
         }
         let mut builder = EventBuilder::new();
@@ -485,10 +490,10 @@ impl Head {
                         write_head_slot(slot, event, out);
                     }
                 }
-                Fill::Memo if memo_size(field, values) <= MEMO_BYTES => {
+                Fill::Memo if memo_size(&live.parts, values) <= MEMO_BYTES => {
                     let memo = own.as_mut()?.get_mut(n)?;
-                    if !memo.holds(field, values) {
-                        memo.refill(field, slots, values, text)?;
+                    if !memo.holds(&live.parts, values) {
+                        memo.refill(field, &live.parts, slots, values, text)?;
                     }
                     budget = budget.checked_sub(memo.text)?;
                     out.extend_from_slice(&memo.json);
