@@ -1,7 +1,7 @@
 //! The System part of built events, kept from record to record. The records of one template
 //! in a chunk mostly repeat their System values (provider, channel, computer, user, level,
-//! keywords) but for their time, record id, process and thread: those are read from the
-//! record, the rest is the last record's when its values are the same bytes.
+//! keywords) but for their time, record id, process and thread: those are read from each
+//! record, the rest is taken from a part built lately in the chunk from the same value bytes.
 
 use jiff::Timestamp;
 
