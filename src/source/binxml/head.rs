@@ -20,7 +20,7 @@ use std::sync::Arc;
 use jiff::Timestamp;
 
 use super::record::{fill_fields, TEXT_BUDGET};
-use super::template::{Part, SystemField, SystemPlan};
+use super::template::{Part, PlainField, SystemField, SystemPlan};
 use super::value::{ty, Raw};
 use super::FastMap;
 use crate::event::Event;
@@ -112,51 +112,26 @@ impl Fill {
     fn of(field: &SystemField, slots: &[HeadSlot], values: &[Raw<'_>]) -> Fill {
         let value = |i: u16| values.get(usize::from(i));
         let number = |i: u16| value(i).and_then(Raw::number).is_some();
-        let one = |parts: &[Part]| match parts {
-            [Part::Value(i)] => Some(*i),
-            _ => None,
-        };
-        let attrs: Vec<(&str, Option<u16>)> = field
-            .attrs
-            .iter()
-            .map(|(name, parts)| (&**name, one(parts)))
-            .collect();
-        let text = one(&field.text);
         let left_out = field.dependency.and_then(&value).is_some_and(Raw::is_null);
         if left_out {
             return Fill::Builder;
         }
-        match (&*field.element, &attrs[..], text, field.text.is_empty()) {
-            ("TimeCreated", [("SystemTime", Some(i))], None, true)
-                if value(*i).and_then(Raw::filetime).is_some() =>
-            {
-                Fill::Time(*i)
+        match field.plain() {
+            Some(PlainField::Time(i)) if value(i).and_then(Raw::filetime).is_some() => {
+                Fill::Time(i)
             }
-            (
-                "Version" | "Level" | "Task" | "Opcode" | "Keywords" | "EventRecordID",
-                [],
-                Some(i),
-                _,
-            ) if number(i) => Fill::Number(i),
-            ("EventID", [], Some(id), _) if number(id) => Fill::EventId {
-                id,
-                qualifiers: None,
-            },
-            ("EventID", [("Qualifiers", Some(q))], Some(id), _)
-                if number(id) && (number(*q) || value(*q).is_some_and(Raw::is_null)) =>
+            Some(PlainField::Number(i)) if number(i) => Fill::Number(i),
+            Some(PlainField::EventId { id, qualifiers })
+                if number(id)
+                    && qualifiers
+                        .is_none_or(|q| number(q) || value(q).is_some_and(Raw::is_null)) =>
             {
-                Fill::EventId {
-                    id,
-                    qualifiers: Some(*q),
-                }
+                Fill::EventId { id, qualifiers }
             }
-            ("Execution", [("ProcessID", Some(p)), ("ThreadID", Some(t))], None, true)
-                if number(*p) && number(*t) =>
+            Some(PlainField::Execution { process, thread })
+                if number(process) && number(thread) =>
             {
-                Fill::Execution {
-                    process: *p,
-                    thread: *t,
-                }
+                Fill::Execution { process, thread }
             }
             _ if !slots.is_empty()
                 && value_parts(field).count() <= MEMO_PARTS

@@ -6,7 +6,7 @@
 use jiff::Timestamp;
 
 use super::record::{build_system, fill_fields, TEXT_BUDGET};
-use super::template::{Part, SystemField, SystemPlan};
+use super::template::{Part, PlainField, SystemField, SystemPlan};
 use super::value::Raw;
 use crate::event::Event;
 use crate::source::assemble::EventBuilder;
@@ -103,28 +103,11 @@ impl PlanFields {
 
 impl Varying {
     fn of(field: &SystemField) -> Option<Varying> {
-        let one = |parts: &[Part]| match parts {
-            [Part::Value(i)] => Some(*i),
-            _ => None,
-        };
-        let slot = match (
-            &*field.element,
-            field.attrs.as_slice(),
-            field.text.as_slice(),
-        ) {
-            ("TimeCreated", [(attr, parts)], []) if &**attr == "SystemTime" => {
-                VaryingSlot::Time(one(parts)?)
-            }
-            ("EventRecordID", [], text) => VaryingSlot::RecordId(one(text)?),
-            ("Execution", [(a, process), (b, thread)], [])
-                if &**a == "ProcessID" && &**b == "ThreadID" =>
-            {
-                VaryingSlot::Execution {
-                    process: one(process)?,
-                    thread: one(thread)?,
-                }
-            }
-            _ => return None,
+        let slot = match field.plain()? {
+            PlainField::Time(i) => VaryingSlot::Time(i),
+            PlainField::Number(i) if &*field.element == "EventRecordID" => VaryingSlot::RecordId(i),
+            PlainField::Execution { process, thread } => VaryingSlot::Execution { process, thread },
+            PlainField::Number(_) | PlainField::EventId { .. } => return None,
         };
         Some(Varying {
             slot,

@@ -93,6 +93,55 @@ pub(crate) struct SystemField {
     pub text: Vec<Part>,
 }
 
+/// A System field written plainly: an element the shorter ways of reading a record (a head's
+/// JSON, a kept System part) fill straight from its values, each attribute and its text one
+/// value. Whether the values read as the field needs is for the reader to check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PlainField {
+    /// `<TimeCreated SystemTime=v/>`.
+    Time(u16),
+    /// `Version`, `Level`, `Task`, `Opcode`, `Keywords` or `EventRecordID` holding one value.
+    Number(u16),
+    /// `<EventID Qualifiers=q>id</EventID>`, the qualifiers perhaps absent.
+    EventId { id: u16, qualifiers: Option<u16> },
+    /// `<Execution ProcessID=p ThreadID=t/>`.
+    Execution { process: u16, thread: u16 },
+}
+
+impl SystemField {
+    /// This field's plain form, if it has one (its dependency aside).
+    pub(crate) fn plain(&self) -> Option<PlainField> {
+        let one = |parts: &[Part]| match parts {
+            [Part::Value(i)] => Some(*i),
+            _ => None,
+        };
+        let attr = |at: usize, name: &str| {
+            let (attr, parts) = self.attrs.get(at)?;
+            (&**attr == name).then(|| one(parts)).flatten()
+        };
+        let text = one(&self.text);
+        Some(match (&*self.element, self.attrs.len()) {
+            ("TimeCreated", 1) if self.text.is_empty() => PlainField::Time(attr(0, "SystemTime")?),
+            ("Version" | "Level" | "Task" | "Opcode" | "Keywords" | "EventRecordID", 0) => {
+                PlainField::Number(text?)
+            }
+            ("EventID", 0) => PlainField::EventId {
+                id: text?,
+                qualifiers: None,
+            },
+            ("EventID", 1) => PlainField::EventId {
+                id: text?,
+                qualifiers: Some(attr(0, "Qualifiers")?),
+            },
+            ("Execution", 2) if self.text.is_empty() => PlainField::Execution {
+                process: attr(0, "ProcessID")?,
+                thread: attr(1, "ThreadID")?,
+            },
+            _ => return None,
+        })
+    }
+}
+
 /// The `System` element of a template (a child of its root, holding only leaf elements), read
 /// as fields so that a record's System part is filled without replaying its tokens.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
