@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::event::{Event, Field, Text};
+use crate::event::{Event, Field, SystemName, Text};
 
 /// Version of the serialized `Signal` shape (JSON lines between the two halves of `scan`).
 /// 2: `own_fields`, the fields of a shared record that are the signal's own (absent: all).
@@ -114,9 +114,32 @@ impl Signal {
 
     /// [`Event::get`] as this signal sees the record: its own fields, then the System fields.
     pub fn field(&self, name: &str) -> Option<Cow<'_, str>> {
-        match self.fields().find(|f| f.name.eq_ignore_ascii_case(name)) {
-            Some(field) => Some(Cow::Borrowed(field.value.as_str())),
-            None => self.event.system_field(name),
+        let mut value = [None];
+        self.fields_named(&[(name, SystemName::of(name))], &mut value);
+        let [value] = value;
+        value
+    }
+
+    /// [`Signal::field`] for several names at once, in one pass over the own fields: each
+    /// name with the System field it denotes ([`SystemName::of`], told once by the caller).
+    /// `values[i]` is set to the value of `names[i]`.
+    pub fn fields_named<'s>(
+        &'s self,
+        names: &[(&str, Option<SystemName>)],
+        values: &mut [Option<Cow<'s, str>>],
+    ) {
+        values.iter_mut().for_each(|v| *v = None);
+        for field in self.fields() {
+            for ((name, _), value) in names.iter().zip(values.iter_mut()) {
+                if value.is_none() && field.name.eq_ignore_ascii_case(name) {
+                    *value = Some(Cow::Borrowed(field.value.as_str()));
+                }
+            }
+        }
+        for ((_, system), value) in names.iter().zip(values.iter_mut()) {
+            if value.is_none() {
+                *value = system.and_then(|name| self.event.system_value(name));
+            }
         }
     }
 }

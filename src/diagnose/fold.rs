@@ -117,8 +117,12 @@ pub fn fold(parts: Vec<Part>, signals: &[Signal], book: &RuleBook, world: &World
         let mut counts: Vec<FxHashMap<Cow<'_, str>, u64>> =
             vec![FxHashMap::default(); rule.top.len()];
         // Each `top` field's System name told once; a member's values of them all found in one
-        // pass over its own fields, each the first of its name as `Signal::field` gives it.
-        let system: Vec<Option<SystemName>> = rule.top.iter().map(|f| SystemName::of(f)).collect();
+        // pass over its own fields.
+        let names: Vec<(&str, Option<SystemName>)> = rule
+            .top
+            .iter()
+            .map(|f| (f.as_str(), SystemName::of(f)))
+            .collect();
         let mut values: Vec<Option<Cow<'_, str>>> = vec![None; rule.top.len()];
         for &i in &members {
             let signal = &signals[i];
@@ -126,18 +130,9 @@ pub fn fold(parts: Vec<Part>, signals: &[Signal], book: &RuleBook, world: &World
                 first_seen = Some(first_seen.map_or(t, |f: jiff::Timestamp| f.min(t)));
                 last_seen = Some(last_seen.map_or(t, |l: jiff::Timestamp| l.max(t)));
             }
-            for field in signal.fields() {
-                for (name, value) in rule.top.iter().zip(values.iter_mut()) {
-                    if value.is_none() && field.name.eq_ignore_ascii_case(name) {
-                        *value = Some(Cow::Borrowed(field.value.as_str()));
-                    }
-                }
-            }
-            for ((value, system), counts) in values.iter_mut().zip(&system).zip(counts.iter_mut()) {
-                let value = match value
-                    .take()
-                    .or_else(|| system.and_then(|name| signal.event.system_value(name)))
-                {
+            signal.fields_named(&names, &mut values);
+            for (value, counts) in values.iter_mut().zip(counts.iter_mut()) {
+                let value = match value.take() {
                     Some(Cow::Borrowed(v)) => Cow::Borrowed(v.trim()),
                     Some(Cow::Owned(v)) => Cow::Owned(v.trim().to_string()),
                     None => continue,
