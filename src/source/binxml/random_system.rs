@@ -93,6 +93,7 @@ pub(super) fn bytes_of(r: &mut Rng, t: u8) -> Vec<u8> {
         ty::UINT64 | ty::HEX_INT64 => number(r).to_le_bytes().to_vec(),
         ty::SIZE_T if r.below(2) == 0 => (number(r) as u32).to_le_bytes().to_vec(),
         ty::SIZE_T => number(r).to_le_bytes().to_vec(),
+        ty::GUID if r.below(5) == 0 => vec![0xab; 15],
         ty::GUID => (0..16).map(|_| *r.pick(&[0u8, 0xab, 0x12])).collect(),
         ty::SID => vec![1, 1, 0, 0, 0, 0, 0, 5, *r.pick(&[18u8, 19]), 0, 0, 0],
         ty::FILETIME => {
@@ -121,6 +122,28 @@ pub(super) fn plan(r: &mut Rng, values: usize) -> SystemPlan {
     let fields = (0..1 + r.below(5))
         .map(|_| {
             let (element, element_attrs) = *r.pick(SYSTEM_NAMES);
+            let value = |r: &mut Rng| vec![Part::Value(r.below(values) as u16)];
+            // Half the fields in the plain shape most templates have (each attribute, or else
+            // the text, one value), so that the ways of filling those are tried often.
+            if r.below(2) == 0 {
+                let mut attrs = Vec::new();
+                for &attr in element_attrs.iter() {
+                    if r.below(4) != 0 {
+                        attrs.push((attr.into(), value(r)));
+                    }
+                }
+                let text = if element_attrs.is_empty() {
+                    value(r)
+                } else {
+                    Vec::new()
+                };
+                return SystemField {
+                    element: element.into(),
+                    attrs,
+                    text,
+                    dependency: (r.below(4) == 0).then(|| r.below(values) as u16),
+                };
+            }
             let mut attrs = Vec::new();
             // Its own attributes, and one the builder does not know.
             for &attr in element_attrs.iter().chain(&["Other"]) {
