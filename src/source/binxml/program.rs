@@ -34,7 +34,9 @@ use super::head::{Head, LineHead, Memos};
 use super::record::{Marked, Record, TEXT_BUDGET};
 use super::system_memo::{self, SystemMemo};
 use super::template::Template;
-use super::value::{ty, write_text, Raw};
+use super::value::{
+    sanitize_utf16, ty, utf16_is_empty, write_json_utf16, write_text, Raw, Utf16Text,
+};
 use super::{ChunkTemplates, FastMap};
 use crate::event::{Event, Field};
 use crate::event_json;
@@ -166,14 +168,19 @@ impl Program {
         })
     }
 
-    /// The bytes of text the replay would play for a record with these payload texts.
-    fn text_len(&self, texts: &ValueTexts) -> usize {
-        self.placements
-            .iter()
-            .fold(self.literal_bytes, |len, &(value, times)| {
-                let text = texts.get(value).len().saturating_mul(times as usize);
-                len.saturating_add(text)
-            })
+    /// Whether a record with these payload texts keeps to the replay's text budget: the
+    /// bytes of text the replay would play, each value's as often as it is placed.
+    fn fits_budget(&self, texts: &ValueTexts) -> bool {
+        let played = |len: &dyn Fn(u32) -> usize| {
+            self.placements
+                .iter()
+                .fold(self.literal_bytes, |all, &(value, times)| {
+                    all.saturating_add(len(value).saturating_mul(times as usize))
+                })
+        };
+        // Told from the strings' most bytes first; counted exactly only when that passes it.
+        played(&|value| texts.len_at_most(value)) <= TEXT_BUDGET
+            || played(&|value| texts.len(value)) <= TEXT_BUDGET
     }
 
     /// Adds the data items of a record whose payload texts are `texts` to its event.
@@ -192,6 +199,16 @@ impl Program {
     fn write_items(&self, texts: &ValueTexts, value: &mut String, out: &mut Vec<u8>) {
         for item in self.items.iter() {
             out.extend_from_slice(&item.start);
+            // A string alone (most items) goes from its UTF-16 straight into the line, unless
+            // it could be a GUID, which is normalized.
+            if let Some(utf16) = item.lone_string(texts) {
+                let at = out.len();
+                let text = write_json_utf16(utf16, out);
+                if !maybe_guid(&text) {
+                    continue;
+                }
+                out.truncate(at);
+            }
             event_json::write_str(&item.value(texts, value), out);
         }
         if !self.items.is_empty() {
@@ -207,13 +224,15 @@ impl Item {
     fn value<'v>(&self, texts: &'v ValueTexts, value: &'v mut String) -> Cow<'v, str> {
         if let (false, [Piece::Value(index)]) = (self.binary, &*self.pieces) {
             // One value alone (most items): its text as it is, without a copy.
-            return normalize_value(texts.get(*index));
+            if let Some(text) = texts.text(*index) {
+                return normalize_value(text);
+            }
         }
         value.clear();
         for piece in self.pieces.iter() {
             match piece {
                 Piece::Text(text) => value.push_str(text),
-                Piece::Value(index) => value.push_str(texts.get(*index)),
+                Piece::Value(index) => texts.push(*index, value),
             }
         }
         if self.binary {
@@ -222,6 +241,20 @@ impl Item {
             normalize_value(value)
         }
     }
+
+    /// The UTF-16 of this item's value when it is one string value alone.
+    fn lone_string<'t>(&self, texts: &'t ValueTexts) -> Option<&'t [u8]> {
+        match (self.binary, &*self.pieces) {
+            (false, [Piece::Value(index)]) => texts.utf16(*index),
+            _ => None,
+        }
+    }
+}
+
+/// Whether `normalize_value` could change a text like this one: it changes only a text that
+/// is 36 or 38 bytes long once trimmed (a GUID, with or without braces).
+fn maybe_guid(text: &Utf16Text) -> bool {
+    text.len >= 36 && (text.len == 36 || text.len == 38 || !text.plain_ends)
 }
 
 /// A value's type as a program key sees it: an embedded fragment with no bytes is told from
@@ -236,20 +269,105 @@ fn key_type(value: &Raw<'_>) -> u8 {
     }
 }
 
-/// The text of a record's payload values, end to end in one buffer.
+/// The text of a record's payload values: strings as their UTF-16 (most are written once,
+/// straight into a line, see [`write_json_utf16`]), the others as text, end to end in two
+/// buffers.
 #[derive(Debug, Default)]
 pub(crate) struct ValueTexts {
     text: String,
-    /// By value number (see `Record::fragments`); empty for a value not written.
-    ranges: Vec<Range<usize>>,
+    utf16: Vec<u8>,
+    /// By value number (see `Record::fragments`); empty text for a value not written.
+    ranges: Vec<ValueText>,
+    /// By value number, 1 for a value whose text is empty, else 0 (a program's key holds it).
+    empty: Vec<u8>,
+}
+
+/// Where one value's text is in [`ValueTexts`].
+#[derive(Debug, Clone)]
+enum ValueText {
+    Text(Range<usize>),
+    Utf16(Range<usize>),
 }
 
 impl ValueTexts {
-    fn get(&self, index: u32) -> &str {
-        self.ranges
-            .get(index as usize)
-            .and_then(|r| self.text.get(r.clone()))
-            .unwrap_or("")
+    fn clear(&mut self) {
+        self.text.clear();
+        self.utf16.clear();
+        self.ranges.clear();
+        self.empty.clear();
+    }
+
+    /// Writes the text of `value` (or keeps its UTF-16) as value `at`; `None` when it has no
+    /// plain text.
+    fn write(&mut self, at: usize, value: &Raw<'_>) -> Option<()> {
+        let (place, empty) = if value.ty == ty::STRING {
+            let start = self.utf16.len();
+            self.utf16.extend_from_slice(value.bytes);
+            let empty = utf16_is_empty(value.bytes);
+            (ValueText::Utf16(start..self.utf16.len()), empty)
+        } else {
+            let start = self.text.len();
+            write_text(value, &mut self.text)?;
+            (
+                ValueText::Text(start..self.text.len()),
+                start == self.text.len(),
+            )
+        };
+        *self.ranges.get_mut(at)? = place;
+        *self.empty.get_mut(at)? = u8::from(empty);
+        Some(())
+    }
+
+    /// Makes room for the values numbered below `len` (a value not written has empty text).
+    fn resize(&mut self, len: usize) {
+        self.ranges.resize(len, ValueText::Text(0..0));
+        self.empty.resize(len, 1);
+    }
+
+    /// The text of value `index` when it is kept as text.
+    fn text(&self, index: u32) -> Option<&str> {
+        match self.ranges.get(index as usize) {
+            Some(ValueText::Text(range)) => self.text.get(range.clone()),
+            Some(ValueText::Utf16(_)) => None,
+            None => Some(""),
+        }
+    }
+
+    /// The UTF-16 of value `index` when it is a string.
+    fn utf16(&self, index: u32) -> Option<&[u8]> {
+        match self.ranges.get(index as usize) {
+            Some(ValueText::Utf16(range)) => self.utf16.get(range.clone()),
+            _ => None,
+        }
+    }
+
+    /// Appends the text of value `index`.
+    fn push(&self, index: u32, out: &mut String) {
+        match self.utf16(index) {
+            Some(utf16) => sanitize_utf16(utf16, out),
+            None => out.push_str(self.text(index).unwrap_or("")),
+        }
+    }
+
+    /// The length of the text of value `index`, in bytes.
+    fn len(&self, index: u32) -> usize {
+        match self.utf16(index) {
+            Some(utf16) => {
+                let mut text = String::new();
+                sanitize_utf16(utf16, &mut text);
+                text.len()
+            }
+            None => self.text(index).map_or(0, str::len),
+        }
+    }
+
+    /// At least [`ValueTexts::len`], told without decoding a string: each UTF-16 unit is at
+    /// most three bytes of UTF-8.
+    fn len_at_most(&self, index: u32) -> usize {
+        match self.utf16(index) {
+            Some(utf16) => utf16.len() / 2 * 3,
+            None => self.text(index).map_or(0, str::len),
+        }
     }
 }
 
@@ -440,8 +558,7 @@ impl<'a> Record<'a> {
         let program = programs.known.get(&hash)?.as_deref()?;
         // The replay refuses a record whose text passes its budget; so does a program (a
         // value placed many times could otherwise make one record's line huge).
-        let fits = program.text_len(&programs.texts) <= TEXT_BUDGET;
-        (program.key == programs.key && fits).then_some(hash)
+        (program.key == programs.key && program.fits_budget(&programs.texts)).then_some(hash)
     }
 
     /// Writes the text of this record's payload values into `programs.texts`, fills
@@ -449,8 +566,7 @@ impl<'a> Record<'a> {
     /// (string arrays, a value without a plain text, too many values).
     fn key(&self, programs: &mut ChunkPrograms<'_>) -> Option<u64> {
         let texts = &mut programs.texts;
-        texts.text.clear();
-        texts.ranges.clear();
+        texts.clear();
         let key = &mut programs.key;
         key.shape = self.shape;
         key.types.clear();
@@ -463,7 +579,7 @@ impl<'a> Record<'a> {
             if key.types.len() > MAX_VALUES as usize {
                 return None;
             }
-            texts.ranges.resize(key.types.len(), 0..0);
+            texts.resize(key.types.len());
             for &index in payload {
                 let Some(value) = values.get(usize::from(index)) else {
                     continue;
@@ -471,15 +587,10 @@ impl<'a> Record<'a> {
                 if value.ty == ty::BINXML {
                     continue;
                 }
-                let start = texts.text.len();
-                write_text(value, &mut texts.text)?;
-                let at = base as usize + usize::from(index);
-                texts.ranges[at] = start..texts.text.len();
+                texts.write(base as usize + usize::from(index), value)?;
             }
         }
-        key.empty.clear();
-        key.empty
-            .extend(texts.ranges.iter().map(|r| u8::from(r.is_empty())));
+        key.empty.clone_from(&texts.empty);
         // Word-wise: byte by byte, hashing these few dozen bytes was most of the time spent
         // finding a record's program.
         let mut hash = rustc_hash::FxHasher::default();

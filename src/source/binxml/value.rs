@@ -306,6 +306,107 @@ pub(crate) fn sanitize_utf16(bytes: &[u8], out: &mut String) {
     }
 }
 
+/// Whether [`sanitize_utf16`] makes no text of these bytes: no whole unit, or a NUL first.
+pub(crate) fn utf16_is_empty(bytes: &[u8]) -> bool {
+    unit_at(bytes, 0).is_none_or(|unit| unit == 0)
+}
+
+/// What [`write_json_utf16`] tells of the text it wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Utf16Text {
+    /// Its length in bytes of UTF-8 (unescaped).
+    pub len: usize,
+    /// Whether its first and last characters are printable ASCII other than a space (so that
+    /// trimming it leaves it as it is).
+    pub plain_ends: bool,
+}
+
+/// Writes the text [`sanitize_utf16`] makes of `bytes` as a JSON string, exactly as
+/// `event_json::write_str` writes that text, in one pass and without the text in between.
+pub(crate) fn write_json_utf16(bytes: &[u8], out: &mut Vec<u8>) -> Utf16Text {
+    out.reserve(bytes.len() / 2 + 2);
+    out.push(b'"');
+    let start = out.len();
+    // Escapes written (each one byte more than the character it stands for).
+    let mut escapes = 0;
+    let mut at = 0;
+    loop {
+        // Runs of printable ASCII that JSON leaves as they are, four units at a time.
+        while let Some(word) = bytes.get(at..at + 8) {
+            let word = u64::from_le_bytes(word.try_into().unwrap_or([0; 8]));
+            if !printable_ascii_units(word) || has_unit(word, b'"') || has_unit(word, b'\\') {
+                break;
+            }
+            out.extend_from_slice(&[
+                word as u8,
+                (word >> 16) as u8,
+                (word >> 32) as u8,
+                (word >> 48) as u8,
+            ]);
+            at += 8;
+        }
+        let Some(unit) = unit_at(bytes, at).filter(|&unit| unit != 0) else {
+            break;
+        };
+        at += 2;
+        let short = match unit {
+            0x22 => b'"',
+            0x5c => b'\\',
+            0x09 => b't',
+            0x0a => b'n',
+            0x0d => b'r',
+            _ => 0,
+        };
+        if short != 0 {
+            out.extend_from_slice(&[b'\\', short]);
+            escapes += 1;
+            continue;
+        }
+        let c = match unit {
+            0x20..=0x7f => char::from(unit as u8),
+            0xd800..=0xdbff => {
+                match unit_at(bytes, at).filter(|low| (0xdc00..=0xdfff).contains(low)) {
+                    Some(low) => {
+                        at += 2;
+                        let high = u32::from(unit - 0xd800) << 10;
+                        char::from_u32(0x10000 + high + u32::from(low - 0xdc00)).unwrap_or('_')
+                    }
+                    None => '_',
+                }
+            }
+            _ => char::from_u32(u32::from(unit)).map_or('_', xml_char),
+        };
+        let mut utf8 = [0; 4];
+        out.extend_from_slice(c.encode_utf8(&mut utf8).as_bytes());
+    }
+    let len = out.len() - start - escapes;
+    let plain = |byte: Option<&u8>| byte.is_some_and(|b| (0x21..=0x7e).contains(b));
+    // An escape at either end is not a plain character; the bytes written show it.
+    let plain_ends = len > 0
+        && plain(out.get(start))
+        && out[start] != b'\\'
+        && plain(out.last())
+        && !ends_in_escape(&out[start..]);
+    out.push(b'"');
+    Utf16Text { len, plain_ends }
+}
+
+/// Whether a JSON string's body ends in an escape (`\t`, `\"` ...): its last byte follows an
+/// odd number of backslashes.
+fn ends_in_escape(body: &[u8]) -> bool {
+    let before = &body[..body.len().saturating_sub(1)];
+    before.iter().rev().take_while(|&&b| b == b'\\').count() % 2 == 1
+}
+
+/// Whether one of the four UTF-16LE units of `word` is the ASCII character `c` (exact: a lane
+/// is zero after the xor exactly when its high bit stays clear below).
+fn has_unit(word: u64, c: u8) -> bool {
+    const LOW: u64 = 0x7fff_7fff_7fff_7fff;
+    const HIGH: u64 = 0x8000_8000_8000_8000;
+    let x = word ^ (u64::from(c) * 0x0001_0001_0001_0001);
+    (((x & LOW) + LOW) | x) & HIGH != HIGH
+}
+
 /// The UTF-16LE unit at byte `at`, if a whole one is there.
 fn unit_at(bytes: &[u8], at: usize) -> Option<u16> {
     let pair = bytes.get(at..at + 2)?;
@@ -352,6 +453,55 @@ mod tests {
         ticks.extend(test_numbers(1).take(20_000).map(|n| n >> (n % 8)));
         for t in ticks {
             assert_eq!(filetime_timestamp(t), by_nanoseconds(t), "{t}");
+        }
+    }
+
+    /// A string written straight from its UTF-16 is what escaping its sanitized text writes,
+    /// for text of every kind a log holds: plain runs of every length, quotes, backslashes,
+    /// line breaks and other controls, letters beyond ASCII, surrogate pairs and lone
+    /// surrogates, the non-characters, a NUL inside, and an odd byte at the end.
+    #[test]
+    fn a_string_is_written_as_its_sanitized_text_is_escaped() {
+        const UNITS: &[u16] = &[
+            0x41, 0x7a, 0x20, 0x7e, 0x7f, 0x22, 0x5c, 0x2f, 0x09, 0x0a, 0x0d, 0x01, 0x08, 0x0b,
+            0x0c, 0x1f, 0x00, 0xe9, 0x85, 0xa0, 0x3000, 0xfffe, 0xffff, 0xd83d, 0xde00, 0xdc00,
+            0x2d, 0x7b,
+        ];
+        let mut numbers = test_numbers(7);
+        let mut strings: Vec<Vec<u8>> = vec![Vec::new(), vec![0x41], vec![0, 0], vec![0x41, 0]];
+        for _ in 0..50_000 {
+            let n = numbers.next().unwrap_or(0);
+            let len = (n % 48) as usize;
+            // Mostly plain ASCII, so that the runs of four are tried at every offset.
+            let units = (0..len).map(|_| {
+                let pick = numbers.next().unwrap_or(0);
+                if pick % 4 == 0 {
+                    UNITS[(pick >> 8) as usize % UNITS.len()]
+                } else {
+                    0x21 + (pick >> 8) as u16 % 0x5e
+                }
+            });
+            let mut bytes: Vec<u8> = units.flat_map(u16::to_le_bytes).collect();
+            if n >> 32 & 7 == 0 {
+                bytes.push(0x41);
+            }
+            strings.push(bytes);
+        }
+        for bytes in strings {
+            let mut text = String::new();
+            sanitize_utf16(&bytes, &mut text);
+            let mut expected = Vec::new();
+            crate::event_json::write_str(&text, &mut expected);
+            let mut written = vec![b'x'];
+            let told = write_json_utf16(&bytes, &mut written);
+            assert_eq!(&written[1..], expected, "{bytes:?}");
+            let plain = |c: Option<char>| c.is_some_and(|c| ('\u{21}'..='\u{7e}').contains(&c));
+            let plain_ends = plain(text.chars().next()) && plain(text.chars().last());
+            // (A quote or backslash at an end is told as not plain: only ever more careful.)
+            let escaped_end = text.starts_with(['"', '\\']) || text.ends_with(['"', '\\']);
+            assert_eq!(told.len, text.len(), "{text:?}");
+            assert_eq!(told.plain_ends, plain_ends && !escaped_end, "{text:?}");
+            assert_eq!(utf16_is_empty(&bytes), text.is_empty(), "{bytes:?}");
         }
     }
 
