@@ -8,6 +8,9 @@
 //! cheapest way that gives what the builder gives ([`Fill`]): typed numbers and the time
 //! written straight, text fields (provider, channel, user, activity) kept per chunk as last
 //! written while their value bytes repeat, anything else through the builder's own calls.
+//! Side by side, the fields whose values mostly repeat (provider, event id, version, level,
+//! task, opcode, keywords) are kept together as written, with their values ([`Run`]): most
+//! records then write that stretch of their line as one copy.
 //!
 //! Which slots a plan field can reach is `assemble::head_slots`; a plan in which one slot is
 //! reached by two fields, or a field's slots are not side by side in the line, gets no head
@@ -55,6 +58,8 @@ pub(super) struct Head {
     pieces: Box<[Piece]>,
     /// The plan fields that hold a value: filled per record.
     live: Box<[LiveField]>,
+    /// Stretches of the line that repeat from record to record (see [`Run`]).
+    runs: Box<[Run]>,
     /// The bytes of text the other fields play (the System part's text budget counts them).
     fixed_text: usize,
     /// The head of every record, for the slots no value reaches.
@@ -72,6 +77,74 @@ enum Piece {
     Fixed(Box<[u8]>),
     /// The slots of a live field, by its place in `live`.
     Field(usize),
+    /// A run of pieces, by its place in `runs`.
+    Run(usize),
+}
+
+/// Pieces side by side whose live fields mostly repeat their values from record to record
+/// (the provider, the event id, version, level, task, opcode and keywords; not the time, the
+/// record id or the process and thread): written once and kept, with their values, as the
+/// memo of a text field is (the flood of one event id gives the same stretch each time).
+/// What a run writes depends on its fields' values alone, which its memo compares.
+#[derive(Debug)]
+struct Run {
+    pieces: Box<[Piece]>,
+    /// The value parts of its live fields.
+    parts: Box<[u16]>,
+}
+
+/// The live fields a run holds: those filled straight from values that mostly repeat.
+fn repeats(live: &LiveField) -> bool {
+    let slots = &HeadSlot::ALL[live.slots.clone()];
+    let per_record = [HeadSlot::Time, HeadSlot::RecordId, HeadSlot::Computer];
+    match live.fill {
+        Fill::Number(_) | Fill::EventId { .. } | Fill::Memo => {
+            !slots.iter().any(|s| per_record.contains(s))
+        }
+        Fill::Builder | Fill::Time(_) | Fill::Execution { .. } => false,
+    }
+}
+
+/// `pieces` with each stretch of two or more live fields that [`repeats`] (and the fixed
+/// pieces between them) made a run.
+fn with_runs(pieces: Vec<Piece>, live: &[LiveField]) -> (Vec<Piece>, Vec<Run>) {
+    let mut out = Vec::new();
+    let mut runs = Vec::new();
+    let mut stretch: Vec<Piece> = Vec::new();
+    let close = |stretch: &mut Vec<Piece>, out: &mut Vec<Piece>, runs: &mut Vec<Run>| {
+        // Fixed pieces after its last field are left out of it.
+        let last_field = stretch.iter().rposition(|p| matches!(p, Piece::Field(_)));
+        let tail = stretch.split_off(last_field.map_or(0, |at| at + 1));
+        let fields: Vec<usize> = stretch
+            .iter()
+            .filter_map(|p| match p {
+                Piece::Field(n) => Some(*n),
+                _ => None,
+            })
+            .collect();
+        if fields.len() >= 2 {
+            let parts = fields.iter().flat_map(|&n| live[n].parts.iter().copied());
+            out.push(Piece::Run(runs.len()));
+            runs.push(Run {
+                pieces: std::mem::take(stretch).into(),
+                parts: parts.collect(),
+            });
+        } else {
+            out.append(stretch);
+        }
+        out.extend(tail);
+    };
+    for piece in pieces {
+        match piece {
+            Piece::Field(n) if !repeats(&live[n]) => {
+                close(&mut stretch, &mut out, &mut runs);
+                out.push(piece);
+            }
+            piece => stretch.push(piece),
+        }
+    }
+    close(&mut stretch, &mut out, &mut runs);
+    (out, runs)
 }
 
 /// A plan field that holds a value.
@@ -323,6 +396,12 @@ impl Memo {
         self.key.clear();
         self.json.clear();
         (self.text, _) = write_built(field, slots, values, text, &mut self.json)?;
+        self.set_key(parts, values)
+    }
+
+    /// Keeps the values of `parts` as the ones it was written from.
+    fn set_key(&mut self, parts: &[u16], values: &[Raw<'_>]) -> Option<()> {
+        self.key.clear();
         for &i in parts {
             let value = values.get(usize::from(i))?;
             self.key.push(value.ty);
@@ -395,6 +474,7 @@ impl Head {
         }
         write_fields_open(&mut bytes);
         pieces.push(Piece::Fixed(bytes.into()));
+        let (pieces, runs) = with_runs(pieces, &live);
         let live_slot = |slot: HeadSlot| {
             live.iter()
                 .any(|f| HeadSlot::ALL[f.slots.clone()].contains(&slot))
@@ -404,8 +484,9 @@ impl Head {
             time_live: live_slot(HeadSlot::Time),
             computer_live: live_slot(HeadSlot::Computer),
             builds: live.iter().any(|f| f.fill == Fill::Builder),
-            memoizes: live.iter().any(|f| f.fill == Fill::Memo),
+            memoizes: live.iter().any(|f| f.fill == Fill::Memo) || !runs.is_empty(),
             live: live.into(),
+            runs: runs.into(),
             fixed_text: TEXT_BUDGET - budget,
             fixed: LineHead::of(&fixed),
         })
@@ -437,57 +518,62 @@ impl Head {
         } else {
             None
         };
-        let mut time = if self.time_live {
+        let time = if self.time_live {
             built.as_ref().and_then(|event| event.time)
         } else {
             self.fixed.time
         };
-        // This head's memos, looked up once per record.
+        // This head's memos, looked up once per record: its fields' and then its runs'.
         let mut own = self.memoizes.then(|| {
             let own = memos.entry(self as *const Head as usize).or_default();
-            own.resize_with(self.live.len(), Memo::default);
+            own.resize_with(self.live.len() + self.runs.len(), Memo::default);
             own
         });
+        let mut state = Filling {
+            values,
+            text,
+            built: built.as_ref(),
+            budget,
+            time,
+        };
         for piece in self.pieces.iter() {
-            let (n, live) = match piece {
-                Piece::Fixed(bytes) => {
-                    out.extend_from_slice(bytes);
-                    continue;
+            match piece {
+                Piece::Fixed(bytes) => out.extend_from_slice(bytes),
+                Piece::Field(n) => {
+                    self.write_field(*n, plan, &mut state, own.as_deref_mut(), out)?
                 }
-                Piece::Field(n) => (*n, &self.live[*n]),
-            };
-            let slots = &HeadSlot::ALL[live.slots.clone()];
-            let field = &plan.fields[live.index];
-            match live.fill {
-                Fill::Builder => {
-                    let event = built.as_ref()?;
-                    for &slot in slots {
-                        write_head_slot(slot, event, out);
-                    }
-                }
-                Fill::Memo if memo_size(&live.parts, values) <= MEMO_BYTES => {
-                    let memo = own.as_mut()?.get_mut(n)?;
-                    if !memo.holds(&live.parts, values) {
-                        memo.refill(field, &live.parts, slots, values, text)?;
-                    }
-                    budget = budget.checked_sub(memo.text)?;
-                    out.extend_from_slice(&memo.json);
-                }
-                fill => match fill.write(slots, values, out) {
-                    Some(Some(written)) => time = Some(written),
-                    Some(None) => {}
-                    None => {
-                        // A value that does not read as its type, or values too large to keep:
-                        // the builder, for this field.
-                        let (played, built_time) = write_built(field, slots, values, text, out)?;
-                        budget = budget.checked_sub(played)?;
-                        if slots.contains(&HeadSlot::Time) {
-                            time = built_time;
+                Piece::Run(r) => {
+                    let run = &self.runs[*r];
+                    let own = own.as_deref_mut()?;
+                    // Set aside while its pieces are written (their fields have memos too).
+                    let mut memo = std::mem::take(own.get_mut(self.live.len() + r)?);
+                    let keep = memo_size(&run.parts, values) <= MEMO_BYTES;
+                    if keep && memo.holds(&run.parts, values) {
+                        state.budget = state.budget.checked_sub(memo.text)?;
+                        out.extend_from_slice(&memo.json);
+                    } else {
+                        let (from, budget) = (out.len(), state.budget);
+                        for piece in run.pieces.iter() {
+                            match piece {
+                                Piece::Fixed(bytes) => out.extend_from_slice(bytes),
+                                Piece::Field(n) => {
+                                    self.write_field(*n, plan, &mut state, Some(own), out)?
+                                }
+                                Piece::Run(_) => return None,
+                            }
+                        }
+                        if keep {
+                            memo.set_key(&run.parts, values)?;
+                            memo.json.clear();
+                            memo.json.extend_from_slice(&out[from..]);
+                            memo.text = budget - state.budget;
                         }
                     }
-                },
+                    own[self.live.len() + r] = memo;
+                }
             }
         }
+        let time = state.time;
         // (Cloning the program's computer for every line costs: its count is shared by the
         // threads that read records of this program.)
         let computer = if !want_computer {
@@ -499,6 +585,62 @@ impl Head {
         };
         Some(LineHead { time, computer })
     }
+
+    /// Writes the slots of live field `n` for one record.
+    fn write_field(
+        &self,
+        n: usize,
+        plan: &SystemPlan,
+        state: &mut Filling<'_, '_>,
+        own: Option<&mut Vec<Memo>>,
+        out: &mut Vec<u8>,
+    ) -> Option<()> {
+        let live = &self.live[n];
+        let slots = &HeadSlot::ALL[live.slots.clone()];
+        let field = &plan.fields[live.index];
+        let values = state.values;
+        match live.fill {
+            Fill::Builder => {
+                let event = state.built?;
+                for &slot in slots {
+                    write_head_slot(slot, event, out);
+                }
+            }
+            Fill::Memo if memo_size(&live.parts, values) <= MEMO_BYTES => {
+                let memo = own?.get_mut(n)?;
+                if !memo.holds(&live.parts, values) {
+                    memo.refill(field, &live.parts, slots, values, state.text)?;
+                }
+                state.budget = state.budget.checked_sub(memo.text)?;
+                out.extend_from_slice(&memo.json);
+            }
+            fill => match fill.write(slots, values, out) {
+                Some(Some(written)) => state.time = Some(written),
+                Some(None) => {}
+                None => {
+                    // A value that does not read as its type, or values too large to keep:
+                    // the builder, for this field.
+                    let (played, built_time) = write_built(field, slots, values, state.text, out)?;
+                    state.budget = state.budget.checked_sub(played)?;
+                    if slots.contains(&HeadSlot::Time) {
+                        state.time = built_time;
+                    }
+                }
+            },
+        }
+        Some(())
+    }
+}
+
+/// What writing one record's head carries from field to field.
+struct Filling<'v, 'r> {
+    values: &'v [Raw<'r>],
+    text: &'v mut String,
+    /// The fields filled through the builder, built.
+    built: Option<&'v Event>,
+    /// The text budget left.
+    budget: usize,
+    time: Option<Timestamp>,
 }
 
 #[cfg(test)]
@@ -588,14 +730,14 @@ mod tests {
     fn a_head_writes_what_the_built_system_part_writes() {
         let mut r = Rng(0x9E37_79B9_7F4A_7C15);
         // Heads made, and how many fields of each fill they had.
-        let mut heads = 0;
+        let (mut heads, mut runs) = (0, 0);
         let mut fills = [0usize; 6];
         for _ in 0..40_000 {
             let count = 1 + r.below(6);
             let types: Vec<u8> = (0..count).map(|_| *r.pick(TYPES)).collect();
             let plan = plan(&mut r, count);
-            let first: Vec<Vec<u8>> = types.iter().map(|&t| bytes_of(&mut r, t)).collect();
-            let first = raws(&types, &first);
+            let first_bytes: Vec<Vec<u8>> = types.iter().map(|&t| bytes_of(&mut r, t)).collect();
+            let first = raws(&types, &first_bytes);
             let Some(head) = Head::new(&plan, &first, &mut String::new()) else {
                 continue;
             };
@@ -616,8 +758,23 @@ mod tests {
                     Fill::Execution { .. } => 5,
                 }] += 1;
             }
+            runs += usize::from(!head.runs.is_empty());
+            // Later records repeat some values of the one before (as a log's records do), so
+            // that kept fields and runs are both taken and written again.
+            let mut before = first_bytes.clone();
             for _ in 0..6 {
-                let later: Vec<Vec<u8>> = types.iter().map(|&t| bytes_of(&mut r, t)).collect();
+                let later: Vec<Vec<u8>> = types
+                    .iter()
+                    .zip(&before)
+                    .map(|(&t, b)| {
+                        if r.below(2) == 0 {
+                            b.clone()
+                        } else {
+                            bytes_of(&mut r, t)
+                        }
+                    })
+                    .collect();
+                before = later.clone();
                 let later = raws(&types, &later);
                 // `None` from the head sends the record to the builder: never wrong.
                 if let Some(written) = by_head(&head, &plan, &later, &mut memos) {
@@ -626,6 +783,7 @@ mod tests {
             }
         }
         assert!(heads > 1000, "{heads} heads");
+        assert!(runs > 100, "{runs} heads with runs");
         assert!(fills.iter().all(|&n| n > 0), "every fill tried: {fills:?}");
     }
 }
