@@ -682,6 +682,7 @@ impl FileState<'_> {
                     wanted.push(Wanted::Pending);
                 }
             }
+            read.templates.give_back(record);
             if record_id == last_record_id {
                 break;
             }
@@ -717,6 +718,7 @@ impl FileState<'_> {
                 *item = self
                     .take(&mut read, &record, record_id)?
                     .unwrap_or(Wanted::Skipped);
+                read.templates.give_back(record);
             }
             lines = read.lines;
         }

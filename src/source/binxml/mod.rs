@@ -33,6 +33,7 @@ mod value;
 
 use std::hash::Hasher;
 use std::sync::{Arc, Mutex};
+use value::Raw;
 
 /// FNV-1a, for the fingerprint that names a record shape: a good spread over every bit, byte
 /// by byte (a shape is a few template ids).
@@ -147,6 +148,9 @@ pub(crate) struct ChunkTemplates<'c> {
     by_offset: FastMap<u32, Option<(u32, &'c Template)>>,
     /// A relocated key being made.
     key: Vec<u8>,
+    /// Value lists of records read before, given back to be filled again: a record's values
+    /// are read into one of these rather than into new room (two or three lists a record).
+    spare_values: Vec<Vec<Raw<'c>>>,
 }
 
 impl<'c> ChunkTemplates<'c> {
@@ -157,6 +161,26 @@ impl<'c> ChunkTemplates<'c> {
             keep,
             by_offset: FastMap::default(),
             key: Vec::new(),
+            spare_values: Vec::new(),
+        }
+    }
+
+    /// An empty value list, from those given back when there is one.
+    pub(super) fn value_list(&mut self) -> Vec<Raw<'c>> {
+        self.spare_values.pop().unwrap_or_default()
+    }
+
+    /// Takes back the value lists of a record read from this chunk.
+    pub(crate) fn give_back(&mut self, record: Record<'c>) {
+        /// Enough for the fragments of the largest records; more would only be held.
+        const MOST_SPARE: usize = 16;
+        let lists =
+            std::iter::once(record.values).chain(record.nested.into_iter().map(|n| n.values));
+        for mut list in lists {
+            if self.spare_values.len() < MOST_SPARE {
+                list.clear();
+                self.spare_values.push(list);
+            }
         }
     }
 

@@ -78,7 +78,7 @@ fn instance<'a>(
         let size = u32_at(chunk, cur.pos() + 20)? as usize;
         cur.skip(24usize.checked_add(size)?)?;
     }
-    let mut values = Vec::new();
+    let mut values = templates.value_list();
     read_values(&mut cur, &mut values)?;
     // Nothing but the end of the fragment may follow.
     if cur.pos() < end && cur.u8()? != token::EOF {
