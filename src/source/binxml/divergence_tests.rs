@@ -519,3 +519,133 @@ fn a_definition_too_long_to_key_is_parsed() {
     assert_eq!(*got, parsed);
     assert!(run.by_key.lock().expect("not poisoned").map.is_empty());
 }
+
+/// String values of every awkward kind (GUIDs padded with every kind of space, near-GUIDs, quotes
+/// and backslashes at the ends, NUL inside, odd lengths, lone surrogates, non-characters), in
+/// both data items (one a dependency-guarded
+/// item), written by the program (made from the first record of their key) equal the replay.
+#[test]
+fn program_strings_of_every_kind_equal_the_replay() {
+    let g = "a68ca8b7-004f-d7b6-a698-07e2de0f1f5d";
+    let units = |s: &str| -> Vec<u8> { utf16(s) };
+    let raw = |u: &[u16]| -> Vec<u8> { u.iter().flat_map(|x| x.to_le_bytes()).collect() };
+    let mut strings: Vec<Vec<u8>> = vec![
+        units("plain"),
+        units(g),
+        units(&format!("{{{g}}}")),
+        units(&format!(" {g} ")),
+        units(&format!("\t{{{g}}}\n")),
+        units(&format!("\u{3000}{g}")),
+        units(&format!("{g}\u{a0}")),
+        units(&format!("\u{85}{{{g}}}\u{85}")),
+        units(&format!("{g}x")),
+        units(&format!(" {g}x ")),
+        units(&format!("  {g}xy ")),
+        units(&format!("\"{g}\"")),
+        units(&format!("\\{g}\\")),
+        units(&"-".repeat(36)),
+        units(&format!(" {} ", "-".repeat(36))),
+        units(&format!(" {} ", "z-".repeat(19))),
+        units(&format!("\u{2028}{}\u{2028}", "z-".repeat(18))),
+        units("quote \" back\\slash\ttab\r\n\u{1}\u{7f}\u{fffe}\u{ffff}"),
+        units("\u{1F600} emoji"),
+        raw(&[0x41, 0xd800, 0x42]),
+        raw(&[0x41, 0xdc00]),
+        raw(&[0xd800]),
+        raw(&[0x41, 0x00, 0x42]),
+        {
+            let mut b = units("odd");
+            b.push(0x41);
+            b
+        },
+        {
+            let mut b = units(&format!(" {g}"));
+            b.push(0x41);
+            b
+        },
+        raw(&[0x20, 0x0b, 0x0c, 0x41]),
+        units(&"a".repeat(37)),
+        units(&"a".repeat(39)),
+        raw(&[0x20; 37]),
+        {
+            let mut u: Vec<u16> = g.encode_utf16().collect();
+            u.insert(0, 0x0c);
+            raw(&u)
+        },
+        {
+            let mut u: Vec<u16> = g.encode_utf16().collect();
+            u.push(0x0b);
+            u.push(0x20);
+            raw(&u)
+        },
+    ];
+    // GUIDs padded to 37 and 39 bytes with non-ASCII whitespace of 2 and 3 bytes.
+    strings.push(units(&format!("\u{85}{g}")));
+    strings.push(units(&format!("\u{2000}{g}")));
+    let mut cases = Vec::new();
+    for (i, s) in strings.iter().enumerate() {
+        let other = &strings[(i * 7 + 3) % strings.len()];
+        cases.push(values(|vals| {
+            vals[4] = v(0x01, s.clone());
+            vals[6] = v(0x01, other.clone());
+        }));
+    }
+    // Again, after every key has its program.
+    let again = cases.clone();
+    cases.extend(again.into_iter().rev());
+    let (chunk, spans) = build(&cases);
+    let ctx = ctx();
+    let mut written = 0;
+    for (i, fast) in lines_by_programs(&chunk, &spans).into_iter().enumerate() {
+        let Some(mut replayed) = fast.replayed else {
+            continue;
+        };
+        replayed.origin = ctx.origin(None, Some(i as u64 + 1));
+        let mut want = Vec::new();
+        crate::event_json::write_event(&replayed, &mut want);
+        want.push(b'\n');
+        if let Some((_, line)) = fast.line {
+            written += 1;
+            assert_eq!(line, String::from_utf8_lossy(&want), "case {i}");
+        }
+    }
+    // Most are written by a program (the rest have none: their first record's check failed).
+    assert!(written > cases.len() / 2, "{written} of {}", cases.len());
+}
+
+fn lines_by_programs(chunk: &[u8], spans: &[(usize, usize)]) -> Vec<ByProgram> {
+    use crate::source::binxml::{ChunkPrograms, LineOrigin, RunPrograms};
+    let file = RunTemplates::default();
+    let run_programs = RunPrograms::default();
+    let keep = super::TemplateKeep::new();
+    let mut templates = ChunkTemplates::new(chunk, &file, &keep);
+    let mut programs = ChunkPrograms::new(&run_programs);
+    let ctx = ctx();
+    let mut tail = Vec::new();
+    crate::event_json::write_tail_start(None, &ctx.file, ctx.member.as_deref(), &mut tail);
+    let mut out = Vec::new();
+    for (i, &(start, end)) in spans.iter().enumerate() {
+        let Some(record) = read_record(&mut templates, start, end) else {
+            eprintln!("record {i} unreadable");
+            out.push(ByProgram {
+                replayed: None,
+                line: None,
+            });
+            continue;
+        };
+        let origin = LineOrigin {
+            ctx: &ctx,
+            tail: &tail,
+            chunk: None,
+            record_id: i as u64 + 1,
+        };
+        let replayed = record.event(&mut templates, &ctx);
+        let mut line = Vec::new();
+        let system = record.write_json(&mut templates, &mut programs, &origin, true, &mut line);
+        out.push(ByProgram {
+            replayed,
+            line: system.map(|s| (s, String::from_utf8_lossy(&line).into_owned())),
+        });
+    }
+    out
+}

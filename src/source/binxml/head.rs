@@ -85,7 +85,9 @@ enum Piece {
 /// (the provider, the event id, version, level, task, opcode and keywords; not the time, the
 /// record id or the process and thread): written once and kept, with their values, as the
 /// memo of a text field is (the flood of one event id gives the same stretch each time).
-/// What a run writes depends on its fields' values alone, which its memo compares.
+/// What a run writes depends on its fields' values alone, which its memo compares, and on
+/// whether their dependencies are null, which the program's key fixes (it holds every value's
+/// type, an empty fragment told from one with bytes).
 #[derive(Debug)]
 struct Run {
     pieces: Box<[Piece]>,
@@ -93,7 +95,10 @@ struct Run {
     parts: Box<[u16]>,
 }
 
-/// The live fields a run holds: those filled straight from values that mostly repeat.
+/// The live fields a run holds: those filled straight from their values (numbers, or kept
+/// as last written), but not the time, the record id, the process and thread or the computer,
+/// which differ from record to record or are told apart for the line's reader. An activity id
+/// among them changes its run with most records: that costs a copy, never a wrong line.
 fn repeats(live: &LiveField) -> bool {
     let slots = &HeadSlot::ALL[live.slots.clone()];
     let per_record = [HeadSlot::Time, HeadSlot::RecordId, HeadSlot::Computer];
@@ -785,5 +790,268 @@ mod tests {
         assert!(heads > 1000, "{heads} heads");
         assert!(runs > 100, "{runs} heads with runs");
         assert!(fills.iter().all(|&n| n > 0), "every fill tried: {fills:?}");
+    }
+
+    /// Long sequences whose values come from small pools (so runs are hit, missed and
+    /// rewritten many times), including wrong-size numbers and large values.
+    #[test]
+    fn runs_over_long_sequences_write_what_is_built() {
+        let mut r = Rng(0x1234_5678_9abc_def1);
+        let (mut heads, mut with_runs, mut checked) = (0, 0, 0usize);
+        for _ in 0..20_000 {
+            let count = 1 + r.below(8);
+            let types: Vec<u8> = (0..count).map(|_| *r.pick(TYPES)).collect();
+            let plan = plan(&mut r, count);
+            let pools: Vec<Vec<Vec<u8>>> = types
+                .iter()
+                .map(|&t| {
+                    (0..1 + r.below(3))
+                        .map(|_| {
+                            if r.below(10) == 0 && t != ty::BINXML {
+                                vec![0x41; 700 + r.below(700)]
+                            } else {
+                                bytes_of(&mut r, t)
+                            }
+                        })
+                        .collect()
+                })
+                .collect();
+            let first_bytes: Vec<Vec<u8>> = pools.iter().map(|p| p[0].clone()).collect();
+            let first = raws(&types, &first_bytes);
+            let Some(head) = Head::new(&plan, &first, &mut String::new()) else {
+                continue;
+            };
+            let mut memos = Memos::default();
+            let expected = built(&plan, &first);
+            if expected.is_none() || by_head(&head, &plan, &first, &mut memos) != expected {
+                continue;
+            }
+            heads += 1;
+            if head.runs.is_empty() {
+                continue;
+            }
+            with_runs += 1;
+            for _ in 0..40 {
+                let later: Vec<Vec<u8>> =
+                    pools.iter().map(|p| p[r.below(p.len())].clone()).collect();
+                let later = raws(&types, &later);
+                if let Some(written) = by_head(&head, &plan, &later, &mut memos) {
+                    checked += 1;
+                    let want = built(&plan, &later);
+                    if Some(&written) != want.as_ref() {
+                        let show = |w: &Written| {
+                            format!("{} {:?} {:?}", String::from_utf8_lossy(&w.0), w.1, w.2)
+                        };
+                        panic!(
+                            "{plan:#?}\n{later:?}\n{:#?}\nhead : {}\nbuilt: {}",
+                            head.pieces,
+                            show(&written),
+                            want.as_ref().map_or("None".into(), show)
+                        );
+                    }
+                }
+            }
+        }
+        assert!(
+            heads > 5000 && with_runs > 500,
+            "{heads} heads, {with_runs} with runs"
+        );
+        assert!(checked > 20_000, "{checked} records checked");
+    }
+
+    /// Windows-like plans (every System element once, in a random order, most in the
+    /// plain shape), so that most heads have runs; values from small pools.
+    #[test]
+    fn runs_in_windows_like_plans_write_what_is_built() {
+        let mut r = Rng(0x0dd_ba11_cafe_f00d);
+        let (mut heads, mut with_runs, mut checked, mut run_fields) = (0, 0, 0usize, 0usize);
+        for _ in 0..20_000 {
+            let mut names: Vec<(&str, &[&str])> = crate::source::assemble::SYSTEM_NAMES
+                .iter()
+                .copied()
+                .filter(|_| r.below(5) != 0)
+                .collect();
+            // shuffle
+            for i in (1..names.len()).rev() {
+                let j = r.below(i + 1);
+                names.swap(i, j);
+            }
+            let mut types = Vec::new();
+            let mut fields = Vec::new();
+            for (element, attrs) in names {
+                let value = |r: &mut Rng, types: &mut Vec<u8>| {
+                    let t = match element {
+                        "Provider" | "Channel" | "Computer" if r.below(4) != 0 => ty::STRING,
+                        "Correlation" | "Provider" if r.below(2) == 0 => ty::GUID,
+                        "Security" if r.below(2) == 0 => ty::SID,
+                        "TimeCreated" if r.below(2) == 0 => ty::FILETIME,
+                        _ if r.below(3) == 0 => *r.pick(TYPES),
+                        _ => {
+                            *r.pick(&[ty::UINT8, ty::UINT16, ty::UINT32, ty::UINT64, ty::HEX_INT64])
+                        }
+                    };
+                    types.push(t);
+                    // sometimes share an earlier value
+                    if types.len() > 1 && r.below(8) == 0 {
+                        types.pop();
+                        return vec![Part::Value(r.below(types.len()) as u16)];
+                    }
+                    let mut parts = vec![Part::Value((types.len() - 1) as u16)];
+                    if r.below(10) == 0 {
+                        parts.push(Part::Text((*r.pick(TEXTS)).into()));
+                    }
+                    parts
+                };
+                let mut kept = Vec::new();
+                for &a in attrs.iter() {
+                    if r.below(5) != 0 {
+                        kept.push((a.into(), value(&mut r, &mut types)));
+                    }
+                }
+                let attrs: Vec<(Box<str>, Vec<Part>)> = kept;
+                let text = if attrs.is_empty() {
+                    value(&mut r, &mut types)
+                } else {
+                    Vec::new()
+                };
+                fields.push(SystemField {
+                    element: element.into(),
+                    attrs,
+                    text,
+                    dependency: None,
+                });
+            }
+            if types.is_empty() {
+                continue;
+            }
+            for f in fields.iter_mut() {
+                if r.below(6) == 0 {
+                    f.dependency = Some(r.below(types.len()) as u16);
+                }
+            }
+            let plan = SystemPlan {
+                open: 0,
+                close: 0,
+                fields,
+            };
+            let pools: Vec<Vec<Vec<u8>>> = types
+                .iter()
+                .map(|&t| {
+                    (0..1 + r.below(3))
+                        .map(|_| {
+                            if r.below(20) == 0 && t != ty::BINXML {
+                                vec![0x41; 200 + r.below(1000)]
+                            } else {
+                                bytes_of(&mut r, t)
+                            }
+                        })
+                        .collect()
+                })
+                .collect();
+            let first_bytes: Vec<Vec<u8>> = pools.iter().map(|p| p[0].clone()).collect();
+            let first = raws(&types, &first_bytes);
+            let Some(head) = Head::new(&plan, &first, &mut String::new()) else {
+                continue;
+            };
+            let mut memos = Memos::default();
+            let expected = built(&plan, &first);
+            if expected.is_none() || by_head(&head, &plan, &first, &mut memos) != expected {
+                continue;
+            }
+            heads += 1;
+            if head.runs.is_empty() {
+                continue;
+            }
+            with_runs += 1;
+            run_fields += head.runs.iter().map(|r| r.pieces.len()).sum::<usize>();
+            for _ in 0..30 {
+                let later: Vec<Vec<u8>> =
+                    pools.iter().map(|p| p[r.below(p.len())].clone()).collect();
+                let later = raws(&types, &later);
+                if let Some(written) = by_head(&head, &plan, &later, &mut memos) {
+                    checked += 1;
+                    let want = built(&plan, &later);
+                    if Some(&written) != want.as_ref() {
+                        let show = |w: &Written| {
+                            format!("{} {:?} {:?}", String::from_utf8_lossy(&w.0), w.1, w.2)
+                        };
+                        panic!(
+                            "{plan:#?}\n{later:?}\n{:#?}\nhead : {}\nbuilt: {}",
+                            head.pieces,
+                            show(&written),
+                            want.as_ref().map_or("None".into(), show)
+                        );
+                    }
+                }
+            }
+        }
+        assert!(
+            heads > 5000 && with_runs > 5000,
+            "{heads} heads, {with_runs} with runs"
+        );
+        assert!(
+            checked > 100_000 && run_fields > with_runs * 2,
+            "{checked} records"
+        );
+    }
+
+    /// The text budget decides at a run, both when the run is copied (its values as
+    /// before, the builder's text one byte longer) and when it is written again.
+    #[test]
+    fn a_run_is_charged_to_the_text_budget() {
+        let mut computer = vec![Part::Value(0); 4096];
+        computer.push(Part::Value(4));
+        let field =
+            |element: &str, attrs: Vec<(Box<str>, Vec<Part>)>, text: Vec<Part>| SystemField {
+                element: element.into(),
+                attrs,
+                text,
+                dependency: None,
+            };
+        let plan = SystemPlan {
+            open: 0,
+            close: 0,
+            fields: vec![
+                field("Computer", vec![], computer),
+                field("Channel", vec![], vec![Part::Value(2)]),
+                field(
+                    "Provider",
+                    vec![("Name".into(), vec![Part::Value(1)])],
+                    vec![],
+                ),
+                field("EventID", vec![], vec![Part::Value(3)]),
+            ],
+        };
+        let types = [ty::STRING, ty::STRING, ty::STRING, ty::UINT16, ty::STRING];
+        let k = utf16(&"c".repeat(4095));
+        let record = |channel: &str, tail: usize| -> Vec<Vec<u8>> {
+            vec![
+                k.clone(),
+                utf16("Prov"),
+                utf16(channel),
+                4624u16.to_le_bytes().to_vec(),
+                utf16(&"t".repeat(tail)),
+            ]
+        };
+        let fits = 4096 - 8;
+        let first = record("Chan", fits);
+        let head = Head::new(&plan, &raws(&types, &first), &mut String::new()).expect("a head");
+        assert_eq!(head.runs.len(), 1, "{:#?}", head.pieces);
+        let mut memos = Memos::default();
+        for (values, fits) in [
+            (record("Chan", fits), true),
+            (record("Chan", fits), true),
+            (record("Chan", fits + 1), false),
+            (record("Chan", fits), true),
+            (record("Chan!", fits), false),
+            (record("Chan!", fits - 1), true),
+            (record("Chan!", fits), false),
+        ] {
+            let values = raws(&types, &values);
+            let want = built(&plan, &values);
+            assert_eq!(want.is_some(), fits);
+            let got = by_head(&head, &plan, &values, &mut memos);
+            assert_eq!(got, want);
+        }
     }
 }

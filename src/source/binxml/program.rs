@@ -633,3 +633,172 @@ impl<'a> Record<'a> {
         (line == programs.check).then(|| Arc::new(program))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::synth::test_numbers;
+
+    const UNITS: &[u16] = &[
+        0x20, 0x09, 0x0a, 0x0d, 0x0b, 0x0c, 0x85, 0xa0, 0x1680, 0x2000, 0x2028, 0x2029, 0x202f,
+        0x205f, 0x3000, 0xfeff, 0x00, 0x01, 0x1f, 0x7f, 0x22, 0x5c, 0x7b, 0x7d, 0x2d, 0xfffe,
+        0xffff, 0xd800, 0xdc00, 0xe9,
+    ];
+
+    fn guidish(numbers: &mut impl Iterator<Item = u64>) -> Vec<u16> {
+        let g = "a68ca8b7-004f-d7b6-a698-07e2de0f1f5d";
+        let mut s: Vec<u16> = match numbers.next().unwrap() % 4 {
+            0 => g.encode_utf16().collect(),
+            1 => format!("{{{g}}}").encode_utf16().collect(),
+            2 => format!("{{{g}").encode_utf16().collect(),
+            _ => g.to_uppercase().encode_utf16().collect(),
+        };
+        // mutate a few places, pad with whitespace/specials on each side
+        for _ in 0..(numbers.next().unwrap() % 3) {
+            let at = numbers.next().unwrap() as usize % s.len();
+            let u = UNITS[numbers.next().unwrap() as usize % UNITS.len()];
+            match numbers.next().unwrap() % 3 {
+                0 => s[at] = u,
+                1 => s.insert(at, u),
+                _ => {
+                    s.remove(at);
+                }
+            }
+        }
+        for _ in 0..(numbers.next().unwrap() % 3) {
+            let u = UNITS[numbers.next().unwrap() as usize % UNITS.len()];
+            s.insert(0, u);
+        }
+        for _ in 0..(numbers.next().unwrap() % 3) {
+            let u = UNITS[numbers.next().unwrap() as usize % UNITS.len()];
+            s.push(u);
+        }
+        s
+    }
+
+    /// `maybe_guid` is careful: whenever it says no, `normalize_value` leaves the text as it is.
+    #[test]
+    fn a_text_maybe_guid_lets_through_is_left_by_normalizing() {
+        let mut numbers = test_numbers(99);
+        let (mut fast, mut slow, mut changed) = (0, 0, 0);
+        for _ in 0..400_000 {
+            let units = if numbers.next().unwrap() % 2 == 0 {
+                guidish(&mut numbers)
+            } else {
+                let len = 30 + numbers.next().unwrap() as usize % 12;
+                (0..len)
+                    .map(|_| {
+                        let p = numbers.next().unwrap();
+                        if p % 3 == 0 {
+                            UNITS[(p >> 8) as usize % UNITS.len()]
+                        } else {
+                            b"0123456789abcdefABCDEF-{} x"[(p >> 8) as usize % 27] as u16
+                        }
+                    })
+                    .collect()
+            };
+            let mut bytes: Vec<u8> = units.iter().flat_map(|u| u.to_le_bytes()).collect();
+            if numbers.next().unwrap() % 8 == 0 {
+                bytes.push(0x41);
+            }
+            let mut text = String::new();
+            sanitize_utf16(&bytes, &mut text);
+            let mut out = Vec::new();
+            let told = write_json_utf16(&bytes, &mut out);
+            let normalized = normalize_value(&text);
+            if normalized != text {
+                changed += 1;
+            }
+            if maybe_guid(&told) {
+                slow += 1;
+            } else {
+                fast += 1;
+                assert_eq!(normalized, text, "{units:x?}");
+            }
+        }
+        assert!(
+            changed > 1000 && fast > 1000 && slow > 1000,
+            "{fast} {slow} {changed}"
+        );
+    }
+
+    fn program(placements: Vec<(u32, u32)>, literal_bytes: usize) -> Program {
+        Program {
+            key: KeyParts::default(),
+            items: Vec::new().into(),
+            placements: placements.into(),
+            literal_bytes,
+            head: None,
+        }
+    }
+
+    /// `fits_budget` answers as counting every text exactly against `TEXT_BUDGET`, at the
+    /// boundary (the bound from the strings' most bytes fails, the exact count passes).
+    #[test]
+    fn the_budget_check_is_the_exact_count() {
+        let mut numbers = test_numbers(5);
+        let mut seen = [0usize; 2];
+        for _ in 0..3000 {
+            let mut texts = ValueTexts::default();
+            let count = 1 + numbers.next().unwrap() as usize % 4;
+            texts.resize(count);
+            let mut bufs = Vec::new();
+            for i in 0..count {
+                let len = numbers.next().unwrap() as usize % 5000;
+                let units: Vec<u16> = (0..len)
+                    .map(|_| {
+                        let p = numbers.next().unwrap();
+                        [0x41u16, 0xe9, 0x3000, 0xd83d, 0xde00, 0x00, 0x22][p as usize % 7]
+                    })
+                    .collect();
+                let mut b: Vec<u8> = units.iter().flat_map(|u| u.to_le_bytes()).collect();
+                if numbers.next().unwrap() % 4 == 0 {
+                    b.push(1);
+                }
+                bufs.push((i, b));
+            }
+            for (i, b) in &bufs {
+                let raw = Raw {
+                    ty: if i % 3 == 2 { ty::UINT32 } else { ty::STRING },
+                    bytes: if i % 3 == 2 { &[1, 2, 3, 4] } else { b },
+                    offset: 0,
+                };
+                texts.write(*i, &raw).unwrap();
+            }
+            // exact (old) lengths
+            let exact: Vec<usize> = (0..count)
+                .map(|i| {
+                    let (_, b) = &bufs[i];
+                    if i % 3 == 2 {
+                        "67305985".len()
+                    } else {
+                        let mut t = String::new();
+                        sanitize_utf16(b, &mut t);
+                        t.len()
+                    }
+                })
+                .collect();
+            let placements: Vec<(u32, u32)> = (0..count)
+                .map(|i| (i as u32, 1 + numbers.next().unwrap() as u32 % 20_000))
+                .collect();
+            let played: usize = placements
+                .iter()
+                .map(|&(v, t)| exact[v as usize] * t as usize)
+                .sum();
+            // literal bytes put the exact total right at, just under or just over the budget
+            for delta in [-1isize, 0, 1, -3, 5] {
+                let target = TEXT_BUDGET as isize + delta;
+                let literal = (target - played as isize).max(0) as usize;
+                let p = program(placements.clone(), literal);
+                let old = literal.saturating_add(played) <= TEXT_BUDGET;
+                assert_eq!(
+                    p.fits_budget(&texts),
+                    old,
+                    "{exact:?} {placements:?} {literal}"
+                );
+                seen[usize::from(old)] += 1;
+            }
+        }
+        assert!(seen.iter().all(|&n| n > 1000), "refused, fitted: {seen:?}");
+    }
+}

@@ -317,7 +317,7 @@ pub(crate) struct Utf16Text {
     /// Its length in bytes of UTF-8 (unescaped).
     pub len: usize,
     /// Whether its first and last characters are printable ASCII other than a space (so that
-    /// trimming it leaves it as it is).
+    /// trimming it leaves it as it is). Also false, to be careful, when either is `"` or `\`.
     pub plain_ends: bool,
 }
 
@@ -631,5 +631,50 @@ mod tests {
         assert_eq!(text(ty::STRING, &utf16).unwrap(), "a_b\tc");
         // An unpaired surrogate.
         assert_eq!(text(ty::STRING, &[0x00, 0xd8]).unwrap(), "_");
+    }
+
+    /// Every UTF-16 unit, alone and after or before surrogates, at every offset within a
+    /// run of four, and every pair of a set of awkward units.
+    #[test]
+    fn every_unit_at_every_offset_is_written_as_its_sanitized_text() {
+        let check = |units: &[u16], odd: bool| {
+            let mut bytes: Vec<u8> = units.iter().flat_map(|u| u.to_le_bytes()).collect();
+            if odd {
+                bytes.push(0x22);
+            }
+            let mut text = String::new();
+            sanitize_utf16(&bytes, &mut text);
+            let mut expected = Vec::new();
+            crate::event_json::write_str(&text, &mut expected);
+            let mut written = Vec::new();
+            let told = write_json_utf16(&bytes, &mut written);
+            assert_eq!(written, expected, "{units:x?}");
+            assert_eq!(told.len, text.len());
+            assert_eq!(utf16_is_empty(&bytes), text.is_empty());
+        };
+        for u in 0..=0xffffu16 {
+            for pre in 0..5 {
+                let mut units: Vec<u16> = (0..pre).map(|i| 0x61 + i).collect();
+                units.push(u);
+                units.extend([0x62, 0x63, 0x64, 0x65, 0x66]);
+                check(&units, false);
+                units.truncate(pre as usize + 1);
+                check(&units, u % 7 == 0);
+            }
+            check(&[0xd83d, u, 0x41], false);
+            check(&[u, 0xde00, 0x41, 0x42, 0x43, 0x44], false);
+        }
+        let awkward: &[u16] = &[
+            0, 9, 10, 13, 0x1f, 0x20, 0x22, 0x5c, 0x7f, 0x80, 0xd800, 0xdbff, 0xdc00, 0xdfff,
+            0xfffe, 0xffff, 0xe000,
+        ];
+        for &a in awkward {
+            for &b in awkward {
+                for &c in awkward {
+                    check(&[a, b, c], false);
+                    check(&[0x41, a, b, c, 0x41, 0x41, 0x41, 0x41, 0x41], true);
+                }
+            }
+        }
     }
 }
