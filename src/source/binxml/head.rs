@@ -96,12 +96,18 @@ struct Run {
 }
 
 /// The live fields a run holds: those filled straight from their values (numbers, or kept
-/// as last written), but not the time, the record id, the process and thread or the computer,
-/// which differ from record to record or are told apart for the line's reader. An activity id
-/// among them changes its run with most records: that costs a copy, never a wrong line.
+/// as last written), but not the time, the record id, the process and thread, or an activity
+/// id, which differ from record to record (in a run, they would have it written again for
+/// most records), nor the computer, which is told apart for the line's reader.
 fn repeats(live: &LiveField) -> bool {
     let slots = &HeadSlot::ALL[live.slots.clone()];
-    let per_record = [HeadSlot::Time, HeadSlot::RecordId, HeadSlot::Computer];
+    let per_record = [
+        HeadSlot::Time,
+        HeadSlot::RecordId,
+        HeadSlot::ActivityId,
+        HeadSlot::RelatedActivityId,
+        HeadSlot::Computer,
+    ];
     match live.fill {
         Fill::Number(_) | Fill::EventId { .. } | Fill::Memo => {
             !slots.iter().any(|s| per_record.contains(s))
