@@ -23,7 +23,7 @@ use crate::event::{Event, Field};
 use crate::rules::{CompiledSignal, Rule, RuleSet};
 use crate::shared_text::{shared, Place};
 use crate::signal::{Signal, ALL_FIELDS, MARKED_FIELDS};
-use crate::source::{read_inputs, EventSink, ReadPlan, ReadSummary, RecordHead};
+use crate::source::{read_inputs, EventSink, Identity, ReadPlan, ReadSummary, RecordHead};
 
 mod found;
 mod order;
@@ -47,7 +47,18 @@ pub struct SignalSink<'a> {
     /// Counted per reading thread: one counter that every record of every thread changes
     /// would pass its cache line from core to core.
     counts: ThreadLocal<ThreadCounts>,
+    /// Per reading thread, the signals of the events its chunk keeps for repeats (see
+    /// [`EventSink::accept_base`]), by the event's address: a repeat's are these again, with
+    /// its identity, instead of matched anew.
+    bases: ThreadLocal<RefCell<BaseSignals>>,
 }
+
+/// The signals of each base event a reading thread was given, by the event's address.
+type BaseSignals = Vec<(usize, Vec<Signal>)>;
+
+/// The most bases a thread holds the signals of (a chunk keeps fewer; more would mean that a
+/// reader did not end its chunk).
+const MOST_BASES: usize = 64;
 
 /// One reading thread's counts (atomic only so that the sink can read them from another
 /// thread at the end; each is changed by its own thread alone).
@@ -63,7 +74,18 @@ impl<'a> SignalSink<'a> {
             rules,
             emit,
             counts: ThreadLocal::new(),
+            bases: ThreadLocal::new(),
         }
+    }
+
+    /// Counts one candidate record and the signals it gave.
+    fn count(&self, signals: usize) {
+        let counts = self.counts.get_or_default();
+        // Read and written apart, not added in place: no other thread changes them.
+        let add =
+            |n: &AtomicU64, more: u64| n.store(n.load(Ordering::Relaxed) + more, Ordering::Relaxed);
+        add(&counts.candidates, 1);
+        add(&counts.signals, signals as u64);
     }
 
     pub fn stats(&self) -> EngineStats {
@@ -92,13 +114,48 @@ impl EventSink for SignalSink<'_> {
 
     fn accept(&self, event: Event) {
         let found = match_event(self.rules, event);
-        let counts = self.counts.get_or_default();
-        // Read and written apart, not added in place: no other thread changes them.
-        let add =
-            |n: &AtomicU64, more: u64| n.store(n.load(Ordering::Relaxed) + more, Ordering::Relaxed);
-        add(&counts.candidates, 1);
-        add(&counts.signals, found.len() as u64);
+        self.count(found.len());
         found.into_iter().for_each(|s| (self.emit)(s));
+    }
+
+    fn takes_repeats(&self) -> bool {
+        true
+    }
+
+    fn accept_base(&self, base: &Event) {
+        let found = match_event(self.rules, base.clone());
+        let address = base as *const Event as usize;
+        {
+            let mut bases = self.bases.get_or_default().borrow_mut();
+            bases.retain(|(at, _)| *at != address);
+            if bases.len() >= MOST_BASES {
+                bases.remove(0);
+            }
+            bases.push((address, found.clone()));
+        }
+        self.count(found.len());
+        found.into_iter().for_each(|s| (self.emit)(s));
+    }
+
+    fn accept_repeat(&self, base: &Event, identity: &Identity) {
+        let address = base as *const Event as usize;
+        let again = {
+            let bases = self.bases.get_or_default().borrow();
+            let made = bases.iter().rev().find(|(at, _)| *at == address);
+            made.map(|(_, signals)| with_identity(signals, identity))
+        };
+        let Some(found) = again else {
+            // A base this thread was not given: matched as any event.
+            let mut event = base.clone();
+            identity.apply(&mut event);
+            return self.accept(event);
+        };
+        self.count(found.len());
+        found.into_iter().for_each(|s| (self.emit)(s));
+    }
+
+    fn chunk_done(&self) {
+        self.bases.get_or_default().borrow_mut().clear();
     }
 }
 
@@ -162,6 +219,36 @@ pub fn match_event(rules: &RuleSet, event: Event) -> Vec<Signal> {
     hits.iter()
         .zip(owns)
         .map(|((rule, sig), own)| signal(rule, sig, Arc::clone(&event), own))
+        .collect()
+}
+
+/// `signals` (those of one record) again for a record that is the same but for `identity`:
+/// what [`match_event`] gives for it, as the record's event only decides its signals through
+/// what the two share. The signals that shared an event share its copy.
+fn with_identity(signals: &[Signal], identity: &Identity) -> Vec<Signal> {
+    let mut copies: Vec<(*const Event, Arc<Event>)> = Vec::new();
+    signals
+        .iter()
+        .map(|signal| {
+            let of = Arc::as_ptr(&signal.event);
+            let event = match copies.iter().find(|(at, _)| *at == of) {
+                Some((_, copy)) => Arc::clone(copy),
+                None => {
+                    let mut event = Event::clone(&signal.event);
+                    identity.apply(&mut event);
+                    let copy = Arc::new(event);
+                    copies.push((of, Arc::clone(&copy)));
+                    copy
+                }
+            };
+            Signal {
+                rule_id: signal.rule_id.clone(),
+                signal_id: signal.signal_id.clone(),
+                side: signal.side,
+                event,
+                own_fields: signal.own_fields,
+            }
+        })
         .collect()
 }
 
@@ -368,6 +455,107 @@ diagnosis:
         assert_eq!(a.signal_id, b.signal_id);
         for (x, y) in [(&a.rule_id, &b.rule_id), (&a.signal_id, &b.signal_id)] {
             assert!(Text::ptr_eq(x, y), "{x} is held twice");
+        }
+    }
+
+    /// A sink that passes everything to a [`SignalSink`] as plain events.
+    struct PlainEvents<'s>(&'s SignalSink<'s>);
+
+    impl EventSink for PlainEvents<'_> {
+        fn wants_channel(&self, channel: &str) -> bool {
+            self.0.wants_channel(channel)
+        }
+        fn wants(&self, head: &RecordHead<'_>) -> bool {
+            self.0.wants(head)
+        }
+        fn accept(&self, event: Event) {
+            self.0.accept(event)
+        }
+    }
+
+    /// A sink that counts the repeats it is given.
+    struct CountRepeats<'s>(&'s SignalSink<'s>, std::sync::atomic::AtomicUsize);
+
+    impl EventSink for CountRepeats<'_> {
+        fn wants_channel(&self, channel: &str) -> bool {
+            self.0.wants_channel(channel)
+        }
+        fn wants(&self, head: &RecordHead<'_>) -> bool {
+            self.0.wants(head)
+        }
+        fn accept(&self, event: Event) {
+            self.0.accept(event)
+        }
+        fn takes_repeats(&self) -> bool {
+            true
+        }
+        fn accept_base(&self, base: &Event) {
+            self.0.accept_base(base)
+        }
+        fn accept_repeat(&self, base: &Event, identity: &Identity) {
+            self.1.fetch_add(1, Ordering::Relaxed);
+            self.0.accept_repeat(base, identity)
+        }
+        fn chunk_done(&self) {
+            self.0.chunk_done()
+        }
+    }
+
+    /// The signals of records read as repeats of an earlier one are those they give read in
+    /// full: on the samples (their TLS floods repeat), and on the corpus when it is present.
+    #[test]
+    fn repeats_give_the_signals_of_records_read_in_full() {
+        let (rules, errors) = RuleSet::load(None);
+        assert!(errors.is_empty(), "{errors:?}");
+        let samples = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("samples");
+        let corpus = samples.join("../../shared/corpus/dfir-museum/Win2012R2-StolenSzechuan");
+        let mut inputs = vec![samples];
+        if corpus.exists() {
+            inputs.push(corpus);
+        } else {
+            eprintln!(
+                "notice: ../shared/corpus is absent; the repeats are checked on the samples only"
+            );
+        }
+        for threads in [1, 2] {
+            let plan = ReadPlan { threads };
+            let read = |repeats: bool| {
+                let found = Mutex::new(Vec::new());
+                let emit = |s: Signal| found.lock().unwrap().push(s);
+                let sink = SignalSink::new(&rules, &emit);
+                let offered = if repeats {
+                    let counting = CountRepeats(&sink, Default::default());
+                    read_inputs(&inputs, &plan, &counting);
+                    counting.1.into_inner()
+                } else {
+                    read_inputs(&inputs, &plan, &PlainEvents(&sink));
+                    0
+                };
+                let stats = sink.stats();
+                drop(sink);
+                let mut signals = found.into_inner().unwrap();
+                signals.sort_by(|a, b| {
+                    let key = |s: &Signal| {
+                        let e = &s.event;
+                        (
+                            e.origin.file.to_string(),
+                            e.origin.record,
+                            s.rule_id.to_string(),
+                            s.signal_id.to_string(),
+                        )
+                    };
+                    key(a).cmp(&key(b))
+                });
+                (signals, offered, stats)
+            };
+            let (plain, _, plain_stats) = read(false);
+            let (repeated, offered, stats) = read(true);
+            assert!(offered > 50, "{offered} repeats offered");
+            assert_eq!(stats, plain_stats);
+            assert_eq!(repeated.len(), plain.len());
+            for (r, p) in repeated.iter().zip(&plain) {
+                assert_eq!(r, p);
+            }
         }
     }
 

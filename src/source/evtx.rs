@@ -34,10 +34,11 @@ use rayon::prelude::*;
 
 use super::binxml::{
     filetime_timestamp, read_record, ChunkPrograms, ChunkTemplates, LineHead, LineOrigin, Record,
-    RunPrograms, RunTemplates, TemplateKeep, Verdict, Verdicts,
+    Repeats, RunPrograms, RunTemplates, TemplateKeep, Verdict, Verdicts,
 };
 use super::{
-    EventSink, InputError, InputErrorKind, RecordHead, SourceCtx, SourceKind, SourceReport,
+    EventSink, Identity, InputError, InputErrorKind, RecordHead, SourceCtx, SourceKind,
+    SourceReport,
 };
 use crate::event::Event;
 use crate::event_json;
@@ -403,6 +404,11 @@ fn host_of(event: &Event) -> Option<String> {
 enum Wanted {
     /// Built as an `Event`; `true` when its head was already asked about.
     Event(Box<Event>, bool),
+    /// Built as an `Event` kept for later records to repeat (its place in the chunk's
+    /// [`Repeats`]).
+    Base(usize, bool),
+    /// The same as a kept event (by its place) but for its identity.
+    Repeat(usize, Identity, bool),
     /// Written as a JSON line (this range of the chunk's lines), its head already asked.
     Line(LineHead, std::ops::Range<usize>),
     /// To be rendered by the crate (see [`Pending`]).
@@ -430,6 +436,9 @@ struct FastRead<'c, 'f> {
     number: Option<u64>,
     /// Whether the chunk's host is known already: then lines need not carry their computer.
     computer_known: bool,
+    /// The events kept for later records to repeat, when the sink takes repeats (and not
+    /// JSON lines).
+    repeats: Option<Repeats>,
 }
 
 /// A record of a fast-read chunk that the crate renders: its place among the wanted, its
@@ -624,7 +633,11 @@ impl FileState<'_> {
             heads: self.sink.filters_heads(),
             number,
             computer_known: false,
+            repeats: None,
         };
+        if !read.json && self.sink.takes_repeats() {
+            read.repeats = Some(Repeats::default());
+        }
         let bytes = &data.data[..];
         let mut offset = CHUNK_HEADER_SIZE;
         while offset < live_end {
@@ -692,6 +705,7 @@ impl FileState<'_> {
             mut lines,
             json,
             heads,
+            mut repeats,
             ..
         } = read;
         if !pending.is_empty() {
@@ -706,6 +720,7 @@ impl FileState<'_> {
                 heads,
                 number,
                 computer_known: outcome.computer.is_some(),
+                repeats,
             };
             for item in wanted.iter_mut() {
                 let Wanted::Waiting(start, stop, record_id) = *item else {
@@ -721,6 +736,7 @@ impl FileState<'_> {
                 read.templates.give_back(record);
             }
             lines = read.lines;
+            repeats = read.repeats;
         }
         // Consecutive lines go to the sink together; an event between them is delivered in
         // its place, so the records keep their order.
@@ -729,6 +745,10 @@ impl FileState<'_> {
             if outcome.computer.is_none() {
                 outcome.computer = match &item {
                     Wanted::Event(event, _) => host_of(event),
+                    Wanted::Base(at, _) | Wanted::Repeat(at, _, _) => repeats
+                        .as_ref()
+                        .and_then(|r| r.event(*at))
+                        .and_then(host_of),
                     Wanted::Line(head, _) => head.computer.as_deref().map(str::to_string),
                     _ => None,
                 };
@@ -744,8 +764,27 @@ impl FileState<'_> {
                     self.sink.accept(*event)
                 }
                 Wanted::Line(head, range) => batch.push((head.time, range)),
+                Wanted::Base(at, asked) | Wanted::Repeat(at, _, asked) => {
+                    let Some(base) = repeats.as_ref().and_then(|r| r.event(at)) else {
+                        continue;
+                    };
+                    if !asked && !self.sink.wants(&RecordHead::of(base)) {
+                        continue;
+                    }
+                    if !batch.is_empty() {
+                        self.sink.accept_json(&batch, &lines);
+                        batch.clear();
+                    }
+                    match &item {
+                        Wanted::Repeat(_, identity, _) => self.sink.accept_repeat(base, identity),
+                        _ => self.sink.accept_base(base),
+                    }
+                }
                 _ => {}
             }
+        }
+        if repeats.is_some() {
+            self.sink.chunk_done();
         }
         if !batch.is_empty() {
             self.sink.accept_json(&batch, &lines);
@@ -794,11 +833,25 @@ impl FileState<'_> {
                 return Some(Some(Wanted::Line(head, range)));
             }
         }
+        if let Some((at, identity)) = read
+            .repeats
+            .as_mut()
+            .and_then(|r| r.find(record, record_id))
+        {
+            return Some(Some(Wanted::Repeat(at, identity, asked.is_some())));
+        }
         let event = match record.program_event(&mut read.templates, &mut read.programs, &origin) {
             Some(event) => event,
             None => self.fast_event(record, &mut read.templates, read.number, record_id)?,
         };
-        Some(Some(Wanted::Event(Box::new(event), asked.is_some())))
+        let event = match read.repeats.as_mut() {
+            Some(repeats) => match repeats.keep(record, Box::new(event)) {
+                Ok(at) => return Some(Some(Wanted::Base(at, asked.is_some()))),
+                Err(event) => event,
+            },
+            None => Box::new(event),
+        };
+        Some(Some(Wanted::Event(event, asked.is_some())))
     }
 
     /// Renders the pending records of a chunk with the crate, in place in `wanted`, and

@@ -48,6 +48,40 @@ impl<'a> RecordHead<'a> {
     }
 }
 
+/// What tells apart records that are otherwise the same: a flood of one event (a scanner's TLS
+/// probes, a service failing in a loop) repeats everything but these from record to record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Identity {
+    pub time: Option<Timestamp>,
+    pub record_id: Option<u64>,
+    pub process_id: Option<u32>,
+    pub thread_id: Option<u32>,
+    /// The record's place in its source (`Origin::record`).
+    pub origin_record: Option<u64>,
+}
+
+impl Identity {
+    /// The identity of `event`.
+    pub fn of(event: &Event) -> Identity {
+        Identity {
+            time: event.time,
+            record_id: event.record_id,
+            process_id: event.process_id,
+            thread_id: event.thread_id,
+            origin_record: event.origin.record,
+        }
+    }
+
+    /// Gives `event` this identity.
+    pub fn apply(&self, event: &mut Event) {
+        event.time = self.time;
+        event.record_id = self.record_id;
+        event.process_id = self.process_id;
+        event.thread_id = self.thread_id;
+        event.origin.record = self.origin_record;
+    }
+}
+
 /// The consumer of a read: `evident events` writes what it receives, `evident scan` matches it.
 ///
 /// Called from many threads at once; implementations keep per-call work small and share only
@@ -75,6 +109,33 @@ pub trait EventSink: Sync {
 
     /// Receives one wanted, fully normalized event, on the thread that parsed it.
     fn accept(&self, event: Event);
+
+    /// Whether this sink takes the records that repeat an earlier one of their chunk as such
+    /// ([`EventSink::accept_base`], [`EventSink::accept_repeat`]): a sink that keeps what it
+    /// made of the earlier one need not make it again. Asked once per EVTX chunk.
+    fn takes_repeats(&self) -> bool {
+        false
+    }
+
+    /// Receives a wanted event that later records of its chunk may repeat: [`EventSink::accept`]
+    /// of a copy of it. The reader keeps `base` where it is until the chunk's
+    /// [`EventSink::chunk_done`], so that a sink may know it by its address until then. Called
+    /// only when [`EventSink::takes_repeats`].
+    fn accept_base(&self, base: &Event) {
+        self.accept(base.clone());
+    }
+
+    /// Receives a wanted event that is `base` (given to [`EventSink::accept_base`] earlier in
+    /// this chunk, on this thread) but for its identity: [`EventSink::accept`] of `base` with
+    /// `identity`. Called only when [`EventSink::takes_repeats`].
+    fn accept_repeat(&self, base: &Event, identity: &Identity) {
+        let mut event = base.clone();
+        identity.apply(&mut event);
+        self.accept(event);
+    }
+
+    /// Ends the delivery of one EVTX chunk on this thread: the bases given since are gone.
+    fn chunk_done(&self) {}
 
     /// Whether this sink takes records as JSON lines ([`EventSink::accept_json`]) where the
     /// reader can write them without building their `Event` (the EVTX reader can for most

@@ -27,6 +27,7 @@ mod program;
 #[cfg(test)]
 mod random_system;
 mod record;
+mod repeat;
 mod system_memo;
 mod template;
 mod value;
@@ -69,6 +70,7 @@ type FastMap<K, V> = rustc_hash::FxHashMap<K, V>;
 pub(crate) use head::LineHead;
 pub(crate) use program::{ChunkPrograms, LineOrigin, RunPrograms};
 pub(crate) use record::{read_record, Record};
+pub(crate) use repeat::Repeats;
 pub(crate) use template::Template;
 pub(crate) use value::filetime_timestamp;
 

@@ -10,6 +10,7 @@ use super::template::{Part, PlainField, SystemField, SystemPlan};
 use super::value::Raw;
 use crate::event::Event;
 use crate::source::assemble::EventBuilder;
+use crate::source::Identity;
 
 /// The System parts last built in a chunk, each with the values it was built from, and what
 /// their plans are made of.
@@ -56,7 +57,7 @@ struct Kept {
 /// slot) to be read on its own, as building the whole part reads it; and the value whose
 /// null leaves it out, if any.
 #[derive(Debug, Clone, Copy)]
-struct Varying {
+pub(super) struct Varying {
     slot: VaryingSlot,
     dependency: Option<u16>,
 }
@@ -115,9 +116,10 @@ impl Varying {
         })
     }
 
-    /// Sets this field of `event` from `values` as the builder would; `None` for a value of
-    /// another type than the builder reads directly (the caller then builds the part whole).
-    fn set(self, values: &[Raw<'_>], event: &mut Event) -> Option<()> {
+    /// Sets this field of `event`'s identity from `values` as the builder would; `None` for a
+    /// value of another type than the builder reads directly (the caller then builds the part
+    /// whole).
+    fn set(self, values: &[Raw<'_>], event: &mut Identity) -> Option<()> {
         let left_out = self
             .dependency
             .and_then(|d| values.get(usize::from(d)))
@@ -210,12 +212,53 @@ pub(super) fn system_event(
         }
     };
     let mut event = part.event.clone()?;
-    for varying in &fields.varying {
-        if varying.set(values, &mut event).is_none() {
-            return build_system(plan, values, text);
+    let mut identity = Identity::of(&event);
+    if set_varying(&fields.varying, values, &mut identity).is_none() {
+        return build_system(plan, values, text);
+    }
+    identity.apply(&mut event);
+    Some(event)
+}
+
+/// Sets the `varying` fields of `identity` from `values`; `None` when one does not read.
+pub(super) fn set_varying(
+    varying: &[Varying],
+    values: &[Raw<'_>],
+    identity: &mut Identity,
+) -> Option<()> {
+    varying.iter().try_for_each(|v| v.set(values, identity))
+}
+
+/// The varying fields of `plan` when it is plain (see [`PlanFields`]), and the values that
+/// only they read (not a part of another field; a dependency of any field on them is decided
+/// by their type alone, which a caller compares).
+pub(super) fn varying_of(plan: &SystemPlan) -> Option<(Vec<Varying>, Vec<u16>)> {
+    let told = PlanFields::of(plan, 0);
+    if !told.plain {
+        return None;
+    }
+    let parts = |field: &SystemField| -> Vec<u16> {
+        let attrs = field.attrs.iter().flat_map(|(_, parts)| parts);
+        attrs
+            .chain(&field.text)
+            .filter_map(|part| match part {
+                Part::Value(i) => Some(*i),
+                Part::Text(_) => None,
+            })
+            .collect()
+    };
+    let mut varying_values = Vec::new();
+    let mut others = Vec::new();
+    for field in &plan.fields {
+        match Varying::of(field) {
+            Some(_) => varying_values.extend(parts(field)),
+            None => others.extend(parts(field)),
         }
     }
-    Some(event)
+    varying_values.retain(|i| !others.contains(i));
+    varying_values.sort_unstable();
+    varying_values.dedup();
+    Some((told.varying, varying_values))
 }
 
 /// Puts `item` into `items` (at most `most` of them), in place of the one whose turn it is.
