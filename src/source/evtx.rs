@@ -741,6 +741,8 @@ impl FileState<'_> {
         // Consecutive lines go to the sink together; an event between them is delivered in
         // its place, so the records keep their order.
         let mut batch: Vec<(Option<Timestamp>, std::ops::Range<usize>)> = Vec::new();
+        // Whether each kept event is wanted, asked once for it and its repeats.
+        let mut base_wanted: Vec<Option<bool>> = Vec::new();
         for item in wanted {
             if outcome.computer.is_none() {
                 outcome.computer = match &item {
@@ -768,7 +770,12 @@ impl FileState<'_> {
                     let Some(base) = repeats.as_ref().and_then(|r| r.event(at)) else {
                         continue;
                     };
-                    if !asked && !self.sink.wants(&RecordHead::of(base)) {
+                    if base_wanted.len() <= at {
+                        base_wanted.resize(at + 1, None);
+                    }
+                    let wanted = *base_wanted[at]
+                        .get_or_insert_with(|| asked || self.sink.wants(&RecordHead::of(base)));
+                    if !wanted {
                         continue;
                     }
                     if !batch.is_empty() {
@@ -802,6 +809,14 @@ impl FileState<'_> {
         record: &Record<'c>,
         record_id: u64,
     ) -> Option<Option<Wanted>> {
+        // A repeat has the head of the event it repeats: it is asked about with that one.
+        let repeat = read
+            .repeats
+            .as_mut()
+            .and_then(|r| r.find(record, record_id));
+        if let Some((at, identity)) = repeat {
+            return Some(Some(Wanted::Repeat(at, identity, false)));
+        }
         // A head the values do not tell plainly is asked of the built event, at delivery.
         let asked = if read.heads {
             record
@@ -832,13 +847,6 @@ impl FileState<'_> {
                 let range = from..read.lines.len();
                 return Some(Some(Wanted::Line(head, range)));
             }
-        }
-        if let Some((at, identity)) = read
-            .repeats
-            .as_mut()
-            .and_then(|r| r.find(record, record_id))
-        {
-            return Some(Some(Wanted::Repeat(at, identity, asked.is_some())));
         }
         let event = match record.program_event(&mut read.templates, &mut read.programs, &origin) {
             Some(event) => event,
