@@ -810,10 +810,11 @@ impl FileState<'_> {
         record_id: u64,
     ) -> Option<Option<Wanted>> {
         // A repeat has the head of the event it repeats: it is asked about with that one.
+        let chunk = read.templates.chunk();
         let repeat = read
             .repeats
             .as_mut()
-            .and_then(|r| r.find(record, record_id));
+            .and_then(|r| r.find(record, chunk, record_id));
         if let Some((at, identity)) = repeat {
             return Some(Some(Wanted::Repeat(at, identity, false)));
         }
@@ -853,7 +854,7 @@ impl FileState<'_> {
             None => self.fast_event(record, &mut read.templates, read.number, record_id)?,
         };
         let event = match read.repeats.as_mut() {
-            Some(repeats) => match repeats.keep(record, Box::new(event)) {
+            Some(repeats) => match repeats.keep(record, read.templates.chunk(), Box::new(event)) {
                 Ok(at) => return Some(Some(Wanted::Base(at, asked.is_some()))),
                 Err(event) => event,
             },

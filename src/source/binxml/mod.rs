@@ -167,6 +167,11 @@ impl<'c> ChunkTemplates<'c> {
         }
     }
 
+    /// The chunk's bytes.
+    pub(crate) fn chunk(&self) -> &'c [u8] {
+        self.chunk
+    }
+
     /// An empty value list, from those given back when there is one.
     pub(super) fn value_list(&mut self) -> Vec<Raw<'c>> {
         self.spare_values.pop().unwrap_or_default()

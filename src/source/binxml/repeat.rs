@@ -6,11 +6,11 @@
 //! takes repeats ([`crate::source::EventSink::takes_repeats`]) is handed the earlier event and
 //! the identity instead of a new event, and can reuse what it made of the earlier one.
 //!
-//! A record repeats a kept one when its shape is the same, and the type, size and bytes of
-//! every value are, but for the values that only the varying System fields read (see
-//! `system_memo::varying_of`): of those, only the type and whether they are empty (which
-//! decide whether they are null, and so whether a field that depends on them is left out).
-//! The identity is read from them as building the System part reads them.
+//! A record repeats a kept one when its shape is the same, and so are the bytes of its values
+//! where they lie in the chunk (their table of types and sizes, then the values one after
+//! another, its embedded fragments among them) but for the values that only the varying
+//! System fields read (see `system_memo::varying_of`), of which the type and size are. The
+//! identity is read from those as building the System part reads them.
 
 use std::sync::Arc;
 
@@ -55,16 +55,16 @@ impl Repeats {
     pub(crate) fn find(
         &mut self,
         record: &Record<'_>,
+        chunk: &[u8],
         record_id: u64,
     ) -> Option<(usize, Identity)> {
         if !self.kept.iter().any(|k| k.shape == record.shape) {
             return None;
         }
         let varied = self.varied(record.template)?;
-        let at = self
-            .kept
-            .iter()
-            .position(|k| k.shape == record.shape && holds(&k.key, record, &varied.left_out))?;
+        let at = self.kept.iter().position(|k| {
+            k.shape == record.shape && holds(&k.key, record, chunk, &varied.left_out)
+        })?;
         let kept = &self.kept[at];
         let mut identity = Identity::of(&kept.event);
         set_varying(&kept.varied.varying, &record.values, &mut identity)?;
@@ -78,6 +78,7 @@ impl Repeats {
     pub(crate) fn keep(
         &mut self,
         record: &Record<'_>,
+        chunk: &[u8],
         event: Box<Event>,
     ) -> Result<usize, Box<Event>> {
         if self.kept.len() >= MOST_KEPT {
@@ -86,10 +87,10 @@ impl Repeats {
         let Some(varied) = self.varied(record.template) else {
             return Err(event);
         };
-        let mut key = Vec::new();
-        for (ty, bytes) in keyed_values(record, &varied.left_out) {
-            push_value(&mut key, ty, bytes);
-        }
+        let Some(spans) = keyed_spans(record, chunk, &varied.left_out) else {
+            return Err(event);
+        };
+        let key = spans.concat();
         self.kept.push(Kept {
             shape: record.shape,
             key,
@@ -125,47 +126,42 @@ fn varied_of(template: &Template) -> Option<Varied> {
     Some(Varied { varying, left_out })
 }
 
-/// The values of `record` a repeat must have the same: its own, those `left_out` only by
-/// their type and whether they are empty, then those of its embedded fragments.
-fn keyed_values<'r>(
-    record: &'r Record<'_>,
-    left_out: &'r [u16],
-) -> impl Iterator<Item = (u8, &'r [u8])> + 'r {
-    const EMPTY: &[u8] = &[];
-    const NOT_EMPTY: &[u8] = &[1];
-    let own = record.values.iter().enumerate().map(move |(i, v)| {
-        let left = u16::try_from(i).is_ok_and(|i| left_out.contains(&i));
-        match (left, v.bytes.is_empty()) {
-            (false, _) => (v.ty, v.bytes),
-            (true, true) => (v.ty, EMPTY),
-            (true, false) => (v.ty, NOT_EMPTY),
-        }
-    });
-    let nested = record.nested.iter().flat_map(|n| n.values.iter());
-    own.chain(nested.map(|v: &Raw<'_>| (v.ty, v.bytes)))
+/// The bytes of `record`'s values where they lie in `chunk`, from their table of types and
+/// sizes to the end of the last, in pieces around the values `left_out` (sorted); `None` when
+/// they do not lie there as read (a record without values, or not read from this chunk).
+fn keyed_spans<'c>(
+    record: &Record<'_>,
+    chunk: &'c [u8],
+    left_out: &[u16],
+) -> Option<Vec<&'c [u8]>> {
+    let values = &record.values;
+    let (first, last) = (values.first()?, values.last()?);
+    let start = first.offset.checked_sub(values.len().checked_mul(4)?)?;
+    let end = last.offset.checked_add(last.bytes.len())?;
+    let mut spans = Vec::with_capacity(left_out.len() + 1);
+    let mut from = start;
+    for &i in left_out {
+        let value = values.get(usize::from(i))?;
+        spans.push(chunk.get(from..value.offset)?);
+        from = value.offset.checked_add(value.bytes.len())?;
+    }
+    spans.push(chunk.get(from..end)?);
+    // The values read where they lie: the spans are the record's own bytes.
+    let placed = |v: &Raw<'_>| chunk.get(v.offset..v.offset + v.bytes.len()) == Some(v.bytes);
+    (placed(first) && placed(last)).then_some(spans)
 }
 
-/// Appends one value's type, size and bytes to a key.
-fn push_value(key: &mut Vec<u8>, ty: u8, bytes: &[u8]) {
-    key.push(ty);
-    key.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
-    key.extend_from_slice(bytes);
-}
-
-/// Whether `key` holds exactly the keyed values of `record`.
-fn holds(key: &[u8], record: &Record<'_>, left_out: &[u16]) -> bool {
+/// Whether `key` holds exactly the keyed bytes of `record`.
+fn holds(key: &[u8], record: &Record<'_>, chunk: &[u8], left_out: &[u16]) -> bool {
+    let Some(spans) = keyed_spans(record, chunk, left_out) else {
+        return false;
+    };
     let mut rest = key;
-    for (ty, bytes) in keyed_values(record, left_out) {
-        let Some((head, tail)) = rest.split_at_checked(5) else {
-            return false;
-        };
-        let Some((held, tail)) = tail.split_at_checked(bytes.len()) else {
-            return false;
-        };
-        if head[0] != ty || head[1..] != (bytes.len() as u32).to_le_bytes() || held != bytes {
-            return false;
+    for span in spans {
+        match rest.split_at_checked(span.len()) {
+            Some((held, tail)) if held == span => rest = tail,
+            _ => return false,
         }
-        rest = tail;
     }
     rest.is_empty()
 }
