@@ -458,46 +458,35 @@ diagnosis:
         }
     }
 
-    /// A sink that passes everything to a [`SignalSink`] as plain events.
-    struct PlainEvents<'s>(&'s SignalSink<'s>);
-
-    impl EventSink for PlainEvents<'_> {
-        fn wants_channel(&self, channel: &str) -> bool {
-            self.0.wants_channel(channel)
-        }
-        fn wants(&self, head: &RecordHead<'_>) -> bool {
-            self.0.wants(head)
-        }
-        fn accept(&self, event: Event) {
-            self.0.accept(event)
-        }
+    /// A [`SignalSink`] that takes repeats or not, and counts those it is given.
+    struct Repeating<'s> {
+        sink: &'s SignalSink<'s>,
+        takes: bool,
+        given: std::sync::atomic::AtomicUsize,
     }
 
-    /// A sink that counts the repeats it is given.
-    struct CountRepeats<'s>(&'s SignalSink<'s>, std::sync::atomic::AtomicUsize);
-
-    impl EventSink for CountRepeats<'_> {
+    impl EventSink for Repeating<'_> {
         fn wants_channel(&self, channel: &str) -> bool {
-            self.0.wants_channel(channel)
+            self.sink.wants_channel(channel)
         }
         fn wants(&self, head: &RecordHead<'_>) -> bool {
-            self.0.wants(head)
+            self.sink.wants(head)
         }
         fn accept(&self, event: Event) {
-            self.0.accept(event)
+            self.sink.accept(event)
         }
         fn takes_repeats(&self) -> bool {
-            true
+            self.takes
         }
         fn accept_base(&self, base: &Event) {
-            self.0.accept_base(base)
+            self.sink.accept_base(base)
         }
         fn accept_repeat(&self, base: &Event, identity: &Identity) {
-            self.1.fetch_add(1, Ordering::Relaxed);
-            self.0.accept_repeat(base, identity)
+            self.given.fetch_add(1, Ordering::Relaxed);
+            self.sink.accept_repeat(base, identity)
         }
         fn chunk_done(&self) {
-            self.0.chunk_done()
+            self.sink.chunk_done()
         }
     }
 
@@ -523,14 +512,13 @@ diagnosis:
                 let found = Mutex::new(Vec::new());
                 let emit = |s: Signal| found.lock().unwrap().push(s);
                 let sink = SignalSink::new(&rules, &emit);
-                let offered = if repeats {
-                    let counting = CountRepeats(&sink, Default::default());
-                    read_inputs(&inputs, &plan, &counting);
-                    counting.1.into_inner()
-                } else {
-                    read_inputs(&inputs, &plan, &PlainEvents(&sink));
-                    0
+                let repeating = Repeating {
+                    sink: &sink,
+                    takes: repeats,
+                    given: Default::default(),
                 };
+                read_inputs(&inputs, &plan, &repeating);
+                let offered = repeating.given.into_inner();
                 let stats = sink.stats();
                 drop(sink);
                 let mut signals = found.into_inner().unwrap();

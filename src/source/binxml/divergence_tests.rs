@@ -594,9 +594,17 @@ fn program_strings_of_every_kind_equal_the_replay() {
     let again = cases.clone();
     cases.extend(again.into_iter().rev());
     let (chunk, spans) = build(&cases);
+    // (A value of an odd size is not read here at all: the crate reads that record.)
+    let file = RunTemplates::default();
+    let keep = super::TemplateKeep::new();
+    let mut templates = ChunkTemplates::new(&chunk, &file, &keep);
+    let spans: Vec<_> = spans
+        .into_iter()
+        .filter(|&(start, end)| read_record(&mut templates, start, end).is_some())
+        .collect();
     let ctx = ctx();
     let mut written = 0;
-    for (i, fast) in lines_by_programs(&chunk, &spans).into_iter().enumerate() {
+    for (i, fast) in by_programs(&chunk, &spans).into_iter().enumerate() {
         let Some(mut replayed) = fast.replayed else {
             continue;
         };
@@ -611,41 +619,4 @@ fn program_strings_of_every_kind_equal_the_replay() {
     }
     // Most are written by a program (the rest have none: their first record's check failed).
     assert!(written > cases.len() / 2, "{written} of {}", cases.len());
-}
-
-fn lines_by_programs(chunk: &[u8], spans: &[(usize, usize)]) -> Vec<ByProgram> {
-    use crate::source::binxml::{ChunkPrograms, LineOrigin, RunPrograms};
-    let file = RunTemplates::default();
-    let run_programs = RunPrograms::default();
-    let keep = super::TemplateKeep::new();
-    let mut templates = ChunkTemplates::new(chunk, &file, &keep);
-    let mut programs = ChunkPrograms::new(&run_programs);
-    let ctx = ctx();
-    let mut tail = Vec::new();
-    crate::event_json::write_tail_start(None, &ctx.file, ctx.member.as_deref(), &mut tail);
-    let mut out = Vec::new();
-    for (i, &(start, end)) in spans.iter().enumerate() {
-        let Some(record) = read_record(&mut templates, start, end) else {
-            eprintln!("record {i} unreadable");
-            out.push(ByProgram {
-                replayed: None,
-                line: None,
-            });
-            continue;
-        };
-        let origin = LineOrigin {
-            ctx: &ctx,
-            tail: &tail,
-            chunk: None,
-            record_id: i as u64 + 1,
-        };
-        let replayed = record.event(&mut templates, &ctx);
-        let mut line = Vec::new();
-        let system = record.write_json(&mut templates, &mut programs, &origin, true, &mut line);
-        out.push(ByProgram {
-            replayed,
-            line: system.map(|s| (s, String::from_utf8_lossy(&line).into_owned())),
-        });
-    }
-    out
 }

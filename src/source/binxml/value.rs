@@ -287,22 +287,10 @@ pub(crate) fn sanitize_utf16(bytes: &[u8], out: &mut String) {
             return;
         };
         at += 2;
-        let c = match unit {
-            0 => return,
-            0x20..=0x7f | 0x09 | 0x0a | 0x0d => char::from(unit as u8),
-            0xd800..=0xdbff => {
-                match unit_at(bytes, at).filter(|low| (0xdc00..=0xdfff).contains(low)) {
-                    Some(low) => {
-                        at += 2;
-                        let high = u32::from(unit - 0xd800) << 10;
-                        char::from_u32(0x10000 + high + u32::from(low - 0xdc00)).unwrap_or('_')
-                    }
-                    None => '_',
-                }
-            }
-            _ => char::from_u32(u32::from(unit)).map_or('_', xml_char),
-        };
-        out.push(c);
+        if unit == 0 {
+            return;
+        }
+        out.push(char_of(unit, bytes, &mut at));
     }
 }
 
@@ -362,21 +350,8 @@ pub(crate) fn write_json_utf16(bytes: &[u8], out: &mut Vec<u8>) -> Utf16Text {
             escapes += 1;
             continue;
         }
-        let c = match unit {
-            0x20..=0x7f => char::from(unit as u8),
-            0xd800..=0xdbff => {
-                match unit_at(bytes, at).filter(|low| (0xdc00..=0xdfff).contains(low)) {
-                    Some(low) => {
-                        at += 2;
-                        let high = u32::from(unit - 0xd800) << 10;
-                        char::from_u32(0x10000 + high + u32::from(low - 0xdc00)).unwrap_or('_')
-                    }
-                    None => '_',
-                }
-            }
-            _ => char::from_u32(u32::from(unit)).map_or('_', xml_char),
-        };
         let mut utf8 = [0; 4];
+        let c = char_of(unit, bytes, &mut at);
         out.extend_from_slice(c.encode_utf8(&mut utf8).as_bytes());
     }
     let len = out.len() - start - escapes;
@@ -405,6 +380,26 @@ fn has_unit(word: u64, c: u8) -> bool {
     const HIGH: u64 = 0x8000_8000_8000_8000;
     let x = word ^ (u64::from(c) * 0x0001_0001_0001_0001);
     (((x & LOW) + LOW) | x) & HIGH != HIGH
+}
+
+/// The character a UTF-16LE unit other than NUL stands for in the text, reading the unit at
+/// byte `at` too (and stepping past it) when the two are a surrogate pair: a lone surrogate, a
+/// control other than tab, line feed and carriage return, and the non-characters are `_`.
+fn char_of(unit: u16, bytes: &[u8], at: &mut usize) -> char {
+    match unit {
+        0x20..=0x7f | 0x09 | 0x0a | 0x0d => char::from(unit as u8),
+        0xd800..=0xdbff => {
+            match unit_at(bytes, *at).filter(|low| (0xdc00..=0xdfff).contains(low)) {
+                Some(low) => {
+                    *at += 2;
+                    let high = u32::from(unit - 0xd800) << 10;
+                    char::from_u32(0x10000 + high + u32::from(low - 0xdc00)).unwrap_or('_')
+                }
+                None => '_',
+            }
+        }
+        _ => char::from_u32(u32::from(unit)).map_or('_', xml_char),
+    }
 }
 
 /// The UTF-16LE unit at byte `at`, if a whole one is there.
