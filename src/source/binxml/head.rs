@@ -798,6 +798,82 @@ mod tests {
         assert!(fills.iter().all(|&n| n > 0), "every fill tried: {fills:?}");
     }
 
+    /// For each value, one to three bytes it takes in turn: as `bytes_of` gives, or one time in
+    /// `large` a text of a size in `sizes` (too large for a memo).
+    fn pools_of(
+        r: &mut Rng,
+        types: &[u8],
+        large: usize,
+        sizes: std::ops::Range<usize>,
+    ) -> Vec<Vec<Vec<u8>>> {
+        let mut pool = |t: u8| -> Vec<Vec<u8>> {
+            (0..1 + r.below(3))
+                .map(|_| {
+                    if r.below(large) == 0 && t != ty::BINXML {
+                        vec![0x41; sizes.start + r.below(sizes.len())]
+                    } else {
+                        bytes_of(r, t)
+                    }
+                })
+                .collect()
+        };
+        types.iter().map(|&t| pool(t)).collect()
+    }
+
+    /// What [`try_head_over_pools`] tried: the pieces of the head's runs, and the records it
+    /// wrote.
+    struct Tried {
+        runs: usize,
+        checked: usize,
+    }
+
+    /// Makes the head of `plan` from the first values of `pools` and writes `rounds` later
+    /// records of values taken from them, each held to the System part built whole. `None`
+    /// when there is no head, or it does not write its own record (then a program drops it).
+    fn try_head_over_pools(
+        r: &mut Rng,
+        plan: &SystemPlan,
+        types: &[u8],
+        pools: &[Vec<Vec<u8>>],
+        rounds: usize,
+    ) -> Option<Tried> {
+        let first_bytes: Vec<Vec<u8>> = pools.iter().map(|p| p[0].clone()).collect();
+        let first = raws(types, &first_bytes);
+        let head = Head::new(plan, &first, &mut String::new())?;
+        let mut memos = Memos::default();
+        let expected = built(plan, &first);
+        if expected.is_none() || by_head(&head, plan, &first, &mut memos) != expected {
+            return None;
+        }
+        let mut tried = Tried {
+            runs: head.runs.iter().map(|r| r.pieces.len()).sum(),
+            checked: 0,
+        };
+        if head.runs.is_empty() {
+            return Some(tried);
+        }
+        for _ in 0..rounds {
+            let later: Vec<Vec<u8>> = pools.iter().map(|p| p[r.below(p.len())].clone()).collect();
+            let later = raws(types, &later);
+            if let Some(written) = by_head(&head, plan, &later, &mut memos) {
+                tried.checked += 1;
+                let want = built(plan, &later);
+                if Some(&written) != want.as_ref() {
+                    let show = |w: &Written| {
+                        format!("{} {:?} {:?}", String::from_utf8_lossy(&w.0), w.1, w.2)
+                    };
+                    panic!(
+                        "{plan:#?}\n{later:?}\n{:#?}\nhead : {}\nbuilt: {}",
+                        head.pieces,
+                        show(&written),
+                        want.as_ref().map_or("None".into(), show)
+                    );
+                }
+            }
+        }
+        Some(tried)
+    }
+
     /// Long sequences whose values come from small pools (so runs are hit, missed and
     /// rewritten many times), including wrong-size numbers and large values.
     #[test]
@@ -808,55 +884,13 @@ mod tests {
             let count = 1 + r.below(8);
             let types: Vec<u8> = (0..count).map(|_| *r.pick(TYPES)).collect();
             let plan = plan(&mut r, count);
-            let pools: Vec<Vec<Vec<u8>>> = types
-                .iter()
-                .map(|&t| {
-                    (0..1 + r.below(3))
-                        .map(|_| {
-                            if r.below(10) == 0 && t != ty::BINXML {
-                                vec![0x41; 700 + r.below(700)]
-                            } else {
-                                bytes_of(&mut r, t)
-                            }
-                        })
-                        .collect()
-                })
-                .collect();
-            let first_bytes: Vec<Vec<u8>> = pools.iter().map(|p| p[0].clone()).collect();
-            let first = raws(&types, &first_bytes);
-            let Some(head) = Head::new(&plan, &first, &mut String::new()) else {
+            let pools = pools_of(&mut r, &types, 10, 700..1400);
+            let Some(tried) = try_head_over_pools(&mut r, &plan, &types, &pools, 40) else {
                 continue;
             };
-            let mut memos = Memos::default();
-            let expected = built(&plan, &first);
-            if expected.is_none() || by_head(&head, &plan, &first, &mut memos) != expected {
-                continue;
-            }
             heads += 1;
-            if head.runs.is_empty() {
-                continue;
-            }
-            with_runs += 1;
-            for _ in 0..40 {
-                let later: Vec<Vec<u8>> =
-                    pools.iter().map(|p| p[r.below(p.len())].clone()).collect();
-                let later = raws(&types, &later);
-                if let Some(written) = by_head(&head, &plan, &later, &mut memos) {
-                    checked += 1;
-                    let want = built(&plan, &later);
-                    if Some(&written) != want.as_ref() {
-                        let show = |w: &Written| {
-                            format!("{} {:?} {:?}", String::from_utf8_lossy(&w.0), w.1, w.2)
-                        };
-                        panic!(
-                            "{plan:#?}\n{later:?}\n{:#?}\nhead : {}\nbuilt: {}",
-                            head.pieces,
-                            show(&written),
-                            want.as_ref().map_or("None".into(), show)
-                        );
-                    }
-                }
-            }
+            with_runs += usize::from(tried.runs > 0);
+            checked += tried.checked;
         }
         assert!(
             heads > 5000 && with_runs > 500,
@@ -940,56 +974,14 @@ mod tests {
                 close: 0,
                 fields,
             };
-            let pools: Vec<Vec<Vec<u8>>> = types
-                .iter()
-                .map(|&t| {
-                    (0..1 + r.below(3))
-                        .map(|_| {
-                            if r.below(20) == 0 && t != ty::BINXML {
-                                vec![0x41; 200 + r.below(1000)]
-                            } else {
-                                bytes_of(&mut r, t)
-                            }
-                        })
-                        .collect()
-                })
-                .collect();
-            let first_bytes: Vec<Vec<u8>> = pools.iter().map(|p| p[0].clone()).collect();
-            let first = raws(&types, &first_bytes);
-            let Some(head) = Head::new(&plan, &first, &mut String::new()) else {
+            let pools = pools_of(&mut r, &types, 20, 200..1200);
+            let Some(tried) = try_head_over_pools(&mut r, &plan, &types, &pools, 30) else {
                 continue;
             };
-            let mut memos = Memos::default();
-            let expected = built(&plan, &first);
-            if expected.is_none() || by_head(&head, &plan, &first, &mut memos) != expected {
-                continue;
-            }
             heads += 1;
-            if head.runs.is_empty() {
-                continue;
-            }
-            with_runs += 1;
-            run_fields += head.runs.iter().map(|r| r.pieces.len()).sum::<usize>();
-            for _ in 0..30 {
-                let later: Vec<Vec<u8>> =
-                    pools.iter().map(|p| p[r.below(p.len())].clone()).collect();
-                let later = raws(&types, &later);
-                if let Some(written) = by_head(&head, &plan, &later, &mut memos) {
-                    checked += 1;
-                    let want = built(&plan, &later);
-                    if Some(&written) != want.as_ref() {
-                        let show = |w: &Written| {
-                            format!("{} {:?} {:?}", String::from_utf8_lossy(&w.0), w.1, w.2)
-                        };
-                        panic!(
-                            "{plan:#?}\n{later:?}\n{:#?}\nhead : {}\nbuilt: {}",
-                            head.pieces,
-                            show(&written),
-                            want.as_ref().map_or("None".into(), show)
-                        );
-                    }
-                }
-            }
+            with_runs += usize::from(tried.runs > 0);
+            run_fields += tried.runs;
+            checked += tried.checked;
         }
         assert!(
             heads > 5000 && with_runs > 5000,
