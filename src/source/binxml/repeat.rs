@@ -165,3 +165,86 @@ fn holds(key: &[u8], record: &Record<'_>, chunk: &[u8], left_out: &[u16]) -> boo
     }
     rest.is_empty()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::template::{Head, Slot};
+    use super::super::value::ty;
+    use super::*;
+
+    /// A chunk holding value lists (a count-less table of types and sizes, then the values),
+    /// each read back as a record's values.
+    fn lay_out(lists: &[&[&[u8]]]) -> (Vec<u8>, Vec<Vec<(usize, usize)>>) {
+        let mut chunk = vec![0xAA; 16];
+        let mut places = Vec::new();
+        for list in lists {
+            for value in *list {
+                chunk.extend_from_slice(&(value.len() as u16).to_le_bytes());
+                chunk.extend_from_slice(&[ty::BINARY, 0]);
+            }
+            let mut at = Vec::new();
+            for value in *list {
+                at.push((chunk.len(), value.len()));
+                chunk.extend_from_slice(value);
+            }
+            chunk.extend_from_slice(&[0xAA; 8]);
+            places.push(at);
+        }
+        (chunk, places)
+    }
+
+    fn record<'c>(template: &'c Template, chunk: &'c [u8], at: &[(usize, usize)]) -> Record<'c> {
+        let values = at
+            .iter()
+            .map(|&(offset, len)| Raw {
+                ty: ty::BINARY,
+                bytes: &chunk[offset..offset + len],
+                offset,
+            })
+            .collect();
+        Record {
+            template,
+            values,
+            nested: Vec::new(),
+            shape: 1,
+        }
+    }
+
+    /// A record whose keyed bytes are the start of a kept record's (fewer values, each the
+    /// same size as the kept one's first ones, their bytes those that follow in the kept
+    /// key) does not repeat it: the whole key must be held.
+    #[test]
+    fn a_record_that_holds_only_the_start_of_a_key_does_not_repeat_it() {
+        let template = Template {
+            toks: Vec::new(),
+            head: Head {
+                provider: Slot::Unknown,
+                event_id: Slot::Unknown,
+                channel: Slot::Unknown,
+                guards: Vec::new(),
+            },
+            system: None,
+            payload_values: None,
+        };
+        let kept: [&[u8]; 3] = [b"abcd", b"efgh", b"ijkl"];
+        // The kept key: its table (three entries of 4 bytes), then its values.
+        let third_entry: &[u8] = &[4, 0, ty::BINARY, 0];
+        let shorter: [&[u8]; 2] = [third_entry, b"abcd"];
+        let (chunk, places) = lay_out(&[&kept, &kept, &shorter]);
+        let base = record(&template, &chunk, &places[0]);
+        let key = keyed_spans(&base, &chunk, &[]).unwrap().concat();
+        assert!(holds(
+            &key,
+            &record(&template, &chunk, &places[1]),
+            &chunk,
+            &[]
+        ));
+        let short = record(&template, &chunk, &places[2]);
+        let spans = keyed_spans(&short, &chunk, &[]).unwrap().concat();
+        assert!(
+            key.starts_with(&spans),
+            "the shorter record's bytes start the key"
+        );
+        assert!(!holds(&key, &short, &chunk, &[]));
+    }
+}
