@@ -119,7 +119,8 @@ impl EventSink for SignalSink<'_> {
     }
 
     fn takes_repeats(&self) -> bool {
-        true
+        // A repeat's signals are its base's only when no rule reads what tells them apart.
+        !self.rules.reads_identity()
     }
 
     fn accept_base(&self, base: &Event) {

@@ -118,6 +118,17 @@ impl CompiledDetection {
         })
     }
 
+    /// Whether a test of this detection names a System field in `names` (its value may still
+    /// come from a data field of that name).
+    pub fn names_system_field(&self, names: &[SystemName]) -> bool {
+        let named = |t: &CompiledTest| t.system.is_some_and(|s| names.contains(&s));
+        self.selections.iter().any(|sel| match sel {
+            CompiledSelection::AllOf(tests) => tests.iter().any(named),
+            CompiledSelection::AnyOf(maps) => maps.iter().flatten().any(named),
+            CompiledSelection::Keywords(_) => false,
+        })
+    }
+
     /// Whether `event` matches.
     pub fn matches(&self, event: &Event) -> bool {
         let mut cache: Vec<Option<bool>> = vec![None; self.selections.len()];

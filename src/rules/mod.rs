@@ -79,6 +79,9 @@ pub struct CompiledSignal {
 pub struct RuleSet {
     rules: Vec<Rule>,
     index: SignalIndex,
+    /// Whether a detection tests a field that tells apart the records of a flood (see
+    /// [`RuleSet::reads_identity`]).
+    reads_identity: bool,
 }
 
 impl RuleSet {
@@ -95,7 +98,30 @@ impl RuleSet {
                 );
             }
         }
-        RuleSet { rules, index }
+        use crate::event::SystemName;
+        let identity = [
+            SystemName::TimeCreated,
+            SystemName::EventRecordId,
+            SystemName::ProcessId,
+            SystemName::ThreadId,
+        ];
+        let reads_identity = rules.iter().any(|rule| {
+            rule.signals
+                .iter()
+                .any(|sig| sig.matcher.names_system_field(&identity))
+        });
+        RuleSet {
+            rules,
+            index,
+            reads_identity,
+        }
+    }
+
+    /// Whether a detection tests the time, record id, process or thread of a record: then the
+    /// records of a flood, the same but for those, may match differently (and a scan cannot
+    /// take one's signals for another's, see [`crate::source::EventSink::takes_repeats`]).
+    pub fn reads_identity(&self) -> bool {
+        self.reads_identity
     }
 
     /// The embedded rule pack, plus the rules of `extra` (which add rules or replace embedded
