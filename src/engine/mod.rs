@@ -224,8 +224,8 @@ pub fn match_event(rules: &RuleSet, event: Event) -> Vec<Signal> {
 }
 
 /// `signals` (those of one record) again for a record that is the same but for `identity`:
-/// what [`match_event`] gives for it, as the record's event only decides its signals through
-/// what the two share. The signals that shared an event share its copy.
+/// what [`match_event`] gives for it when no rule reads the identity (the scan takes repeats
+/// only then, [`RuleSet::reads_identity`]). The signals that shared an event share its copy.
 fn with_identity(signals: &[Signal], identity: &Identity) -> Vec<Signal> {
     let mut copies: Vec<(*const Event, Arc<Event>)> = Vec::new();
     signals

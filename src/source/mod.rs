@@ -125,9 +125,11 @@ pub trait EventSink: Sync {
         self.accept(base.clone());
     }
 
-    /// Receives a wanted event that is `base` (given to [`EventSink::accept_base`] earlier in
-    /// this chunk, on this thread) but for its identity: [`EventSink::accept`] of `base` with
-    /// `identity`. Called only when [`EventSink::takes_repeats`].
+    /// Receives a wanted event that is `base` but for its identity: [`EventSink::accept`] of
+    /// `base` with `identity`. `base` is given to [`EventSink::accept_base`] in the same chunk,
+    /// on this thread, most often before its repeats but not always (a record that waited for
+    /// its shape's verdict can repeat a base read after it): a sink must take a repeat of a
+    /// base it was not given yet as any event. Called only when [`EventSink::takes_repeats`].
     fn accept_repeat(&self, base: &Event, identity: &Identity) {
         let mut event = base.clone();
         identity.apply(&mut event);

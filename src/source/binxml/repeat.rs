@@ -73,8 +73,9 @@ impl Repeats {
     }
 
     /// Keeps `event`, built from `record`, for later records to repeat: its place, or the
-    /// event back when it cannot be kept (the chunk keeps enough, or its template's System
-    /// part is not plain).
+    /// event back when it cannot be kept (the chunk keeps enough, its template's System part
+    /// is not plain or it does not say which values the rest reads, or the record has no
+    /// values).
     pub(crate) fn keep(
         &mut self,
         record: &Record<'_>,

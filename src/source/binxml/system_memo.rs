@@ -231,7 +231,7 @@ pub(super) fn set_varying(
 
 /// The varying fields of `plan` when it is plain (see [`PlanFields`]), and the values that
 /// only they read (not a part of another field; a dependency of any field on them is decided
-/// by their type alone, which a caller compares).
+/// by their type and size, which a caller compares).
 pub(super) fn varying_of(plan: &SystemPlan) -> Option<(Vec<Varying>, Vec<u16>)> {
     let told = PlanFields::of(plan, 0);
     if !told.plain {
