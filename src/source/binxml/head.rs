@@ -548,41 +548,7 @@ impl Head {
             time,
         };
         for piece in self.pieces.iter() {
-            match piece {
-                Piece::Fixed(bytes) => out.extend_from_slice(bytes),
-                Piece::Field(n) => {
-                    self.write_field(*n, plan, &mut state, own.as_deref_mut(), out)?
-                }
-                Piece::Run(r) => {
-                    let run = &self.runs[*r];
-                    let own = own.as_deref_mut()?;
-                    // Set aside while its pieces are written (their fields have memos too).
-                    let mut memo = std::mem::take(own.get_mut(self.live.len() + r)?);
-                    let keep = memo_size(&run.parts, values) <= MEMO_BYTES;
-                    if keep && memo.holds(&run.parts, values) {
-                        state.budget = state.budget.checked_sub(memo.text)?;
-                        out.extend_from_slice(&memo.json);
-                    } else {
-                        let (from, budget) = (out.len(), state.budget);
-                        for piece in run.pieces.iter() {
-                            match piece {
-                                Piece::Fixed(bytes) => out.extend_from_slice(bytes),
-                                Piece::Field(n) => {
-                                    self.write_field(*n, plan, &mut state, Some(own), out)?
-                                }
-                                Piece::Run(_) => return None,
-                            }
-                        }
-                        if keep {
-                            memo.set_key(&run.parts, values)?;
-                            memo.json.clear();
-                            memo.json.extend_from_slice(&out[from..]);
-                            memo.text = budget - state.budget;
-                        }
-                    }
-                    own[self.live.len() + r] = memo;
-                }
-            }
+            self.write_piece(piece, plan, &mut state, own.as_deref_mut(), out)?;
         }
         let time = state.time;
         // (Cloning the program's computer for every line costs: its count is shared by the
@@ -595,6 +561,60 @@ impl Head {
             self.fixed.computer.clone()
         };
         Some(LineHead { time, computer })
+    }
+
+    /// Writes one piece of the line for one record.
+    fn write_piece(
+        &self,
+        piece: &Piece,
+        plan: &SystemPlan,
+        state: &mut Filling<'_, '_>,
+        own: Option<&mut Vec<Memo>>,
+        out: &mut Vec<u8>,
+    ) -> Option<()> {
+        match piece {
+            Piece::Fixed(bytes) => out.extend_from_slice(bytes),
+            Piece::Field(n) => self.write_field(*n, plan, state, own, out)?,
+            Piece::Run(r) => self.write_run(*r, plan, state, own?, out)?,
+        }
+        Some(())
+    }
+
+    /// Writes run `r` for one record: copied from its memo while its values repeat, else
+    /// piece by piece and kept.
+    fn write_run(
+        &self,
+        r: usize,
+        plan: &SystemPlan,
+        state: &mut Filling<'_, '_>,
+        own: &mut Vec<Memo>,
+        out: &mut Vec<u8>,
+    ) -> Option<()> {
+        let run = &self.runs[r];
+        let values = state.values;
+        // Set aside while its pieces are written (their fields have memos too).
+        let mut memo = std::mem::take(own.get_mut(self.live.len() + r)?);
+        let keep = memo_size(&run.parts, values) <= MEMO_BYTES;
+        if keep && memo.holds(&run.parts, values) {
+            state.budget = state.budget.checked_sub(memo.text)?;
+            out.extend_from_slice(&memo.json);
+        } else {
+            let (from, budget) = (out.len(), state.budget);
+            for piece in run.pieces.iter() {
+                if matches!(piece, Piece::Run(_)) {
+                    return None;
+                }
+                self.write_piece(piece, plan, state, Some(own), out)?;
+            }
+            if keep {
+                memo.set_key(&run.parts, values)?;
+                memo.json.clear();
+                memo.json.extend_from_slice(&out[from..]);
+                memo.text = budget - state.budget;
+            }
+        }
+        own[self.live.len() + r] = memo;
+        Some(())
     }
 
     /// Writes the slots of live field `n` for one record.

@@ -38,7 +38,6 @@ const MOST_KEPT: usize = 8;
 struct Kept {
     shape: u64,
     key: Vec<u8>,
-    varied: Arc<Varied>,
     event: Box<Event>,
 }
 
@@ -62,12 +61,13 @@ impl Repeats {
             return None;
         }
         let varied = self.varied(record.template)?;
-        let at = self.kept.iter().position(|k| {
-            k.shape == record.shape && holds(&k.key, record, chunk, &varied.left_out)
-        })?;
-        let kept = &self.kept[at];
-        let mut identity = Identity::of(&kept.event);
-        set_varying(&kept.varied.varying, &record.values, &mut identity)?;
+        let spans = keyed_spans(record, chunk, &varied.left_out)?;
+        let at = self
+            .kept
+            .iter()
+            .position(|k| k.shape == record.shape && holds(&k.key, &spans))?;
+        let mut identity = Identity::of(&self.kept[at].event);
+        set_varying(&varied.varying, &record.values, &mut identity)?;
         identity.origin_record = Some(record_id);
         Some((at, identity))
     }
@@ -91,11 +91,9 @@ impl Repeats {
         let Some(spans) = keyed_spans(record, chunk, &varied.left_out) else {
             return Err(event);
         };
-        let key = spans.concat();
         self.kept.push(Kept {
             shape: record.shape,
-            key,
-            varied,
+            key: spans.concat(),
             event,
         });
         Ok(self.kept.len() - 1)
@@ -152,15 +150,12 @@ fn keyed_spans<'c>(
     (placed(first) && placed(last)).then_some(spans)
 }
 
-/// Whether `key` holds exactly the keyed bytes of `record`.
-fn holds(key: &[u8], record: &Record<'_>, chunk: &[u8], left_out: &[u16]) -> bool {
-    let Some(spans) = keyed_spans(record, chunk, left_out) else {
-        return false;
-    };
+/// Whether `key` holds exactly the keyed bytes `spans` (of [`keyed_spans`]).
+fn holds(key: &[u8], spans: &[&[u8]]) -> bool {
     let mut rest = key;
     for span in spans {
         match rest.split_at_checked(span.len()) {
-            Some((held, tail)) if held == span => rest = tail,
+            Some((held, tail)) if held == *span => rest = tail,
             _ => return false,
         }
     }
@@ -234,18 +229,15 @@ mod tests {
         let (chunk, places) = lay_out(&[&kept, &kept, &shorter]);
         let base = record(&template, &chunk, &places[0]);
         let key = keyed_spans(&base, &chunk, &[]).unwrap().concat();
-        assert!(holds(
-            &key,
-            &record(&template, &chunk, &places[1]),
-            &chunk,
-            &[]
-        ));
-        let short = record(&template, &chunk, &places[2]);
-        let spans = keyed_spans(&short, &chunk, &[]).unwrap().concat();
+        let spans_of = |places: &[(usize, usize)]| {
+            keyed_spans(&record(&template, &chunk, places), &chunk, &[]).unwrap()
+        };
+        assert!(holds(&key, &spans_of(&places[1])));
+        let short = spans_of(&places[2]);
         assert!(
-            key.starts_with(&spans),
+            key.starts_with(&short.concat()),
             "the shorter record's bytes start the key"
         );
-        assert!(!holds(&key, &short, &chunk, &[]));
+        assert!(!holds(&key, &short));
     }
 }
