@@ -166,15 +166,62 @@ impl Event {
             SystemName::Keywords => owned(self.keywords.map(|v| format!("0x{v:x}"))),
             SystemName::Version => owned(self.version.map(|v| v.to_string())),
             SystemName::Qualifiers => owned(self.qualifiers.map(|v| v.to_string())),
-            SystemName::EventRecordId => owned(self.record_id.map(|v| v.to_string())),
             SystemName::ActivityId => self.activity_id.as_deref().map(Cow::Borrowed),
             SystemName::RelatedActivityId => self.related_activity_id.as_deref().map(Cow::Borrowed),
-            SystemName::ProcessId => owned(self.process_id.map(|v| v.to_string())),
-            SystemName::ThreadId => owned(self.thread_id.map(|v| v.to_string())),
             SystemName::UserId => self.user_sid.as_deref().map(Cow::Borrowed),
-            SystemName::TimeCreated => owned(self.time.map(|t| t.to_string())),
             SystemName::Message => self.message.as_deref().map(Cow::Borrowed),
+            SystemName::EventRecordId
+            | SystemName::ProcessId
+            | SystemName::ThreadId
+            | SystemName::TimeCreated => Identity::of(self).value(name).flatten(),
         }
+    }
+}
+
+/// What tells apart records that are otherwise the same: a flood of one event (a scanner's TLS
+/// probes, a service failing in a loop) repeats everything but these from record to record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Identity {
+    pub time: Option<Timestamp>,
+    pub record_id: Option<u64>,
+    pub process_id: Option<u32>,
+    pub thread_id: Option<u32>,
+    /// The record's place in its source (`Origin::record`).
+    pub origin_record: Option<u64>,
+}
+
+impl Identity {
+    /// The identity of `event`.
+    pub fn of(event: &Event) -> Identity {
+        Identity {
+            time: event.time,
+            record_id: event.record_id,
+            process_id: event.process_id,
+            thread_id: event.thread_id,
+            origin_record: event.origin.record,
+        }
+    }
+
+    /// The value of `name` when it is one of the identity's System fields (`Some`, holding
+    /// `None` when the record lacks it); `None` for any other field.
+    pub fn value(&self, name: SystemName) -> Option<Option<Cow<'static, str>>> {
+        let text = |v: Option<String>| v.map(Cow::Owned);
+        Some(match name {
+            SystemName::EventRecordId => text(self.record_id.map(|v| v.to_string())),
+            SystemName::ProcessId => text(self.process_id.map(|v| v.to_string())),
+            SystemName::ThreadId => text(self.thread_id.map(|v| v.to_string())),
+            SystemName::TimeCreated => text(self.time.map(|t| t.to_string())),
+            _ => return None,
+        })
+    }
+
+    /// Gives `event` this identity.
+    pub fn apply(&self, event: &mut Event) {
+        event.time = self.time;
+        event.record_id = self.record_id;
+        event.process_id = self.process_id;
+        event.thread_id = self.thread_id;
+        event.origin.record = self.origin_record;
     }
 }
 

@@ -9,9 +9,10 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
+use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::event::{Event, Field, SystemName, Text};
+use crate::event::{Event, Field, Identity, SystemName, Text};
 
 /// Version of the serialized `Signal` shape (JSON lines between the two halves of `scan`).
 /// 2: `own_fields`, the fields of a shared record that are the signal's own (absent: all).
@@ -46,7 +47,11 @@ impl std::fmt::Display for Side {
 }
 
 /// One record matched by one signal of one rule.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Written and read as JSON with the record whole (a repeat's identity applied, see
+/// [`Signal::record`]): the form is the same whether or not the record was a repeat.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(into = "SignalLine", from = "SignalLine")]
 pub struct Signal {
     /// The rule's `id`, e.g. `tls-mismatch`.
     pub rule_id: Text,
@@ -54,19 +59,83 @@ pub struct Signal {
     pub signal_id: Text,
     /// The side the rule says this signal is observed on.
     pub side: Side,
-    /// The matching record. Its `fields` are cut down to those that the rules it matched name
+    /// The matching record, but for its identity when it repeats another ([`Signal::repeat`]):
+    /// read its time, record id, process and thread through [`Signal::time`],
+    /// [`Signal::record_id`], [`Signal::field`], or the whole record through
+    /// [`Signal::record`]. Its `fields` are cut down to those that the rules it matched name
     /// as evidence or use for correlation, so that a flood of matches stays small in memory.
     /// Shared: the signals of one record (it often matches a background rule and a cause) hold
-    /// one copy, and signals are moved, sorted and grouped in their thousands.
-    pub event: Arc<Event>,
+    /// one copy, and so do those of the records that repeat it; signals are moved, sorted and
+    /// grouped in their thousands.
+    pub(crate) event: Arc<Event>,
     /// Which of the record's fields are this signal's own (bit `i`: `event.fields[i]`): those
     /// its rule keeps. The record holds those of every signal that shares it; this signal's
     /// diagnosis and evidence read only its own ([`Signal::field`], [`Signal::fields`]).
     /// Written as a JSON number up to 2^64 - 1 (absent when all): a reader must hold it as a
     /// 64-bit integer, not as a double.
-    #[serde(default = "all_fields", skip_serializing_if = "is_all_fields")]
     pub own_fields: u64,
+    /// For a record that repeats an earlier one of its chunk but for its identity (a flood:
+    /// see `source::binxml::repeat`), that identity; `event` is then the earlier record, shared
+    /// instead of copied for each repeat.
+    pub(crate) repeat: Option<Identity>,
 }
+
+/// [`Signal`] as written: the record whole.
+#[derive(Serialize, Deserialize)]
+struct SignalLine {
+    rule_id: Text,
+    signal_id: Text,
+    side: Side,
+    event: Arc<Event>,
+    #[serde(default = "all_fields", skip_serializing_if = "is_all_fields")]
+    own_fields: u64,
+}
+
+impl From<Signal> for SignalLine {
+    fn from(signal: Signal) -> SignalLine {
+        SignalLine {
+            event: match signal.record() {
+                Cow::Borrowed(_) => signal.event,
+                Cow::Owned(record) => Arc::new(record),
+            },
+            rule_id: signal.rule_id,
+            signal_id: signal.signal_id,
+            side: signal.side,
+            own_fields: signal.own_fields,
+        }
+    }
+}
+
+impl From<SignalLine> for Signal {
+    fn from(line: SignalLine) -> Signal {
+        Signal {
+            rule_id: line.rule_id,
+            signal_id: line.signal_id,
+            side: line.side,
+            event: line.event,
+            own_fields: line.own_fields,
+            repeat: None,
+        }
+    }
+}
+
+/// Two signals are equal when they say the same of the same record, whether or not it came
+/// as a repeat.
+impl PartialEq for Signal {
+    fn eq(&self, other: &Signal) -> bool {
+        (&self.rule_id, &self.signal_id, self.side, self.own_fields)
+            == (
+                &other.rule_id,
+                &other.signal_id,
+                other.side,
+                other.own_fields,
+            )
+            && self.identity() == other.identity()
+            && (Arc::ptr_eq(&self.event, &other.event) || self.record() == other.record())
+    }
+}
+
+impl Eq for Signal {}
 
 /// [`Signal::own_fields`] when every field of the record is the signal's own.
 pub const ALL_FIELDS: u64 = u64::MAX;
@@ -92,6 +161,54 @@ impl Signal {
             side,
             event,
             own_fields: ALL_FIELDS,
+            repeat: None,
+        }
+    }
+
+    /// `base`'s signal again for a record that is `base`'s but for `identity`: what matching
+    /// that record gives when no rule reads its identity. It shares `base`'s record.
+    pub fn repeated(base: &Signal, identity: Identity) -> Signal {
+        Signal {
+            repeat: Some(identity),
+            ..base.clone()
+        }
+    }
+
+    /// The record's time, record id, process, thread and place in its source.
+    pub fn identity(&self) -> Identity {
+        self.repeat.unwrap_or_else(|| Identity::of(&self.event))
+    }
+
+    /// `System/TimeCreated` of the record.
+    pub fn time(&self) -> Option<Timestamp> {
+        self.repeat.map_or(self.event.time, |id| id.time)
+    }
+
+    /// `System/EventRecordID` of the record.
+    pub fn record_id(&self) -> Option<u64> {
+        self.repeat.map_or(self.event.record_id, |id| id.record_id)
+    }
+
+    /// The record's place in its source (`Origin::record`).
+    pub fn origin_record(&self) -> Option<u64> {
+        self.repeat
+            .map_or(self.event.origin.record, |id| id.origin_record)
+    }
+
+    /// Whether the two signals are of one record (their records are one shared copy).
+    pub fn same_record(&self, other: &Signal) -> bool {
+        Arc::ptr_eq(&self.event, &other.event) && self.repeat == other.repeat
+    }
+
+    /// The matching record whole: the shared one, or a copy with the repeat's identity.
+    pub fn record(&self) -> Cow<'_, Event> {
+        match &self.repeat {
+            None => Cow::Borrowed(&self.event),
+            Some(identity) => {
+                let mut record = Event::clone(&self.event);
+                identity.apply(&mut record);
+                Cow::Owned(record)
+            }
         }
     }
 
@@ -138,7 +255,12 @@ impl Signal {
         }
         for ((_, system), value) in names.iter().zip(values.iter_mut()) {
             if value.is_none() {
-                *value = system.and_then(|name| self.event.system_value(name));
+                *value = system.and_then(|name| match &self.repeat {
+                    Some(identity) => identity
+                        .value(name)
+                        .unwrap_or_else(|| self.event.system_value(name)),
+                    None => self.event.system_value(name),
+                });
             }
         }
     }
@@ -147,6 +269,56 @@ impl Signal {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_repeat_is_its_own_record_in_every_reading_and_in_serde() {
+        let base = Signal::new(
+            "r".into(),
+            "s".into(),
+            Side::Server,
+            Arc::new(Event {
+                fields: vec![Field::new("AlertDesc", "40")],
+                event_id: 36888,
+                time: Some(Timestamp::from_second(100).unwrap()),
+                record_id: Some(7),
+                process_id: Some(600),
+                ..Event::default()
+            }),
+        );
+        let identity = Identity {
+            time: Some(Timestamp::from_second(101).unwrap()),
+            record_id: Some(8),
+            process_id: Some(601),
+            thread_id: Some(9),
+            origin_record: Some(8),
+        };
+        let repeat = Signal::repeated(&base, identity);
+        let mut full = Event::clone(&base.event);
+        identity.apply(&mut full);
+        let in_full = Signal::new("r".into(), "s".into(), Side::Server, Arc::new(full));
+        assert!(Arc::ptr_eq(&repeat.event, &base.event));
+        assert_eq!(repeat, in_full);
+        assert_ne!(repeat, base);
+        assert!(!repeat.same_record(&base) && base.same_record(&base.clone()));
+        assert_eq!(
+            (repeat.time(), repeat.record_id()),
+            (identity.time, Some(8))
+        );
+        assert_eq!(repeat.origin_record(), Some(8));
+        for name in [
+            "EventRecordID",
+            "ProcessID",
+            "ThreadID",
+            "TimeCreated",
+            "AlertDesc",
+        ] {
+            assert_eq!(repeat.field(name), in_full.field(name), "{name}");
+        }
+        let text = serde_json::to_string(&repeat).unwrap();
+        assert_eq!(text, serde_json::to_string(&in_full).unwrap());
+        let back: Signal = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, in_full);
+    }
 
     #[test]
     fn a_signal_reads_its_own_fields_of_a_shared_record_also_after_serde() {

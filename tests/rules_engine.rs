@@ -135,7 +135,7 @@ fn brute_force(paths: &[PathBuf], rules: &RuleSet) -> Vec<Signal> {
 
 /// A signal as its diagnosis sees it: its names, side, and the record with its own fields.
 fn own_view(s: &Signal) -> (String, String, evident::signal::Side, Event) {
-    let mut event = (*s.event).clone();
+    let mut event = s.record().into_owned();
     event.fields = s.fields().cloned().collect();
     (
         s.rule_id.to_string(),
@@ -189,7 +189,8 @@ fn indexed_scan_equals_brute_force_on_real_files() {
         .iter()
         .find(|s| &*s.signal_id == "server_connection")
         .unwrap();
-    let names: Vec<&str> = s.event.fields.iter().map(|f| &*f.name).collect();
+    let record = s.record();
+    let names: Vec<&str> = record.fields.iter().map(|f| &*f.name).collect();
     assert!(
         names.iter().all(|n| ["ClientIP", "ConnType"].contains(n)),
         "{names:?}"

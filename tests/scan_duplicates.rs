@@ -32,14 +32,14 @@ fn a_log_given_twice_gives_its_signals_once() {
     let first = twice.path().join("first").display().to_string();
     assert!(doubled
         .iter()
-        .all(|s| s.event.origin.file.starts_with(&first)));
+        .all(|s| s.record().origin.file.starts_with(&first)));
     let key = |s: &evident::signal::Signal| {
         (
             s.rule_id.clone(),
             s.signal_id.clone(),
-            s.event.record_id,
-            s.event.time,
-            s.event.computer.clone(),
+            s.record_id(),
+            s.time(),
+            s.host().to_string(),
         )
     };
     let mut a: Vec<_> = once.iter().map(key).collect();

@@ -95,7 +95,7 @@ pub fn build_attempts(signals: &[Signal], indexes: &[usize]) -> Vec<Attempt> {
     // Per client host, in time order.
     let mut per_host: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for &i in indexes {
-        if signals[i].event.time.is_some() {
+        if signals[i].time().is_some() {
             per_host
                 .entry(host_key(signals[i].host()))
                 .or_default()
@@ -110,7 +110,7 @@ pub fn build_attempts(signals: &[Signal], indexes: &[usize]) -> Vec<Attempt> {
         let mut host_attempts: Vec<Attempt> = Vec::new();
         for i in idx {
             let s = &signals[i];
-            let Some(time) = s.event.time else { continue };
+            let Some(time) = s.time() else { continue };
             let activity = s.event.activity_id.clone().filter(|a| !is_null_guid(a));
             let slot = match &activity {
                 Some(a) => match by_activity.get(a) {

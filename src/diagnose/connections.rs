@@ -61,7 +61,7 @@ pub struct Connections {
 }
 
 fn time_of(s: &Signal) -> Timestamp {
-    s.event.time.unwrap_or(Timestamp::UNIX_EPOCH)
+    s.time().unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
 /// A record's ActivityID, unless absent or all zeros.

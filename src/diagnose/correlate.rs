@@ -83,7 +83,7 @@ pub fn minus(t: Timestamp, d: SignedDuration) -> Timestamp {
 }
 
 fn time_of(s: &Signal) -> Timestamp {
-    s.event.time.unwrap_or(Timestamp::UNIX_EPOCH)
+    s.time().unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
 /// The indexes in `list` (time-ordered) whose time lies in `[from, to]`.

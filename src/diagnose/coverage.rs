@@ -106,7 +106,7 @@ impl CoverageIndex {
             };
             let group = &mut groups[number].1;
             group.count += 1;
-            if let Some(t) = s.event.time {
+            if let Some(t) = s.time() {
                 group.span = Some(group.span.map_or((t, t), |(a, b)| (a.min(t), b.max(t))));
             }
         }

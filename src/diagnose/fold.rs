@@ -34,7 +34,7 @@ pub fn fold(parts: Vec<Part>, signals: &[Signal], book: &RuleBook, world: &World
         parts.sort_by_key(|p| {
             (
                 !p.correlated,
-                p.evidence.first().and_then(|&i| signals[i].event.time),
+                p.evidence.first().and_then(|&i| signals[i].time()),
             )
         });
         let mut members: Vec<usize> = parts
@@ -57,8 +57,8 @@ pub fn fold(parts: Vec<Part>, signals: &[Signal], book: &RuleBook, world: &World
                 seen_records.insert((
                     o.file.as_ref(),
                     o.member.as_deref(),
-                    signals[i].event.record_id.or(o.record),
-                    signals[i].event.time,
+                    signals[i].record_id().or(signals[i].origin_record()),
+                    signals[i].time(),
                 ))
             })
             .collect();
@@ -73,7 +73,7 @@ pub fn fold(parts: Vec<Part>, signals: &[Signal], book: &RuleBook, world: &World
                 .min(MAX_EVIDENCE)
         });
         evidence_idx.extend(all.iter().copied().take(first_len));
-        evidence_idx.sort_by_key(|&i| signals[i].event.time);
+        evidence_idx.sort_by_key(|&i| signals[i].time());
         for &i in &evidence_idx {
             seen_names.insert((
                 signals[i].rule_id.clone(),
@@ -126,7 +126,7 @@ pub fn fold(parts: Vec<Part>, signals: &[Signal], book: &RuleBook, world: &World
         let mut values: Vec<Option<Cow<'_, str>>> = vec![None; rule.top.len()];
         for &i in &members {
             let signal = &signals[i];
-            if let Some(t) = signal.event.time {
+            if let Some(t) = signal.time() {
                 first_seen = Some(first_seen.map_or(t, |f: jiff::Timestamp| f.min(t)));
                 last_seen = Some(last_seen.map_or(t, |l: jiff::Timestamp| l.max(t)));
             }

@@ -166,8 +166,8 @@ impl Evidence {
             provider: e.provider.name.to_string(),
             channel: e.channel.to_string(),
             event_id: e.event_id,
-            record_id: e.record_id.or(e.origin.record),
-            time: e.time,
+            record_id: signal.record_id().or(signal.origin_record()),
+            time: signal.time(),
             fields: signal.fields().cloned().collect(),
         }
     }
@@ -246,7 +246,7 @@ pub(crate) fn diagnose_in_order(
     debug_assert!(signals.is_sorted_by(|a, b| crate::engine::order_of(a, b).is_le()));
     let total_signals = signals.len() as u64;
     let mut kept = signals;
-    kept.retain(|s| match s.event.time {
+    kept.retain(|s| match s.time() {
         None => false,
         Some(t) => options.from.is_none_or(|f| t >= f) && options.to.is_none_or(|to| t <= to),
     });

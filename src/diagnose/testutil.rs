@@ -25,6 +25,7 @@ pub fn sig(rule: &str, name: &str, host: &str, secs: i64, fields: &[(&str, &str)
         signal_id: name.into(),
         side,
         own_fields: crate::signal::ALL_FIELDS,
+        repeat: None,
         event: std::sync::Arc::new(Event {
             time: Some(at(secs)),
             computer: host.into(),

@@ -91,7 +91,7 @@ fn identity(s: &Signal) -> Option<impl std::hash::Hash + Eq + '_> {
     Some((
         (&*s.rule_id, &*s.signal_id),
         (&*e.computer, &*e.channel, &*e.provider.name),
-        (e.event_id, e.record_id?, e.time?),
+        (e.event_id, s.record_id()?, s.time()?),
     ))
 }
 
@@ -123,6 +123,7 @@ mod tests {
             signal_id: "s".into(),
             side: crate::signal::Side::Server,
             own_fields: crate::signal::ALL_FIELDS,
+            repeat: None,
             event: Arc::new(Event {
                 record_id,
                 time: time.map(|t| jiff::Timestamp::from_second(t).unwrap()),

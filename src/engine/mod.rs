@@ -180,6 +180,7 @@ pub fn match_event(rules: &RuleSet, event: Event) -> Vec<Signal> {
         side: sig.side,
         event,
         own_fields,
+        repeat: None,
     };
     let mut event = event;
     event
@@ -225,31 +226,11 @@ pub fn match_event(rules: &RuleSet, event: Event) -> Vec<Signal> {
 
 /// `signals` (those of one record) again for a record that is the same but for `identity`:
 /// what [`match_event`] gives for it when no rule reads the identity (the scan takes repeats
-/// only then, [`RuleSet::reads_identity`]). The signals that shared an event share its copy.
+/// only then, [`RuleSet::reads_identity`]). They share the record of `signals`.
 fn with_identity(signals: &[Signal], identity: &Identity) -> Vec<Signal> {
-    let mut copies: Vec<(*const Event, Arc<Event>)> = Vec::new();
     signals
         .iter()
-        .map(|signal| {
-            let of = Arc::as_ptr(&signal.event);
-            let event = match copies.iter().find(|(at, _)| *at == of) {
-                Some((_, copy)) => Arc::clone(copy),
-                None => {
-                    let mut event = Event::clone(&signal.event);
-                    identity.apply(&mut event);
-                    let copy = Arc::new(event);
-                    copies.push((of, Arc::clone(&copy)));
-                    copy
-                }
-            };
-            Signal {
-                rule_id: signal.rule_id.clone(),
-                signal_id: signal.signal_id.clone(),
-                side: signal.side,
-                event,
-                own_fields: signal.own_fields,
-            }
-        })
+        .map(|signal| Signal::repeated(signal, *identity))
         .collect()
 }
 
@@ -525,10 +506,9 @@ diagnosis:
                 let mut signals = found.into_inner().unwrap();
                 signals.sort_by(|a, b| {
                     let key = |s: &Signal| {
-                        let e = &s.event;
                         (
-                            e.origin.file.to_string(),
-                            e.origin.record,
+                            s.event.origin.file.to_string(),
+                            s.origin_record(),
                             s.rule_id.to_string(),
                             s.signal_id.to_string(),
                         )

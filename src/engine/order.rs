@@ -2,8 +2,6 @@
 //! signal. Only the copies of one signal of one record tie (the duplicate check keeps one of
 //! them), so that a report does not depend on which thread read what.
 
-use std::sync::Arc;
-
 use crate::event::Text;
 use crate::signal::Signal;
 
@@ -15,7 +13,7 @@ pub fn sort_signals(signals: &mut [Signal]) {
     let mut order: Vec<(Option<jiff::Timestamp>, usize)> = signals
         .iter()
         .enumerate()
-        .map(|(at, s)| (s.event.time, at))
+        .map(|(at, s)| (s.time(), at))
         .collect();
     order.sort_unstable();
     for tied in order.chunk_by_mut(|a, b| a.0 == b.0) {
@@ -29,10 +27,7 @@ pub fn sort_signals(signals: &mut [Signal]) {
 /// The order of two signals: by time, file, record id, zip member, record position, rule
 /// and signal.
 pub fn order_of(a: &Signal, b: &Signal) -> std::cmp::Ordering {
-    a.event
-        .time
-        .cmp(&b.event.time)
-        .then_with(|| after_time(a, b))
+    a.time().cmp(&b.time()).then_with(|| after_time(a, b))
 }
 
 /// The order of two signals of one time.
@@ -47,12 +42,16 @@ fn after_time(a: &Signal, b: &Signal) -> std::cmp::Ordering {
     };
     // The signals of one record share it.
     let record = || {
-        if Arc::ptr_eq(&a.event, &b.event) {
+        if a.same_record(b) {
             return std::cmp::Ordering::Equal;
         }
         let (x, y) = (&a.event.origin, &b.event.origin);
         text(&x.file, &y.file).then_with(|| {
-            (a.event.record_id, &x.member, x.record).cmp(&(b.event.record_id, &y.member, y.record))
+            (a.record_id(), &x.member, a.origin_record()).cmp(&(
+                b.record_id(),
+                &y.member,
+                b.origin_record(),
+            ))
         })
     };
     record()
@@ -95,6 +94,7 @@ mod tests {
                     signal_id: ["y", "x"][pick(7, 2) as usize].into(),
                     side: crate::signal::Side::Server,
                     own_fields: crate::signal::ALL_FIELDS,
+                    repeat: None,
                     event: Arc::new(Event {
                         time: (pick(11, 4) > 0)
                             .then(|| jiff::Timestamp::from_second(pick(13, 3) as i64).unwrap()),
@@ -116,16 +116,22 @@ mod tests {
         let mut shared = signals[0].clone();
         shared.rule_id = "a".into();
         signals.push(shared);
+        // Records that repeat another but for their identity: they share its record and sort
+        // by their own time, record id and place.
+        for n in (5..signals.len()).step_by(5) {
+            let identity = signals[n].identity();
+            signals[n] = Signal::repeated(&signals[n - 1], identity);
+        }
         let mut expected = signals.clone();
         expected.sort_by(|a, b| {
             let key = |s: &Signal| {
-                let (e, o) = (&s.event, &s.event.origin);
+                let o = &s.event.origin;
                 (
-                    e.time,
+                    s.time(),
                     o.file.clone(),
-                    e.record_id,
+                    s.record_id(),
                     o.member.clone(),
-                    o.record,
+                    s.origin_record(),
                 )
             };
             key(a)
@@ -136,7 +142,7 @@ mod tests {
         sort_signals(&mut signals);
         let ids = |v: &[Signal]| {
             v.iter()
-                .map(|s| (s.event.keywords, s.rule_id.clone()))
+                .map(|s| (s.event.keywords, s.rule_id.clone(), s.identity()))
                 .collect::<Vec<_>>()
         };
         assert_eq!(ids(&signals), ids(&expected));

@@ -13,6 +13,7 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+pub use crate::event::Identity;
 use crate::event::{Event, Origin, Text};
 
 pub mod archive;
@@ -45,40 +46,6 @@ impl<'a> RecordHead<'a> {
             event_id: event.event_id,
             channel: &event.channel,
         }
-    }
-}
-
-/// What tells apart records that are otherwise the same: a flood of one event (a scanner's TLS
-/// probes, a service failing in a loop) repeats everything but these from record to record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Identity {
-    pub time: Option<Timestamp>,
-    pub record_id: Option<u64>,
-    pub process_id: Option<u32>,
-    pub thread_id: Option<u32>,
-    /// The record's place in its source (`Origin::record`).
-    pub origin_record: Option<u64>,
-}
-
-impl Identity {
-    /// The identity of `event`.
-    pub fn of(event: &Event) -> Identity {
-        Identity {
-            time: event.time,
-            record_id: event.record_id,
-            process_id: event.process_id,
-            thread_id: event.thread_id,
-            origin_record: event.origin.record,
-        }
-    }
-
-    /// Gives `event` this identity.
-    pub fn apply(&self, event: &mut Event) {
-        event.time = self.time;
-        event.record_id = self.record_id;
-        event.process_id = self.process_id;
-        event.thread_id = self.thread_id;
-        event.origin.record = self.origin_record;
     }
 }
 
