@@ -1,4 +1,9 @@
-//! `.evtx` files, through the `evtx` crate: the only module that imports it.
+//! `.evtx` files, through the `evtx` crate: the only module (with its part [`chunks`]) that
+//! imports it.
+//!
+//! Bytes: a file is read from memory, mapped (`source::walk`) or, for a zip member, read
+//! whole; [`chunks`] walks its chunks in place, in the crate's order, and only a chunk the
+//! crate itself must read is copied for it.
 //!
 //! The file format is MS-EVEN6 (<https://learn.microsoft.com/openspecs/windows_protocols/ms-even6>):
 //! a 4 KiB file header, then 64 KiB chunks, each with its own string and template tables and a
@@ -7,7 +12,7 @@
 //! and the others are still read.
 //!
 //! Threads: with one thread, the chunks are read in order on the caller's thread. With more,
-//! the caller reads chunk bytes in order and the chunks are parsed on a rayon pool given by the
+//! the caller walks the chunks in order and the chunks are parsed on a rayon pool given by the
 //! caller (`in_place_scope`, so the caller is never itself a worker blocked on its own jobs),
 //! at most two chunks per thread in flight. The crate's own pipeline (`serialized_records`)
 //! needs `'static` closures and hands results back to the caller's thread; evident instead
@@ -23,7 +28,7 @@
 //! the crate alone, which reports what it cannot read. A wanted record is built from its record
 //! program, or written as a JSON line for a sink that takes them (`binxml::program`).
 
-use std::io::{Read, Seek, SeekFrom};
+use std::io::Cursor;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -31,6 +36,10 @@ use evtx::err::{ChunkError, EvtxError};
 use evtx::{EvtxChunkData, EvtxParser, EvtxRecord, ParserSettings};
 use jiff::Timestamp;
 use rayon::prelude::*;
+
+mod chunks;
+
+use chunks::{Chunk, ChunkWalk};
 
 use super::binxml::{
     filetime_timestamp, read_record, ChunkPrograms, ChunkTemplates, LineHead, LineOrigin, Record,
@@ -99,15 +108,17 @@ pub(crate) enum ChunkThreads<'a> {
 const SHARED_BATCH: usize = 16;
 
 /// Reads one EVTX source into `sink`.
-pub(crate) fn read_evtx<T: Read + Seek>(
-    mut data: T,
+pub(crate) fn read_evtx(
+    bytes: &[u8],
     ctx: &SourceCtx,
     run: EvtxRun<'_>,
     sink: &dyn EventSink,
 ) -> SourceReport {
     let mut report = ctx.report(Some(SourceKind::Evtx));
-    let cut_short = cut_short(&mut data, ctx);
-    let parser = match EvtxParser::from_read_seek(data) {
+    let cut_short = cut_short_at(bytes, ctx);
+    // The crate reads the file header (and refuses a file without one); the chunks are walked
+    // here, in place.
+    let parser = match EvtxParser::from_read_seek(Cursor::new(bytes)) {
         Ok(parser) => parser,
         Err(err) => {
             let kind = match &err {
@@ -124,7 +135,7 @@ pub(crate) fn read_evtx<T: Read + Seek>(
             .indent(false)
             .validate_checksums(false),
     );
-    let mut parser = parser.with_configuration((*settings).clone());
+    let mut chunks = ChunkWalk::new(bytes, u64::from(parser.header().header_block_size));
     let file = FileState {
         ctx,
         sink,
@@ -138,7 +149,6 @@ pub(crate) fn read_evtx<T: Read + Seek>(
             tail
         },
     };
-    let mut chunks = parser.chunks();
     let mut outcomes: Vec<ChunkOutcome> = Vec::new();
 
     // The first chunk is read here, in order, so that the sink sees the file's channel
@@ -235,16 +245,7 @@ pub(crate) fn read_evtx<T: Read + Seek>(
         report.errors.push(cut.error);
         if let Some((number, tail, bytes)) = cut.chunk {
             if !file.declined.load(Ordering::Relaxed) {
-                let item = EvtxChunkData::new(bytes, false)
-                    .map(|mut data| {
-                        data.number = Some(number);
-                        data
-                    })
-                    .map_err(|err| EvtxError::FailedToParseChunk {
-                        chunk_id: number,
-                        source: Box::new(err),
-                    });
-                let outcome = file.chunk(item, seq, Some(tail));
+                let outcome = file.chunk(Chunk::read(&bytes, number), seq, Some(tail));
                 report.records += outcome.records;
                 // Its records that the cut damaged are already covered by the error above.
                 report.errors.extend(
@@ -267,15 +268,9 @@ struct CutShort {
     chunk: Option<(u64, u64, Vec<u8>)>,
 }
 
-/// The parser skips a partial last chunk silently, so it is reported (and read) here.
-fn cut_short<T: Read + Seek>(data: &mut T, ctx: &SourceCtx) -> Option<CutShort> {
-    let len = data.seek(SeekFrom::End(0)).ok()?;
-    let found = cut_short_at(data, len, ctx);
-    data.seek(SeekFrom::Start(0)).ok()?;
-    found
-}
-
-fn cut_short_at<T: Read + Seek>(data: &mut T, len: u64, ctx: &SourceCtx) -> Option<CutShort> {
+/// A partial last chunk is not one of the walk's chunks, so it is reported (and read) here.
+fn cut_short_at(bytes: &[u8], ctx: &SourceCtx) -> Option<CutShort> {
+    let len = bytes.len() as u64;
     if len <= FILE_HEADER_SIZE {
         return None;
     }
@@ -292,13 +287,13 @@ fn cut_short_at<T: Read + Seek>(data: &mut T, len: u64, ctx: &SourceCtx) -> Opti
              it was cut short; the records of that chunk after the cut are lost"
         ),
     );
-    let mut bytes = Vec::with_capacity(CHUNK_SIZE as usize);
-    let read = data
-        .seek(SeekFrom::Start(chunk_offset(number)))
-        .and_then(|_| data.take(tail).read_to_end(&mut bytes));
-    let chunk = (read.is_ok() && bytes.starts_with(b"ElfChnk\0") && tail >= 512).then(|| {
-        bytes.resize(CHUNK_SIZE as usize, 0);
-        (number, tail, bytes)
+    let start = usize::try_from(chunk_offset(number)).ok()?;
+    let partial = bytes.get(start..)?;
+    let chunk = (partial.starts_with(b"ElfChnk\0") && tail >= 512).then(|| {
+        let mut padded = Vec::with_capacity(CHUNK_SIZE as usize);
+        padded.extend_from_slice(partial);
+        padded.resize(CHUNK_SIZE as usize, 0);
+        (number, tail, padded)
     });
     Some(CutShort { error, chunk })
 }
@@ -456,7 +451,7 @@ impl FileState<'_> {
     /// past it are lost (the rest of the chunk is zero padding).
     fn chunk(
         &self,
-        item: evtx::err::Result<EvtxChunkData>,
+        item: Result<Chunk<'_>, EvtxError>,
         seq: u64,
         cut: Option<u64>,
     ) -> ChunkOutcome {
@@ -467,14 +462,14 @@ impl FileState<'_> {
         if self.declined.load(Ordering::Relaxed) {
             return outcome;
         }
-        let mut data = match item {
+        let data = match item {
             Ok(data) => data,
             Err(err) => {
                 outcome.errors.push(self.chunk_error(&err, None));
                 return outcome;
             }
         };
-        let number = data.number;
+        let number = Some(data.number);
         let fast_path = FAST_PATH.load(Ordering::Relaxed);
         if fast_path && cut.is_none() && !self.channel_asked.load(Ordering::Relaxed) {
             // The file's first chunk: its channel, as the first record's values tell it, is
@@ -488,11 +483,17 @@ impl FileState<'_> {
             }
         }
         if fast_path && cut.is_none() && self.channel_asked.load(Ordering::Relaxed) {
-            if let Some(mut fast) = self.fast_chunk(&mut data, seq) {
+            if let Some(mut fast) = self.fast_chunk(&data, seq) {
                 fast.channel = outcome.channel.take();
                 return fast;
             }
         }
+        // The crate reads the chunk from a copy of its own.
+        let mut data = EvtxChunkData {
+            header: data.header,
+            data: data.bytes.to_vec(),
+            number,
+        };
         let mut chunk = match data.parse(Arc::clone(&self.settings)) {
             Ok(chunk) => chunk,
             Err(err) => {
@@ -586,10 +587,10 @@ impl FileState<'_> {
 
     /// The channel of a chunk's first record, from its values; `None` when they do not tell
     /// it plainly.
-    fn first_channel(&self, data: &EvtxChunkData) -> Option<String> {
+    fn first_channel(&self, data: &Chunk<'_>) -> Option<String> {
         // Only the chunk's live part holds records (a chunk with none may keep old bytes).
-        let live_end = (data.header.free_space_offset as usize).min(data.data.len());
-        let bytes = &data.data[..live_end];
+        let live_end = (data.header.free_space_offset as usize).min(data.bytes.len());
+        let bytes = &data.bytes[..live_end];
         let at = RecordAt::read(bytes, CHUNK_HEADER_SIZE)?;
         let keep = TemplateKeep::new();
         let mut templates = ChunkTemplates::new(bytes, &self.shared.templates, &keep);
@@ -606,10 +607,10 @@ impl FileState<'_> {
     /// crate: a record this module cannot read at all, or a record the crate does not give
     /// as expected. Nothing reaches the sink until the whole chunk has been read, so a chunk
     /// given up half-way is not read twice.
-    fn fast_chunk(&self, data: &mut EvtxChunkData, seq: u64) -> Option<ChunkOutcome> {
-        let number = data.number;
+    fn fast_chunk(&self, data: &Chunk<'_>, seq: u64) -> Option<ChunkOutcome> {
+        let number = Some(data.number);
         let last_record_id = data.header.last_event_record_id;
-        let live_end = (data.header.free_space_offset as usize).min(data.data.len());
+        let live_end = (data.header.free_space_offset as usize).min(data.bytes.len());
         let mut outcome = ChunkOutcome {
             seq,
             ..ChunkOutcome::default()
@@ -625,7 +626,7 @@ impl FileState<'_> {
         lines.clear();
         let keep = TemplateKeep::new();
         let mut read = FastRead {
-            templates: ChunkTemplates::new(&data.data, &self.shared.templates, &keep),
+            templates: ChunkTemplates::new(data.bytes, &self.shared.templates, &keep),
             programs: ChunkPrograms::new(&self.shared.programs),
             text: String::new(),
             lines,
@@ -638,7 +639,7 @@ impl FileState<'_> {
         if !read.json && self.sink.takes_repeats() {
             read.repeats = Some(Repeats::default());
         }
-        let bytes = &data.data[..];
+        let bytes = data.bytes;
         let mut offset = CHUNK_HEADER_SIZE;
         while offset < live_end {
             let RecordAt {
@@ -712,7 +713,7 @@ impl FileState<'_> {
             self.render_pending(data, &pending, &mut wanted)?;
             // The records that waited for their shape's verdict: read here if it is good.
             let mut read = FastRead {
-                templates: ChunkTemplates::new(&data.data, &self.shared.templates, &keep),
+                templates: ChunkTemplates::new(data.bytes, &self.shared.templates, &keep),
                 programs: ChunkPrograms::new(&self.shared.programs),
                 text: String::new(),
                 lines,
@@ -868,17 +869,17 @@ impl FileState<'_> {
     /// not give one of them (the whole chunk then goes to the crate, which reports why).
     fn render_pending(
         &self,
-        data: &EvtxChunkData,
+        data: &Chunk<'_>,
         pending: &[Pending],
         wanted: &mut [Wanted],
     ) -> Option<()> {
-        let number = data.number;
+        let number = Some(data.number);
         let mut joined =
-            EvtxChunkData::new(join_skipped_records(&data.data, pending), false).ok()?;
+            EvtxChunkData::new(join_skipped_records(data.bytes, pending), false).ok()?;
         joined.number = number;
         let mut chunk = joined.parse(Arc::clone(&self.settings)).ok()?;
         let keep = TemplateKeep::new();
-        let mut templates = ChunkTemplates::new(&data.data, &self.shared.templates, &keep);
+        let mut templates = ChunkTemplates::new(data.bytes, &self.shared.templates, &keep);
         let mut next = pending.iter().peekable();
         for record in chunk.iter() {
             let Some(want) = next.peek() else {
