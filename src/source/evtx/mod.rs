@@ -1,8 +1,8 @@
-//! `.evtx` files, through the `evtx` crate: the only module (with its part [`chunks`]) that
+//! `.evtx` files, through the `evtx` crate: the only module (with its part `chunks`) that
 //! imports it.
 //!
 //! Bytes: a file is read from memory, mapped (`source::walk`) or, for a zip member, read
-//! whole; [`chunks`] walks its chunks in place, in the crate's order, and only a chunk the
+//! whole; `chunks` walks its chunks in place, in the crate's order, and only a chunk the
 //! crate itself must read is copied for it.
 //!
 //! The file format is MS-EVEN6 (<https://learn.microsoft.com/openspecs/windows_protocols/ms-even6>):
@@ -469,7 +469,8 @@ impl FileState<'_> {
                 return outcome;
             }
         };
-        let number = Some(data.number);
+        let chunk_number = data.number;
+        let number = Some(chunk_number);
         let fast_path = FAST_PATH.load(Ordering::Relaxed);
         if fast_path && cut.is_none() && !self.channel_asked.load(Ordering::Relaxed) {
             // The file's first chunk: its channel, as the first record's values tell it, is
@@ -498,7 +499,7 @@ impl FileState<'_> {
             Ok(chunk) => chunk,
             Err(err) => {
                 let err = EvtxError::FailedToParseChunk {
-                    chunk_id: number.unwrap_or(seq),
+                    chunk_id: chunk_number,
                     source: Box::new(err),
                 };
                 outcome.errors.push(self.chunk_error(&err, number));
