@@ -76,8 +76,9 @@ pub struct Signal {
     pub own_fields: u64,
     /// For a record that repeats an earlier one of its chunk but for its identity (a flood:
     /// see `source::binxml::repeat`), that identity; `event` is then the earlier record, shared
-    /// instead of copied for each repeat.
-    pub(crate) repeat: Option<Identity>,
+    /// instead of copied for each repeat. Behind a pointer, shared by the record's signals:
+    /// signals are sorted and moved in their thousands, and most are not repeats.
+    pub(crate) repeat: Option<Arc<Identity>>,
 }
 
 /// [`Signal`] as written: the record whole.
@@ -167,31 +168,36 @@ impl Signal {
 
     /// `base`'s signal again for a record that is `base`'s but for `identity`: what matching
     /// that record gives when no rule reads its identity. It shares `base`'s record.
-    pub fn repeated(base: &Signal, identity: Identity) -> Signal {
+    pub fn repeated(base: &Signal, identity: &Arc<Identity>) -> Signal {
         Signal {
-            repeat: Some(identity),
+            repeat: Some(Arc::clone(identity)),
             ..base.clone()
         }
     }
 
     /// The record's time, record id, process, thread and place in its source.
     pub fn identity(&self) -> Identity {
-        self.repeat.unwrap_or_else(|| Identity::of(&self.event))
+        self.repeat
+            .as_deref()
+            .map_or_else(|| Identity::of(&self.event), |id| *id)
     }
 
     /// `System/TimeCreated` of the record.
     pub fn time(&self) -> Option<Timestamp> {
-        self.repeat.map_or(self.event.time, |id| id.time)
+        self.repeat.as_ref().map_or(self.event.time, |id| id.time)
     }
 
     /// `System/EventRecordID` of the record.
     pub fn record_id(&self) -> Option<u64> {
-        self.repeat.map_or(self.event.record_id, |id| id.record_id)
+        self.repeat
+            .as_ref()
+            .map_or(self.event.record_id, |id| id.record_id)
     }
 
     /// The record's place in its source (`Origin::record`).
     pub fn origin_record(&self) -> Option<u64> {
         self.repeat
+            .as_ref()
             .map_or(self.event.origin.record, |id| id.origin_record)
     }
 
@@ -292,7 +298,7 @@ mod tests {
             thread_id: Some(9),
             origin_record: Some(8),
         };
-        let repeat = Signal::repeated(&base, identity);
+        let repeat = Signal::repeated(&base, &Arc::new(identity));
         let mut full = Event::clone(&base.event);
         identity.apply(&mut full);
         let in_full = Signal::new("r".into(), "s".into(), Side::Server, Arc::new(full));

@@ -228,9 +228,10 @@ pub fn match_event(rules: &RuleSet, event: Event) -> Vec<Signal> {
 /// what [`match_event`] gives for it when no rule reads the identity (the scan takes repeats
 /// only then, [`RuleSet::reads_identity`]). They share the record of `signals`.
 fn with_identity(signals: &[Signal], identity: &Identity) -> Vec<Signal> {
+    let identity = Arc::new(*identity);
     signals
         .iter()
-        .map(|signal| Signal::repeated(signal, *identity))
+        .map(|signal| Signal::repeated(signal, &identity))
         .collect()
 }
 

@@ -119,8 +119,8 @@ mod tests {
         // Records that repeat another but for their identity: they share its record and sort
         // by their own time, record id and place.
         for n in (5..signals.len()).step_by(5) {
-            let identity = signals[n].identity();
-            signals[n] = Signal::repeated(&signals[n - 1], identity);
+            let identity = Arc::new(signals[n].identity());
+            signals[n] = Signal::repeated(&signals[n - 1], &identity);
         }
         let mut expected = signals.clone();
         expected.sort_by(|a, b| {
