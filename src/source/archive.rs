@@ -204,7 +204,12 @@ fn read_member(
 ) -> Vec<SourceReport> {
     let head = &bytes[..bytes.len().min(64 * 1024)];
     match detect(head) {
-        SourceKind::Evtx => vec![super::evtx::read_evtx(&bytes, ctx, run, sink)],
+        SourceKind::Evtx => vec![super::evtx::read_evtx(
+            super::evtx::EvtxBytes::Memory(&bytes),
+            ctx,
+            run,
+            sink,
+        )],
         SourceKind::Zip if !nested => {
             let file = format!("{}!{name}", ctx.file);
             read_zip(Cursor::new(bytes), &file, limits, true, run, sink)

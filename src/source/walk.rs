@@ -194,39 +194,6 @@ pub(crate) fn read_all(paths: &[PathBuf], plan: &ReadPlan, sink: &dyn EventSink)
     ReadSummary { sources }
 }
 
-/// The bytes of an EVTX file, mapped into memory: its chunks are read where the file's pages
-/// are, not each copied into a buffer of its own. A file that cannot be mapped (not a regular
-/// file) is read whole.
-enum FileBytes {
-    Mapped(memmap2::Mmap),
-    Read(Vec<u8>),
-}
-
-impl FileBytes {
-    fn of(file: &mut File) -> std::io::Result<FileBytes> {
-        // SAFETY: the map is only read, and only while this file is read. A file shortened by
-        // another process meanwhile would fault where it was cut (Windows refuses to shorten
-        // a mapped file); a log that was exported or copied is not shortened in place.
-        if let Ok(map) = unsafe { memmap2::Mmap::map(&*file) } {
-            return Ok(FileBytes::Mapped(map));
-        }
-        let mut bytes = Vec::new();
-        file.read_to_end(&mut bytes)?;
-        Ok(FileBytes::Read(bytes))
-    }
-}
-
-impl std::ops::Deref for FileBytes {
-    type Target = [u8];
-
-    fn deref(&self) -> &[u8] {
-        match self {
-            FileBytes::Mapped(map) => map,
-            FileBytes::Read(bytes) => bytes,
-        }
-    }
-}
-
 /// Reads one file of any kind; `run` says how its EVTX chunks are read.
 pub(crate) fn read_file(
     input: &Input,
@@ -251,10 +218,12 @@ pub(crate) fn read_file(
     }
     let kind = detect(&head);
     match kind {
-        SourceKind::Evtx => match FileBytes::of(&mut file) {
-            Ok(bytes) => vec![super::evtx::read_evtx(&bytes, &ctx, run, sink)],
-            Err(err) => vec![io_report(&input.display, &err)],
-        },
+        SourceKind::Evtx => vec![super::evtx::read_evtx(
+            super::evtx::EvtxBytes::File(&file),
+            &ctx,
+            run,
+            sink,
+        )],
         SourceKind::Zip => read_zip(file, &input.display, limits, false, run, sink),
         SourceKind::Xml | SourceKind::Json | SourceKind::Unknown => {
             if let Some(report) = read_text(file, &head, &ctx, sink) {

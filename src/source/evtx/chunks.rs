@@ -1,8 +1,16 @@
-//! The chunks of an EVTX file held in memory (a memory map of the file, or a zip member read
-//! whole), in record order: the walk of the crate's parser (`EvtxParser::chunks`), with its
-//! order, its errors and its tolerance of dirty files, but lending each chunk's bytes where
-//! they are instead of copying them into a buffer of their own, and telling an empty chunk by
-//! its magic first rather than by each of its 65,536 bytes.
+//! The chunks of an EVTX file in record order: the walk of the crate's parser
+//! (`EvtxParser::chunks`), with its order, its errors and its tolerance of dirty files, but
+//! lending a chunk's bytes where they already are in memory (a zip member read whole), reading
+//! a file's chunk with one positioned read, and telling an empty chunk by its magic first
+//! rather than by each of its 65,536 bytes.
+//!
+//! A file is read, not mapped into memory: a mapped file that another process shortens, or
+//! whose disk fails, ends the whole run with a fault (SIGBUS) instead of one chunk error, and
+//! the pages of a mapped file count in the run's resident memory until it is done.
+
+use std::borrow::Cow;
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
 
 use evtx::err::{ChunkError, EvtxError};
 use evtx::EvtxChunkHeader;
@@ -13,17 +21,73 @@ use crate::evtx_format::CHUNK_HEADER_SIZE;
 /// The magic that starts every chunk header (MS-EVEN6 §2.2.3).
 const CHUNK_MAGIC: &[u8; 8] = b"ElfChnk\0";
 
+/// Where an EVTX file's bytes are read from.
+#[derive(Clone, Copy)]
+pub(crate) enum EvtxBytes<'b> {
+    /// Already in memory (a zip member).
+    Memory(&'b [u8]),
+    /// A file, read where it is needed.
+    File(&'b File),
+}
+
+impl<'b> EvtxBytes<'b> {
+    /// The file's size.
+    pub fn len(&self) -> std::io::Result<u64> {
+        match self {
+            EvtxBytes::Memory(bytes) => Ok(bytes.len() as u64),
+            EvtxBytes::File(file) => file.metadata().map(|m| m.len()),
+        }
+    }
+
+    /// Fills `buf` from `offset`, as far as the file goes: the bytes read.
+    pub fn read_at(&self, offset: u64, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            EvtxBytes::Memory(bytes) => {
+                let from = usize::try_from(offset).map_or(bytes.len(), |o| o.min(bytes.len()));
+                let there = &bytes[from..];
+                let n = there.len().min(buf.len());
+                buf[..n].copy_from_slice(&there[..n]);
+                Ok(n)
+            }
+            EvtxBytes::File(mut file) => {
+                file.seek(SeekFrom::Start(offset))?;
+                let mut filled = 0;
+                while filled < buf.len() {
+                    match file.read(&mut buf[filled..]) {
+                        Ok(0) => break,
+                        Ok(n) => filled += n,
+                        Err(err) if err.kind() == std::io::ErrorKind::Interrupted => {}
+                        Err(err) => return Err(err),
+                    }
+                }
+                Ok(filled)
+            }
+        }
+    }
+
+    /// The `len` bytes at `offset`: lent when they are in memory, else read; `None` when the
+    /// file ends before them or cannot be read there.
+    fn bytes_at(&self, offset: u64, len: usize) -> Option<Cow<'b, [u8]>> {
+        if let EvtxBytes::Memory(bytes) = self {
+            let start = usize::try_from(offset).ok()?;
+            return bytes.get(start..start.checked_add(len)?).map(Cow::Borrowed);
+        }
+        let mut buf = vec![0; len];
+        (self.read_at(offset, &mut buf).ok()? == len).then_some(Cow::Owned(buf))
+    }
+}
+
 /// One chunk of a file: its bytes as they are in the file, its header and its number.
 pub(super) struct Chunk<'b> {
-    pub bytes: &'b [u8],
+    pub bytes: Cow<'b, [u8]>,
     pub header: EvtxChunkHeader,
     pub number: u64,
 }
 
 impl<'b> Chunk<'b> {
     /// Chunk `number` from its bytes (a whole chunk), with its header read.
-    pub fn read(bytes: &'b [u8], number: u64) -> Result<Chunk<'b>, EvtxError> {
-        let header = EvtxChunkHeader::from_bytes(bytes)
+    pub fn read(bytes: Cow<'b, [u8]>, number: u64) -> Result<Chunk<'b>, EvtxError> {
+        let header = EvtxChunkHeader::from_bytes(&bytes)
             .map_err(|err| chunk_error(number, ChunkError::FailedToParseChunkHeader(err)))?;
         Ok(Chunk {
             bytes,
@@ -47,7 +111,7 @@ fn chunk_error(number: u64, source: ChunkError) -> EvtxError {
 /// an error naming it, and the walk goes on. Past the chunks the file's size accounts for, it
 /// goes on while chunks can be read (a dirty file) and ends at the first that cannot.
 pub(super) struct ChunkWalk<'b> {
-    bytes: &'b [u8],
+    bytes: EvtxBytes<'b>,
     /// Whole chunks after the file header, as the file's size tells them.
     count: u64,
     /// The next chunk number to look at.
@@ -59,9 +123,10 @@ pub(super) struct ChunkWalk<'b> {
 }
 
 impl<'b> ChunkWalk<'b> {
-    /// The walk of `bytes`, a whole file whose header gives `header_block_size`.
-    pub fn new(bytes: &'b [u8], header_block_size: u64) -> ChunkWalk<'b> {
-        let count = (bytes.len() as u64).saturating_sub(header_block_size) / CHUNK_SIZE;
+    /// The walk of `bytes`, a whole file of `len` bytes whose header gives
+    /// `header_block_size`.
+    pub fn new(bytes: EvtxBytes<'b>, len: u64, header_block_size: u64) -> ChunkWalk<'b> {
+        let count = len.saturating_sub(header_block_size) / CHUNK_SIZE;
         let oldest = oldest_chunk(bytes, count);
         ChunkWalk {
             bytes,
@@ -91,12 +156,9 @@ impl<'b> ChunkWalk<'b> {
     /// Chunk `number`: `None` when it is all zeros.
     fn chunk(&self, number: u64) -> Result<Option<Chunk<'b>>, EvtxError> {
         let bytes = chunk_start(number)
-            .and_then(|start| {
-                self.bytes
-                    .get(start..start.checked_add(CHUNK_SIZE as usize)?)
-            })
+            .and_then(|start| self.bytes.bytes_at(start, CHUNK_SIZE as usize))
             .ok_or_else(|| chunk_error(number, ChunkError::IncompleteChunk))?;
-        if !bytes.starts_with(CHUNK_MAGIC) && is_zero(bytes) {
+        if !bytes.starts_with(CHUNK_MAGIC) && is_zero(&bytes) {
             return Ok(None);
         }
         Chunk::read(bytes, number).map(Some)
@@ -124,25 +186,24 @@ impl<'b> Iterator for ChunkWalk<'b> {
 }
 
 /// Where chunk `number` starts in the file.
-fn chunk_start(number: u64) -> Option<usize> {
-    let offset = number
+fn chunk_start(number: u64) -> Option<u64> {
+    number
         .checked_mul(CHUNK_SIZE)?
-        .checked_add(FILE_HEADER_SIZE)?;
-    usize::try_from(offset).ok()
+        .checked_add(FILE_HEADER_SIZE)
 }
 
 /// The chunk that holds the oldest records: the one whose header names the lowest record id
 /// (a full log writes each new chunk over its oldest one, so that it can be anywhere). A
 /// header whose range is reversed says nothing; chunk 0 when none says anything.
-fn oldest_chunk(bytes: &[u8], count: u64) -> u64 {
+fn oldest_chunk(bytes: EvtxBytes<'_>, count: u64) -> u64 {
     let mut oldest = (u64::MAX, 0);
+    let mut header = [0; CHUNK_HEADER_SIZE];
     for number in 0..count {
-        let Some(header) = chunk_start(number)
-            .and_then(|start| bytes.get(start..start.checked_add(CHUNK_HEADER_SIZE)?))
-        else {
+        let read = chunk_start(number).map(|start| bytes.read_at(start, &mut header));
+        if !matches!(read, Some(Ok(CHUNK_HEADER_SIZE))) {
             break;
-        };
-        if let Ok(chunk) = EvtxChunkHeader::from_bytes(header) {
+        }
+        if let Ok(chunk) = EvtxChunkHeader::from_bytes(&header) {
             if chunk.first_event_record_id <= chunk.last_event_record_id
                 && chunk.first_event_record_id < oldest.0
             {
@@ -172,15 +233,28 @@ mod tests {
     /// What a walk of `file` gives, chunk by chunk: its number and bytes, or the error's text.
     type Walked = Vec<Result<(u64, Vec<u8>), String>>;
 
+    /// Our walk of `file`, in memory and from a file on disk, which must agree.
     fn ours(file: &[u8]) -> Walked {
         let parser = EvtxParser::from_read_seek(Cursor::new(file)).expect("a file header");
-        ChunkWalk::new(file, u64::from(parser.header().header_block_size))
-            .map(|chunk| {
-                chunk
-                    .map(|c| (c.number, c.bytes.to_vec()))
-                    .map_err(|e| e.to_string())
-            })
-            .collect()
+        let block = u64::from(parser.header().header_block_size);
+        let walk = |bytes: EvtxBytes<'_>| -> Walked {
+            ChunkWalk::new(bytes, file.len() as u64, block)
+                .map(|chunk| {
+                    chunk
+                        .map(|c| (c.number, c.bytes.to_vec()))
+                        .map_err(|e| e.to_string())
+                })
+                .collect()
+        };
+        let in_memory = walk(EvtxBytes::Memory(file));
+        let mut on_disk = tempfile::tempfile().expect("a temporary file");
+        std::io::Write::write_all(&mut on_disk, file).expect("written");
+        assert_eq!(
+            walk(EvtxBytes::File(&on_disk)),
+            in_memory,
+            "read from a file"
+        );
+        in_memory
     }
 
     fn the_crates(file: &[u8]) -> Walked {
@@ -244,6 +318,96 @@ mod tests {
             let walked = ours(&variant);
             assert_eq!(walked, the_crates(&variant), "{what}");
             assert!(!walked.is_empty() || what == "no chunks", "{what}");
+        }
+    }
+
+    /// `file` with its header's block size (the crate counts chunks from it) set to `size`.
+    fn with_header_block_size(mut file: Vec<u8>, size: u16) -> Vec<u8> {
+        file[40..42].copy_from_slice(&size.to_le_bytes());
+        file
+    }
+
+    /// `file` with chunk `n`'s header bytes `at` set to `value`.
+    fn patched(mut file: Vec<u8>, n: usize, at: usize, value: &[u8]) -> Vec<u8> {
+        let start = FILE_HEADER_SIZE as usize + n * CHUNK_SIZE as usize + at;
+        file[start..start + value.len()].copy_from_slice(value);
+        file
+    }
+
+    #[test]
+    fn the_walk_is_the_crates_past_the_chunk_count_and_on_odd_headers() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/samples/internet-exposure/logs/server-win-3k5m0a7tq2b/",
+            "Microsoft-Windows-RemoteDesktopServices-RdpCoreTS%4Operational.evtx"
+        );
+        let file = std::fs::read(path).expect("the sample");
+        let chunks = (file.len() - FILE_HEADER_SIZE as usize) / CHUNK_SIZE as usize;
+        let all: Vec<Option<usize>> = (0..chunks).map(Some).collect();
+        // Empty chunks, then a chunk again, past the count the header's block size gives.
+        let dirty = rearranged(&file, &[all.clone(), vec![None, None, Some(0)]].concat(), 0);
+        let last = chunks - 1;
+        let variants = [
+            (
+                "block size 8 KiB",
+                with_header_block_size(file.clone(), 0x2000),
+            ),
+            (
+                "block size 8 KiB, dirty",
+                with_header_block_size(dirty.clone(), 0x2000),
+            ),
+            (
+                "block size 64 KiB - 1",
+                with_header_block_size(dirty.clone(), 0xffff),
+            ),
+            ("block size 0", with_header_block_size(dirty, 0)),
+            // The last chunk names the lowest record id: the walk starts there and wraps.
+            (
+                "oldest last",
+                patched(file.clone(), last, 24, &0u64.to_le_bytes()),
+            ),
+            // A reversed range says nothing about where a chunk's records belong.
+            (
+                "reversed range",
+                patched(
+                    patched(file.clone(), last, 24, &1u64.to_le_bytes()),
+                    last,
+                    32,
+                    &0u64.to_le_bytes(),
+                ),
+            ),
+            // A header whose magic is whole but whose offsets are not.
+            (
+                "free space past the chunk",
+                patched(file.clone(), 1, 48, &[0xff; 4]),
+            ),
+            ("a partial chunk with its magic", {
+                let mut f = file.clone();
+                let head = FILE_HEADER_SIZE as usize;
+                f.extend_from_slice(&file[head..head + 2000]);
+                f
+            }),
+            (
+                "one byte past the header",
+                file[..FILE_HEADER_SIZE as usize + 1].to_vec(),
+            ),
+        ];
+        // Each chunk by its number and a digest of its bytes, so that a failure reads.
+        let short = |walked: Walked| -> Vec<Result<(u64, u64), String>> {
+            walked
+                .into_iter()
+                .map(|c| {
+                    c.map(|(n, bytes)| {
+                        let digest = bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+                            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+                        });
+                        (n, digest)
+                    })
+                })
+                .collect()
+        };
+        for (what, variant) in variants {
+            assert_eq!(short(ours(&variant)), short(the_crates(&variant)), "{what}");
         }
     }
 

@@ -1,9 +1,9 @@
 //! `.evtx` files, through the `evtx` crate: the only module (with its part `chunks`) that
 //! imports it.
 //!
-//! Bytes: a file is read from memory, mapped (`source::walk`) or, for a zip member, read
-//! whole; `chunks` walks its chunks in place, in the crate's order, and only a chunk the
-//! crate itself must read is copied for it.
+//! Bytes: `chunks` walks a file's chunks in the crate's order, each read with one positioned
+//! read (a zip member's, read whole, are lent where they are), and only a chunk the crate
+//! itself must read is copied for it.
 //!
 //! The file format is MS-EVEN6 (<https://learn.microsoft.com/openspecs/windows_protocols/ms-even6>):
 //! a 4 KiB file header, then 64 KiB chunks, each with its own string and template tables and a
@@ -28,7 +28,7 @@
 //! the crate alone, which reports what it cannot read. A wanted record is built from its record
 //! program, or written as a JSON line for a sink that takes them (`binxml::program`).
 
-use std::io::Cursor;
+use std::io::{Cursor, Seek};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -39,6 +39,7 @@ use rayon::prelude::*;
 
 mod chunks;
 
+pub(crate) use chunks::EvtxBytes;
 use chunks::{Chunk, ChunkWalk};
 
 use super::binxml::{
@@ -109,17 +110,36 @@ const SHARED_BATCH: usize = 16;
 
 /// Reads one EVTX source into `sink`.
 pub(crate) fn read_evtx(
-    bytes: &[u8],
+    bytes: EvtxBytes<'_>,
     ctx: &SourceCtx,
     run: EvtxRun<'_>,
     sink: &dyn EventSink,
 ) -> SourceReport {
     let mut report = ctx.report(Some(SourceKind::Evtx));
-    let cut_short = cut_short_at(bytes, ctx);
+    let len = match bytes.len() {
+        Ok(len) => len,
+        Err(err) => {
+            let error = ctx.error(None, InputErrorKind::Io, format!("cannot read: {err}"));
+            report.errors.push(error);
+            return report;
+        }
+    };
+    let cut_short = cut_short_at(bytes, len, ctx);
     // The crate reads the file header (and refuses a file without one); the chunks are walked
-    // here, in place.
-    let parser = match EvtxParser::from_read_seek(Cursor::new(bytes)) {
-        Ok(parser) => parser,
+    // here (`chunks`).
+    let header = match bytes {
+        EvtxBytes::Memory(memory) => {
+            EvtxParser::from_read_seek(Cursor::new(memory)).map(|p| p.header().header_block_size)
+        }
+        EvtxBytes::File(mut file) => {
+            // From the file's start, wherever reading it left it (a failure to get there is
+            // the header's read error below).
+            let _ = file.rewind();
+            EvtxParser::from_read_seek(file).map(|p| p.header().header_block_size)
+        }
+    };
+    let header_block_size = match header {
+        Ok(size) => size,
         Err(err) => {
             let kind = match &err {
                 EvtxError::CalculationError(_) => InputErrorKind::Truncated,
@@ -135,7 +155,7 @@ pub(crate) fn read_evtx(
             .indent(false)
             .validate_checksums(false),
     );
-    let mut chunks = ChunkWalk::new(bytes, u64::from(parser.header().header_block_size));
+    let mut chunks = ChunkWalk::new(bytes, len, u64::from(header_block_size));
     let file = FileState {
         ctx,
         sink,
@@ -245,7 +265,7 @@ pub(crate) fn read_evtx(
         report.errors.push(cut.error);
         if let Some((number, tail, bytes)) = cut.chunk {
             if !file.declined.load(Ordering::Relaxed) {
-                let outcome = file.chunk(Chunk::read(&bytes, number), seq, Some(tail));
+                let outcome = file.chunk(Chunk::read(bytes.into(), number), seq, Some(tail));
                 report.records += outcome.records;
                 // Its records that the cut damaged are already covered by the error above.
                 report.errors.extend(
@@ -269,8 +289,7 @@ struct CutShort {
 }
 
 /// A partial last chunk is not one of the walk's chunks, so it is reported (and read) here.
-fn cut_short_at(bytes: &[u8], ctx: &SourceCtx) -> Option<CutShort> {
-    let len = bytes.len() as u64;
+fn cut_short_at(bytes: EvtxBytes<'_>, len: u64, ctx: &SourceCtx) -> Option<CutShort> {
     if len <= FILE_HEADER_SIZE {
         return None;
     }
@@ -287,14 +306,12 @@ fn cut_short_at(bytes: &[u8], ctx: &SourceCtx) -> Option<CutShort> {
              it was cut short; the records of that chunk after the cut are lost"
         ),
     );
-    let start = usize::try_from(chunk_offset(number)).ok()?;
-    let partial = bytes.get(start..)?;
-    let chunk = (partial.starts_with(b"ElfChnk\0") && tail >= 512).then(|| {
-        let mut padded = Vec::with_capacity(CHUNK_SIZE as usize);
-        padded.extend_from_slice(partial);
-        padded.resize(CHUNK_SIZE as usize, 0);
-        (number, tail, padded)
-    });
+    // The partial chunk, zero-padded to a whole one.
+    let mut padded = vec![0; CHUNK_SIZE as usize];
+    let read = bytes.read_at(chunk_offset(number), &mut padded);
+    let whole = read.is_ok_and(|n| n as u64 == tail);
+    let chunk = (whole && padded.starts_with(b"ElfChnk\0") && tail >= 512)
+        .then_some((number, tail, padded));
     Some(CutShort { error, chunk })
 }
 
@@ -627,7 +644,7 @@ impl FileState<'_> {
         lines.clear();
         let keep = TemplateKeep::new();
         let mut read = FastRead {
-            templates: ChunkTemplates::new(data.bytes, &self.shared.templates, &keep),
+            templates: ChunkTemplates::new(&data.bytes, &self.shared.templates, &keep),
             programs: ChunkPrograms::new(&self.shared.programs),
             text: String::new(),
             lines,
@@ -640,7 +657,7 @@ impl FileState<'_> {
         if !read.json && self.sink.takes_repeats() {
             read.repeats = Some(Repeats::default());
         }
-        let bytes = data.bytes;
+        let bytes = &data.bytes[..];
         let mut offset = CHUNK_HEADER_SIZE;
         while offset < live_end {
             let RecordAt {
@@ -714,7 +731,7 @@ impl FileState<'_> {
             self.render_pending(data, &pending, &mut wanted)?;
             // The records that waited for their shape's verdict: read here if it is good.
             let mut read = FastRead {
-                templates: ChunkTemplates::new(data.bytes, &self.shared.templates, &keep),
+                templates: ChunkTemplates::new(&data.bytes, &self.shared.templates, &keep),
                 programs: ChunkPrograms::new(&self.shared.programs),
                 text: String::new(),
                 lines,
@@ -876,11 +893,11 @@ impl FileState<'_> {
     ) -> Option<()> {
         let number = Some(data.number);
         let mut joined =
-            EvtxChunkData::new(join_skipped_records(data.bytes, pending), false).ok()?;
+            EvtxChunkData::new(join_skipped_records(&data.bytes, pending), false).ok()?;
         joined.number = number;
         let mut chunk = joined.parse(Arc::clone(&self.settings)).ok()?;
         let keep = TemplateKeep::new();
-        let mut templates = ChunkTemplates::new(data.bytes, &self.shared.templates, &keep);
+        let mut templates = ChunkTemplates::new(&data.bytes, &self.shared.templates, &keep);
         let mut next = pending.iter().peekable();
         for record in chunk.iter() {
             let Some(want) = next.peek() else {
