@@ -60,9 +60,9 @@ pub struct Signal {
     /// The side the rule says this signal is observed on.
     pub side: Side,
     /// The matching record, but for its identity when it repeats another ([`Signal::repeat`]):
-    /// read its time, record id, process and thread through [`Signal::time`],
-    /// [`Signal::record_id`], [`Signal::field`], or the whole record through
-    /// [`Signal::record`]. Its `fields` are cut down to those that the rules it matched name
+    /// read its time, record id, process, thread and place in its source (`origin.record`)
+    /// through [`Signal::time`], [`Signal::record_id`], [`Signal::field`],
+    /// [`Signal::origin_record`], or the whole record through [`Signal::record`]. Its `fields` are cut down to those that the rules it matched name
     /// as evidence or use for correlation, so that a flood of matches stays small in memory.
     /// Shared: the signals of one record (it often matches a background rule and a cause) hold
     /// one copy, and so do those of the records that repeat it; signals are moved, sorted and

@@ -559,7 +559,7 @@ fn the_clients_address_is_learnt_from_attempts_that_agree_on_the_clock_offset() 
     signals.extend(failed_attempt("network-blocked", 1260, 1262, "D", "2308"));
     signals.push(connection(1240, "10.0.7.14:55807"));
     signals.push(connection(1250, "10.0.7.14:55808"));
-    signals.sort_by_key(|s| s.event.time);
+    signals.sort_by_key(|s| s.time());
     let d = run(signals, &book(vec![blocked_rule()]));
     let blocked: Vec<&Finding> = d
         .findings
