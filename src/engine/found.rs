@@ -14,6 +14,9 @@ pub(super) const SIGNAL_BATCH: usize = 256;
 #[derive(Default)]
 pub(super) struct Found {
     pub kept: Vec<Vec<Signal>>,
+    /// The identity hash of each kept signal ([`identity_hash`]; 0 for none), batch by batch
+    /// as `kept`.
+    hashes: Vec<Vec<u64>>,
     seen: IdentityMap,
 }
 
@@ -27,24 +30,41 @@ pub(super) fn keep_new_evidence(found: &Mutex<Found>, batch: &mut Vec<Signal>) {
     let Ok(mut found) = found.lock() else {
         return;
     };
-    let Found { kept, seen } = &mut *found;
+    let Found {
+        kept,
+        hashes: kept_hashes,
+        seen,
+    } = &mut *found;
+    // A copy of a log comes as runs of copies, in the order of the signals they copy: after a
+    // copy of the signal at (batch, place), the next signal is first compared with the one at
+    // (batch, place + 1), read next to it, before the table is looked up far away in memory.
+    let mut next_held: Option<(u32, u32)> = None;
     let number = u32::try_from(kept.len()).unwrap_or(u32::MAX);
     // The new signals are moved to the front of `incoming`, in order; the rest (copies, and
     // the kept signals they replace) end up behind them and are dropped.
     let mut front = 0;
+    let mut front_hashes: Vec<u64> = Vec::with_capacity(hashes.len());
     for (at, hash) in hashes.into_iter().enumerate() {
         // A signal kept from this batch is in its front part, not yet among the kept batches.
         let held = |b: u32, p: u32| match kept.get(b as usize) {
             Some(batch) => &batch[p as usize],
             None => &incoming[p as usize],
         };
-        let same = hash.and_then(|hash| {
-            seen.find(hash, |&(h, b, p)| {
+        let next = next_held.filter(|&(b, p)| {
+            let held_hash = kept_hashes.get(b as usize).and_then(|h| h.get(p as usize));
+            hash.is_some_and(|hash| held_hash == Some(&hash))
+                && same_evidence(held(b, p), &incoming[at])
+        });
+        let same = next.or_else(|| {
+            let hash = hash?;
+            let found = seen.find(hash, |&(h, b, p)| {
                 h == hash && same_evidence(held(b, p), &incoming[at])
-            })
+            });
+            found.map(|&(_, b, p)| (b, p))
         });
         match (hash, same) {
-            (_, Some(&(_, b, p))) => {
+            (_, Some((b, p))) => {
+                next_held = Some((b, p.saturating_add(1)));
                 let (n, o) = (&incoming[at].event.origin, &held(b, p).event.origin);
                 if (&n.file, &n.member) < (&o.file, &o.member) {
                     match kept.get_mut(b as usize) {
@@ -59,6 +79,7 @@ pub(super) fn keep_new_evidence(found: &Mutex<Found>, batch: &mut Vec<Signal>) {
                     seen.insert_unique(hash, place, |&(hash, ..)| hash);
                 }
                 incoming.swap(front, at);
+                front_hashes.push(hash.unwrap_or(0));
                 front += 1;
             }
         }
@@ -71,6 +92,7 @@ pub(super) fn keep_new_evidence(found: &Mutex<Found>, batch: &mut Vec<Signal>) {
             incoming.shrink_to_fit();
         }
         kept.push(incoming);
+        kept_hashes.push(front_hashes);
     }
     // The copies not kept are freed after the lock is let go.
     drop(found);
@@ -148,5 +170,62 @@ mod tests {
         // A record without an id or a time is never merged, not even with itself.
         let bare = at("a.evtx", None, Some(100));
         assert!(!same_evidence(&bare, &bare) && identity_hash(&bare).is_none());
+    }
+
+    /// Signals of records `ids` (record id and time alike) of `file`.
+    fn of_file(file: &str, ids: impl IntoIterator<Item = u64>) -> Vec<Signal> {
+        ids.into_iter()
+            .map(|id| Signal {
+                rule_id: "r".into(),
+                signal_id: "s".into(),
+                side: crate::signal::Side::Server,
+                own_fields: crate::signal::ALL_FIELDS,
+                repeat: None,
+                event: Arc::new(Event {
+                    record_id: Some(id),
+                    time: Some(jiff::Timestamp::from_second(id as i64).unwrap()),
+                    origin: crate::event::Origin {
+                        file: file.into(),
+                        ..Default::default()
+                    },
+                    ..event("stopped")
+                }),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn copies_in_runs_keep_each_record_once_from_the_first_file() {
+        let found = Mutex::new(Found::default());
+        let give = |batch: Vec<Signal>| keep_new_evidence(&found, &mut { batch });
+        give(of_file("b.evtx", 0..100));
+        give(of_file("b.evtx", 100..150));
+        // The same log from a file earlier in name order, in runs that cross the batches,
+        // with a record of its own in the middle; then from one later in name order.
+        give(of_file("a.evtx", (90..130).chain([1000]).chain(130..160)));
+        give(of_file("a.evtx", (0..90).rev()));
+        give(of_file("c.evtx", 0..160));
+        let found = found.into_inner().unwrap();
+        let mut kept: Vec<(u64, String)> = found
+            .kept
+            .iter()
+            .flatten()
+            .map(|s| (s.record_id().unwrap(), s.event.origin.file.to_string()))
+            .collect();
+        kept.sort();
+        let mut expected: Vec<(u64, String)> = (0..160)
+            .chain([1000])
+            .map(|id| (id, "a.evtx".to_string()))
+            .collect();
+        expected.sort();
+        assert_eq!(kept, expected);
+        // Each kept signal's hash is where the runs look for it.
+        for (batch, hashes) in found.kept.iter().zip(&found.hashes) {
+            let own: Vec<u64> = batch
+                .iter()
+                .map(|s| identity_hash(s).unwrap_or(0))
+                .collect();
+            assert_eq!(&own, hashes);
+        }
     }
 }
