@@ -59,10 +59,11 @@ pub struct Signal {
     pub signal_id: Text,
     /// The side the rule says this signal is observed on.
     pub side: Side,
-    /// The matching record, but for its identity when it repeats another ([`Signal::repeat`]):
-    /// read its time, record id, process, thread and place in its source (`origin.record`)
-    /// through [`Signal::time`], [`Signal::record_id`], [`Signal::field`],
-    /// [`Signal::origin_record`], or the whole record through [`Signal::record`]. Its `fields` are cut down to those that the rules it matched name
+    /// The matching record, but for its identity when it repeats another
+    /// ([`Signal::repeated`]): read its time, record id, process, thread and place in its
+    /// source (`origin.record`) through [`Signal::time`], [`Signal::record_id`],
+    /// [`Signal::field`], [`Signal::origin_record`], or the whole record through
+    /// [`Signal::record`]. Its `fields` are cut down to those that the rules it matched name
     /// as evidence or use for correlation, so that a flood of matches stays small in memory.
     /// Shared: the signals of one record (it often matches a background rule and a cause) hold
     /// one copy, and so do those of the records that repeat it; signals are moved, sorted and

@@ -31,11 +31,12 @@ pub(crate) enum EvtxBytes<'b> {
 }
 
 impl<'b> EvtxBytes<'b> {
-    /// The file's size.
+    /// The file's size: where its end is (as the crate tells it; a device's metadata may
+    /// give none).
     pub fn len(&self) -> std::io::Result<u64> {
         match self {
             EvtxBytes::Memory(bytes) => Ok(bytes.len() as u64),
-            EvtxBytes::File(file) => file.metadata().map(|m| m.len()),
+            EvtxBytes::File(mut file) => file.seek(SeekFrom::End(0)),
         }
     }
 
