@@ -140,21 +140,8 @@ mod tests {
 
     #[test]
     fn the_same_evidence_is_told_by_the_record_not_the_file() {
-        let at = |file: &str, record_id: Option<u64>, time: Option<i64>| Signal {
-            rule_id: "r".into(),
-            signal_id: "s".into(),
-            side: crate::signal::Side::Server,
-            own_fields: crate::signal::ALL_FIELDS,
-            repeat: None,
-            event: Arc::new(Event {
-                record_id,
-                time: time.map(|t| jiff::Timestamp::from_second(t).unwrap()),
-                origin: crate::event::Origin {
-                    file: file.into(),
-                    ..Default::default()
-                },
-                ..event("stopped")
-            }),
+        let at = |file: &str, record_id: Option<u64>, time: Option<i64>| {
+            signal_of(file, record_id, time)
         };
         let one = at("a.evtx", Some(7), Some(100));
         assert!(same_evidence(&one, &at("b.xml", Some(7), Some(100))));
@@ -172,25 +159,30 @@ mod tests {
         assert!(!same_evidence(&bare, &bare) && identity_hash(&bare).is_none());
     }
 
+    /// A signal of the record of `file` with this id and time (in seconds).
+    fn signal_of(file: &str, record_id: Option<u64>, time: Option<i64>) -> Signal {
+        Signal {
+            rule_id: "r".into(),
+            signal_id: "s".into(),
+            side: crate::signal::Side::Server,
+            own_fields: crate::signal::ALL_FIELDS,
+            repeat: None,
+            event: Arc::new(Event {
+                record_id,
+                time: time.map(|t| jiff::Timestamp::from_second(t).unwrap()),
+                origin: crate::event::Origin {
+                    file: file.into(),
+                    ..Default::default()
+                },
+                ..event("stopped")
+            }),
+        }
+    }
+
     /// Signals of records `ids` (record id and time alike) of `file`.
     fn of_file(file: &str, ids: impl IntoIterator<Item = u64>) -> Vec<Signal> {
         ids.into_iter()
-            .map(|id| Signal {
-                rule_id: "r".into(),
-                signal_id: "s".into(),
-                side: crate::signal::Side::Server,
-                own_fields: crate::signal::ALL_FIELDS,
-                repeat: None,
-                event: Arc::new(Event {
-                    record_id: Some(id),
-                    time: Some(jiff::Timestamp::from_second(id as i64).unwrap()),
-                    origin: crate::event::Origin {
-                        file: file.into(),
-                        ..Default::default()
-                    },
-                    ..event("stopped")
-                }),
-            })
+            .map(|id| signal_of(file, Some(id), Some(id as i64)))
             .collect()
     }
 

@@ -286,8 +286,8 @@ mod tests {
         out
     }
 
-    #[test]
-    fn the_walk_is_the_crates_on_wrapped_empty_damaged_and_dirty_files() {
+    /// A sample log of several chunks, and how many.
+    fn sample() -> (Vec<u8>, usize) {
         let path = concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/samples/internet-exposure/logs/server-win-3k5m0a7tq2b/",
@@ -295,6 +295,12 @@ mod tests {
         );
         let file = std::fs::read(path).expect("the sample");
         let chunks = (file.len() - FILE_HEADER_SIZE as usize) / CHUNK_SIZE as usize;
+        (file, chunks)
+    }
+
+    #[test]
+    fn the_walk_is_the_crates_on_wrapped_empty_damaged_and_dirty_files() {
+        let (file, chunks) = sample();
         assert!(chunks >= 3, "{chunks} chunks");
         let all: Vec<Option<usize>> = (0..chunks).map(Some).collect();
         let rotated: Vec<Option<usize>> = (1..chunks).chain([0]).map(Some).collect();
@@ -337,13 +343,7 @@ mod tests {
 
     #[test]
     fn the_walk_is_the_crates_past_the_chunk_count_and_on_odd_headers() {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/samples/internet-exposure/logs/server-win-3k5m0a7tq2b/",
-            "Microsoft-Windows-RemoteDesktopServices-RdpCoreTS%4Operational.evtx"
-        );
-        let file = std::fs::read(path).expect("the sample");
-        let chunks = (file.len() - FILE_HEADER_SIZE as usize) / CHUNK_SIZE as usize;
+        let (file, chunks) = sample();
         let all: Vec<Option<usize>> = (0..chunks).map(Some).collect();
         // Empty chunks, then a chunk again, past the count the header's block size gives.
         let dirty = rearranged(&file, &[all.clone(), vec![None, None, Some(0)]].concat(), 0);
