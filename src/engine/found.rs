@@ -140,9 +140,7 @@ mod tests {
 
     #[test]
     fn the_same_evidence_is_told_by_the_record_not_the_file() {
-        let at = |file: &str, record_id: Option<u64>, time: Option<i64>| {
-            signal_of(file, record_id, time)
-        };
+        let at = signal_of;
         let one = at("a.evtx", Some(7), Some(100));
         assert!(same_evidence(&one, &at("b.xml", Some(7), Some(100))));
         assert_eq!(
