@@ -48,7 +48,9 @@ pub fn fold(parts: Vec<Part>, signals: &[Signal], book: &RuleBook, world: &World
         let mut evidence_idx: Vec<usize> = Vec::new();
         let mut seen_names = BTreeSet::new();
         // One record matched by two signals (a rule's own 1026 and the context's) shows once.
-        let mut seen_records = FxHashSet::default();
+        let evidence_count = parts.iter().map(|p| p.evidence.len()).sum();
+        let mut seen_records =
+            FxHashSet::with_capacity_and_hasher(evidence_count, Default::default());
         let all: Vec<usize> = parts
             .iter()
             .flat_map(|p| p.evidence.iter().copied())
