@@ -4,6 +4,7 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
+use std::hash::BuildHasher;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
@@ -48,20 +49,27 @@ pub fn fold(parts: Vec<Part>, signals: &[Signal], book: &RuleBook, world: &World
         let mut evidence_idx: Vec<usize> = Vec::new();
         let mut seen_names = BTreeSet::new();
         // One record matched by two signals (a rule's own 1026 and the context's) shows once.
+        // The records seen are held as the places of their signals, sized at once: a flood's
+        // finding has tens of thousands.
+        let record_of = |i: usize| {
+            let s = &signals[i];
+            let o = &s.event.origin;
+            let record = s.record_id().or(s.origin_record());
+            (o.file.as_ref(), o.member.as_deref(), record, s.time())
+        };
+        let hash = |i: usize| rustc_hash::FxBuildHasher.hash_one(record_of(i));
         let evidence_count = parts.iter().map(|p| p.evidence.len()).sum();
-        let mut seen_records =
-            FxHashSet::with_capacity_and_hasher(evidence_count, Default::default());
+        let mut seen_records = hashbrown::HashTable::<usize>::with_capacity(evidence_count);
         let all: Vec<usize> = parts
             .iter()
             .flat_map(|p| p.evidence.iter().copied())
             .filter(|&i| {
-                let o = &signals[i].event.origin;
-                seen_records.insert((
-                    o.file.as_ref(),
-                    o.member.as_deref(),
-                    signals[i].record_id().or(signals[i].origin_record()),
-                    signals[i].time(),
-                ))
+                let (at, key) = (hash(i), record_of(i));
+                if seen_records.find(at, |&j| record_of(j) == key).is_some() {
+                    return false;
+                }
+                seen_records.insert_unique(at, i, |&j| hash(j));
+                true
             })
             .collect();
         // The first incident in full (it speaks for the finding), in time order; then one
