@@ -579,14 +579,13 @@ impl<'a> World<'a> {
                     let Some(bound) = self.eval_attempt(ri, rule, entry, ai) else {
                         continue;
                     };
-                    let own: Vec<usize> = bound
-                        .by_name
-                        .iter()
-                        .filter(|(n, _)| rule.signal(n).is_some())
-                        .flat_map(|(_, v)| v.iter().copied())
-                        .collect::<BTreeSet<_>>()
-                        .into_iter()
-                        .collect();
+                    let own = sorted_unique(
+                        bound
+                            .by_name
+                            .iter()
+                            .filter(|(n, _)| rule.signal(n).is_some())
+                            .flat_map(|(_, v)| v.iter().copied()),
+                    );
                     if !thresholds_hold(self.signals, entry, &own) {
                         continue;
                     }
@@ -860,14 +859,13 @@ impl<'a> World<'a> {
             let Some(bound) = self.eval_same_host(ri, rule, entry, host, &cluster) else {
                 continue;
             };
-            let own: Vec<usize> = bound
-                .by_name
-                .iter()
-                .filter(|(n, _)| rule.signal(n).is_some())
-                .flat_map(|(_, v)| v.iter().copied())
-                .collect::<BTreeSet<_>>()
-                .into_iter()
-                .collect();
+            let own = sorted_unique(
+                bound
+                    .by_name
+                    .iter()
+                    .filter(|(n, _)| rule.signal(n).is_some())
+                    .flat_map(|(_, v)| v.iter().copied()),
+            );
             let mut level = entry.level;
             let client_only = cluster
                 .all
@@ -1079,9 +1077,20 @@ fn thresholds_hold(signals: &[Signal], entry: &ConfidenceView, own: &[usize]) ->
     true
 }
 
+/// `places` ascending, each once.
+fn sorted_unique(places: impl Iterator<Item = usize>) -> Vec<usize> {
+    let mut places: Vec<usize> = places.collect();
+    places.sort_unstable();
+    places.dedup();
+    places
+}
+
+/// `v` with each place once, where it first comes.
 fn dedup_keep_order(v: &mut Vec<usize>) {
-    let mut seen = HashSet::new();
-    v.retain(|i| seen.insert(*i));
+    // Places of signals: a flag each, not a hash set (a flood's incident holds tens of
+    // thousands).
+    let mut seen = vec![false; v.iter().max().map_or(0, |&m| m + 1)];
+    v.retain(|&i| !std::mem::replace(&mut seen[i], true));
 }
 
 /// Replaces `{key}` in `template`; a key with no value renders as `?`.
