@@ -47,7 +47,6 @@ pub fn fold(parts: Vec<Part>, signals: &[Signal], book: &RuleBook, world: &World
         members.dedup();
 
         let mut evidence_idx: Vec<usize> = Vec::new();
-        let mut seen_names = BTreeSet::new();
         // One record matched by two signals (a rule's own 1026 and the context's) shows once.
         // The records seen are held as the places of their signals, sized at once: a flood's
         // finding has tens of thousands.
@@ -84,20 +83,18 @@ pub fn fold(parts: Vec<Part>, signals: &[Signal], book: &RuleBook, world: &World
         });
         evidence_idx.extend(all.iter().copied().take(first_len));
         evidence_idx.sort_by_key(|&i| signals[i].time());
-        for &i in &evidence_idx {
-            seen_names.insert((
-                signals[i].rule_id.clone(),
-                signals[i].signal_id.clone(),
-                signals[i].event.computer.clone(),
-            ));
-        }
+        // The (rule, signal, host) names shown so far: a few, looked through, not copied.
+        let name_of = |i: usize| {
+            let s = &signals[i];
+            (&*s.rule_id, &*s.signal_id, &*s.event.computer)
+        };
+        let mut seen_names: Vec<_> = evidence_idx.iter().map(|&i| name_of(i)).collect();
         for &i in &all[first_len..] {
-            let key = (
-                signals[i].rule_id.clone(),
-                signals[i].signal_id.clone(),
-                signals[i].event.computer.clone(),
-            );
-            if evidence_idx.len() < MAX_EVIDENCE && seen_names.insert(key) {
+            if evidence_idx.len() >= MAX_EVIDENCE {
+                break;
+            }
+            if !seen_names.contains(&name_of(i)) {
+                seen_names.push(name_of(i));
                 evidence_idx.push(i);
             }
         }
