@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::hash::BuildHasher;
 
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 
 use super::correlate::{explain_reason, Part, World};
 use super::model::{Level, RuleBook};
@@ -73,13 +73,17 @@ pub fn fold(parts: Vec<Part>, signals: &[Signal], book: &RuleBook, world: &World
             .collect();
         // The first incident in full (it speaks for the finding), in time order; then one
         // record per signal of the other incidents; then the rest, up to the limit.
-        let in_all: FxHashSet<usize> = all.iter().copied().collect();
+        // A signal is among `all` when its record is held by it (the first of its record).
+        let in_all = |i: usize| {
+            let key = record_of(i);
+            seen_records.find(hash(i), |&j| record_of(j) == key) == Some(&i)
+        };
         let first_len = parts.first().map_or(0, |p| {
             p.evidence
                 .iter()
-                .filter(|i| in_all.contains(i))
+                .filter(|&&i| in_all(i))
+                .take(MAX_EVIDENCE)
                 .count()
-                .min(MAX_EVIDENCE)
         });
         evidence_idx.extend(all.iter().copied().take(first_len));
         evidence_idx.sort_by_key(|&i| signals[i].time());
