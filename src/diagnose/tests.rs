@@ -569,3 +569,49 @@ fn the_clients_address_is_learnt_from_attempts_that_agree_on_the_clock_offset() 
     assert_eq!(blocked.len(), 1, "{:#?}", d.findings);
     assert_eq!(blocked[0].incidents, 2);
 }
+
+#[test]
+fn a_record_matched_by_two_signals_shows_once_among_the_evidence_also_when_it_repeats() {
+    let probe = rule(
+        "probe",
+        RuleKind::Cause,
+        &[("a", Side::Server), ("b", Side::Server)],
+        vec![rung(
+            "a",
+            Correlate::SameHost,
+            Level::Medium,
+            "{count} probes on {host}",
+        )],
+    );
+    // Twenty records ten seconds apart, each matched by both signals (which share it); all
+    // but the first repeat the first but for their time and record id.
+    let first_a = sig("probe", "a", "SRV01", 0, &[]);
+    let mut first_b = first_a.clone();
+    first_b.signal_id = "b".into();
+    let mut signals = vec![first_a.clone(), first_b.clone()];
+    for k in 1..20 {
+        let identity = Arc::new(crate::event::Identity {
+            time: Some(at(k * 10)),
+            record_id: Some(k as u64 * 10),
+            process_id: None,
+            thread_id: None,
+            origin_record: None,
+        });
+        signals.push(Signal::repeated(&first_a, &identity));
+        signals.push(Signal::repeated(&first_b, &identity));
+    }
+    let d = run(signals, &book(vec![probe]));
+    let f = d
+        .findings
+        .iter()
+        .find(|f| f.rule_id == "probe")
+        .expect("a finding");
+    let times: Vec<_> = f.evidence.iter().map(|e| e.time).collect();
+    let expected: Vec<_> = (0..fold::MAX_EVIDENCE as i64)
+        .map(|k| Some(at(k * 10)))
+        .collect();
+    assert_eq!(times, expected, "each record once, the earliest first");
+    let records: Vec<_> = f.evidence.iter().map(|e| e.record_id).collect();
+    assert_eq!(records, (0..8).map(|k| Some(k * 10)).collect::<Vec<_>>());
+    assert_eq!((f.first_seen, f.last_seen), (Some(at(0)), Some(at(190))));
+}
