@@ -1087,10 +1087,11 @@ fn sorted_unique(places: impl Iterator<Item = usize>) -> Vec<usize> {
 
 /// `v` with each place once, where it first comes.
 fn dedup_keep_order(v: &mut Vec<usize>) {
-    // Places of signals: a flag each, not a hash set (a flood's incident holds tens of
-    // thousands).
-    let mut seen = vec![false; v.iter().max().map_or(0, |&m| m + 1)];
-    v.retain(|&i| !std::mem::replace(&mut seen[i], true));
+    // Sized at once and hashed cheaply: a flood's incident holds tens of thousands. (Not a
+    // flag per signal of the scan: an attempt's incident holds a few, and there may be
+    // thousands of attempts.)
+    let mut seen = FxHashSet::with_capacity_and_hasher(v.len(), Default::default());
+    v.retain(|&i| seen.insert(i));
 }
 
 /// Replaces `{key}` in `template`; a key with no value renders as `?`.
