@@ -154,6 +154,21 @@ struct Bound {
     server_checked: bool,
 }
 
+impl Bound {
+    /// The matches of the rule's own signals (not the context's), ascending, each once.
+    fn own(&self, rule: &RuleView) -> Vec<usize> {
+        let mut own: Vec<usize> = self
+            .by_name
+            .iter()
+            .filter(|(n, _)| rule.signal(n).is_some())
+            .flat_map(|(_, v)| v.iter().copied())
+            .collect();
+        own.sort_unstable();
+        own.dedup();
+        own
+    }
+}
+
 impl<'a> World<'a> {
     pub fn build(
         signals: &'a [Signal],
@@ -579,13 +594,7 @@ impl<'a> World<'a> {
                     let Some(bound) = self.eval_attempt(ri, rule, entry, ai) else {
                         continue;
                     };
-                    let own = sorted_unique(
-                        bound
-                            .by_name
-                            .iter()
-                            .filter(|(n, _)| rule.signal(n).is_some())
-                            .flat_map(|(_, v)| v.iter().copied()),
-                    );
+                    let own = bound.own(rule);
                     if !thresholds_hold(self.signals, entry, &own) {
                         continue;
                     }
@@ -859,13 +868,7 @@ impl<'a> World<'a> {
             let Some(bound) = self.eval_same_host(ri, rule, entry, host, &cluster) else {
                 continue;
             };
-            let own = sorted_unique(
-                bound
-                    .by_name
-                    .iter()
-                    .filter(|(n, _)| rule.signal(n).is_some())
-                    .flat_map(|(_, v)| v.iter().copied()),
-            );
+            let own = bound.own(rule);
             let mut level = entry.level;
             let client_only = cluster
                 .all
@@ -1075,14 +1078,6 @@ fn thresholds_hold(signals: &[Signal], entry: &ConfidenceView, own: &[usize]) ->
         }
     }
     true
-}
-
-/// `places` ascending, each once.
-fn sorted_unique(places: impl Iterator<Item = usize>) -> Vec<usize> {
-    let mut places: Vec<usize> = places.collect();
-    places.sort_unstable();
-    places.dedup();
-    places
 }
 
 /// `v` with each place once, where it first comes.
