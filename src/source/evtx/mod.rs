@@ -2,8 +2,8 @@
 //! imports it.
 //!
 //! Bytes: `chunks` walks a file's chunks in the crate's order, each read with one positioned
-//! read (a zip member's, read whole, are lent where they are), and only a chunk the crate
-//! itself must read is copied for it.
+//! read (a zip member's, read whole, are lent where they are); a chunk the crate itself must
+//! read is handed the bytes read for it (a zip member's chunk is copied).
 //!
 //! The file format is MS-EVEN6 (<https://learn.microsoft.com/openspecs/windows_protocols/ms-even6>):
 //! a 4 KiB file header, then 64 KiB chunks, each with its own string and template tables and a
@@ -506,10 +506,11 @@ impl FileState<'_> {
                 return fast;
             }
         }
-        // The crate reads the chunk from a copy of its own.
+        // The crate reads the chunk from bytes of its own: those read from the file, or a copy
+        // of a zip member's.
         let mut data = EvtxChunkData {
             header: data.header,
-            data: data.bytes.to_vec(),
+            data: data.bytes.into_owned(),
             number,
         };
         let mut chunk = match data.parse(Arc::clone(&self.settings)) {
