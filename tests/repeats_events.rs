@@ -267,20 +267,6 @@ fn crafted_floods_repeat_only_what_they_repeat() {
         })
         .collect();
     let plain = evtx(&plain);
-    for (name, from, ty, to) in [
-        ("data-reads-pid", 14, 0x01, 10),
-        ("data-reads-tid", 14, 0x01, 11),
-        ("data-reads-time", 14, 0x01, 8),
-        ("data-reads-rid", 14, 0x01, 9),
-        ("task-reads-tid", 5, 0x06, 11),
-        ("level-reads-pid", 4, 0x04, 10),
-        ("channel-reads-pid", 12, 0x01, 10),
-        ("unread-data", 14, 0x01, 13),
-    ] {
-        let mut file = plain.clone();
-        share_value(&mut file, from, ty, to);
-        files.push((name, file));
-    }
     // A value read by two varying fields (the other's own value the same in every record):
     // left out of the key, and read for each.
     let pid_only: Vec<String> = (0..12)
@@ -291,12 +277,21 @@ fn crafted_floods_repeat_only_what_they_repeat() {
         })
         .collect();
     let pid_only = evtx(&pid_only);
-    for (name, from, ty, to) in [
-        ("thread-reads-pid", 11, 0x08, 10),
-        ("rid-reads-pid", 9, 0x0A, 10),
-        ("time-reads-pid", 8, 0x11, 10),
+    for (name, base, from, ty, to) in [
+        ("data-reads-pid", &plain, 14, 0x01, 10),
+        ("data-reads-tid", &plain, 14, 0x01, 11),
+        ("data-reads-time", &plain, 14, 0x01, 8),
+        ("data-reads-rid", &plain, 14, 0x01, 9),
+        ("task-reads-tid", &plain, 5, 0x06, 11),
+        ("level-reads-pid", &plain, 4, 0x04, 10),
+        ("channel-reads-pid", &plain, 12, 0x01, 10),
+        ("unread-data", &plain, 14, 0x01, 13),
+        // Read by two varying fields (see `pid_only`).
+        ("thread-reads-pid", &pid_only, 11, 0x08, 10),
+        ("rid-reads-pid", &pid_only, 9, 0x0A, 10),
+        ("time-reads-pid", &pid_only, 8, 0x11, 10),
     ] {
-        let mut file = pid_only.clone();
+        let mut file = base.clone();
         share_value(&mut file, from, ty, to);
         files.push((name, file));
     }
