@@ -236,6 +236,12 @@ impl Verdicts {
             .unwrap_or(Verdict::Unknown)
     }
 
+    /// How many record shapes have been compared.
+    #[cfg(test)]
+    pub(crate) fn compared(&self) -> usize {
+        self.by_shape.lock().map_or(0, |v| v.len())
+    }
+
     /// Records a verdict; a `Bad` one is never taken back.
     pub(crate) fn set(&self, shape: u64, verdict: Verdict) {
         if let Ok(mut v) = self.by_shape.lock() {

@@ -19,8 +19,9 @@
 //! runs the sink inside the worker that parsed the record, so it drives the chunk API itself.
 //!
 //! Records: a chunk's records are read by `source::binxml` (template definitions and values
-//! straight from the bytes). The first record of each record shape new to the run, and the
-//! records of a shape found to read differently, are rendered by the crate (to XML, which
+//! straight from the bytes). The first record of each record shape new to the run (of those
+//! the sink may want, by the head its values tell), and the records of a shape found to read
+//! differently, are rendered by the crate (to XML, which
 //! `source::xml` assembles), and a new shape's first record is compared both ways
 //! (`binxml::Verdicts`); the crate is then given a copy of the chunk in which the records
 //! between those it renders are joined, so that it does not build them
@@ -679,9 +680,15 @@ impl FileState<'_> {
             } else {
                 self.shared.verdicts.get(record.shape)
             };
+            // A new shape whose record the sink does not want: neither rendered nor compared
+            // now; its first wanted record is.
+            let skipped = verdict == Verdict::Unknown
+                && read.heads
+                && !compared.contains(&record.shape)
+                && !self.head_wanted(&record, &mut read.text);
             // The chunk's host is the Computer of its first record that names one, wanted or
             // not; a record rendered by the crate below tells its own when delivered.
-            if seek_computer && verdict == Verdict::Good {
+            if seek_computer && (verdict == Verdict::Good || skipped) {
                 let system = record.system_event(&mut read.text);
                 if let Some(computer) = system.as_ref().and_then(host_of) {
                     outcome.computer = Some(computer);
@@ -700,6 +707,7 @@ impl FileState<'_> {
                     // Its shape is compared below: it is read once that is known.
                     wanted.push(Wanted::Waiting(start, stop, record_id));
                 }
+                _ if skipped => {}
                 _ => {
                     // Rendered by the crate below, wanted or not; the first record of a new
                     // shape is compared there.
@@ -818,6 +826,12 @@ impl FileState<'_> {
         }
         LINES.set(lines);
         Some(outcome)
+    }
+
+    /// Whether the sink may want a record, by the head its values tell; `true` when they do
+    /// not tell it plainly (the built event is asked instead).
+    fn head_wanted(&self, record: &Record<'_>, text: &mut String) -> bool {
+        record.head(text).is_none_or(|head| self.sink.wants(&head))
     }
 
     /// A record of a good shape: `Some(None)` when its head is not wanted; else built as a
@@ -1141,6 +1155,73 @@ mod tests {
                 record.into_xml_bytes().ok().map(|xml| (offset, xml.data))
             })
             .collect()
+    }
+
+    /// Gathers the events a read delivers, of the event ids asked for (all when none).
+    struct Collect {
+        only: Option<u32>,
+        events: Mutex<Vec<Event>>,
+    }
+
+    impl EventSink for Collect {
+        fn wants(&self, head: &RecordHead<'_>) -> bool {
+            self.only.is_none_or(|id| id == head.event_id)
+        }
+
+        fn filters_heads(&self) -> bool {
+            self.only.is_some()
+        }
+
+        fn accept(&self, event: Event) {
+            self.events.lock().unwrap().push(event);
+        }
+    }
+
+    /// Reads `file` in order with a fresh run; the events delivered and the number of record
+    /// shapes compared with the crate's reading.
+    fn read_with(file: &[u8], only: Option<u32>) -> (Vec<Event>, usize) {
+        let shared = EvtxShared::default();
+        let sink = Collect {
+            only,
+            events: Mutex::new(Vec::new()),
+        };
+        let ctx = SourceCtx {
+            file: "test.evtx".into(),
+            member: None,
+        };
+        let run = EvtxRun {
+            chunks: ChunkThreads::InOrder,
+            shared: &shared,
+        };
+        let report = read_evtx(EvtxBytes::Memory(file), &ctx, run, &sink);
+        assert!(report.errors.is_empty(), "{:?}", report.errors);
+        (
+            sink.events.into_inner().unwrap(),
+            shared.verdicts.compared(),
+        )
+    }
+
+    /// A record of a shape new to the run that the sink does not want is neither rendered by
+    /// the crate nor compared: only the shapes of wanted records are, and the wanted records
+    /// are the same as those of a read that takes everything.
+    #[test]
+    fn only_the_shapes_of_wanted_records_are_compared() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let path = root.join(
+            "samples/unstable-network/logs/server-rds-apps02/\
+             Microsoft-Windows-RemoteDesktopServices-RdpCoreTS%4Operational.evtx",
+        );
+        let file = std::fs::read(&path).expect("a sample log");
+        let (all, all_shapes) = read_with(&file, None);
+        let id = all.first().expect("events").event_id;
+        let (some, some_shapes) = read_with(&file, Some(id));
+        let expected: Vec<&Event> = all.iter().filter(|e| e.event_id == id).collect();
+        assert!(!expected.is_empty() && expected.len() < all.len());
+        assert_eq!(some.iter().collect::<Vec<_>>(), expected);
+        assert!(
+            some_shapes >= 1 && some_shapes < all_shapes,
+            "{some_shapes} shapes compared for one event id, {all_shapes} for all"
+        );
     }
 
     /// In a chunk whose other records are joined, the crate reads the pending records, and
