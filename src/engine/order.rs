@@ -10,18 +10,48 @@ pub fn sort_signals(signals: &mut [Signal]) {
     // Signals are large and far apart in memory: their times are sorted side by side (with
     // the position, so that the sort is stable), the few signals of one time then by the rest
     // of the order, and each signal is moved once.
-    let mut order: Vec<(Option<jiff::Timestamp>, usize)> = signals
-        .iter()
-        .enumerate()
-        .map(|(at, s)| (s.time(), at))
-        .collect();
-    order.sort_unstable();
+    let order = match time_keys(signals) {
+        Some(mut keys) => {
+            // Stable, by the key alone: the signals come in runs already in order (a chunk's
+            // records), which this sort finds and merges.
+            keys.sort_by_key(|&(key, _)| key);
+            sort_ties(signals, &mut keys);
+            keys.into_iter().map(|(_, at)| at).collect()
+        }
+        None => {
+            let mut times: Vec<(Option<jiff::Timestamp>, usize)> = signals
+                .iter()
+                .enumerate()
+                .map(|(at, s)| (s.time(), at))
+                .collect();
+            times.sort_unstable();
+            sort_ties(signals, &mut times);
+            times.into_iter().map(|(_, at)| at).collect()
+        }
+    };
+    permute(signals, order);
+}
+
+/// Each signal's time as a number in the times' order (none first, then nanoseconds after
+/// the earliest), with its position; `None` when the times span more than a `u64` of
+/// nanoseconds (some 580 years: a clock gone wrong), which are then sorted as times.
+fn time_keys(signals: &[Signal]) -> Option<Vec<(u64, usize)>> {
+    // Each signal is read once: its time is behind a pointer.
+    let times: Vec<Option<jiff::Timestamp>> = signals.iter().map(Signal::time).collect();
+    let min = times.iter().flatten().min()?.as_nanosecond();
+    let max = times.iter().flatten().max()?.as_nanosecond();
+    u64::try_from(max - min).ok()?.checked_add(1)?;
+    let key = |t: &Option<jiff::Timestamp>| t.map_or(0, |t| (t.as_nanosecond() - min) as u64 + 1);
+    Some(times.iter().map(key).zip(0..).collect())
+}
+
+/// Puts the runs of signals of one time (one key) in `order` into the rest of their order.
+fn sort_ties<K: PartialEq>(signals: &[Signal], order: &mut [(K, usize)]) {
     for tied in order.chunk_by_mut(|a, b| a.0 == b.0) {
         if tied.len() > 1 {
             tied.sort_by(|a, b| after_time(&signals[a.1], &signals[b.1]).then(a.1.cmp(&b.1)));
         }
     }
-    permute(signals, order.into_iter().map(|(_, at)| at).collect());
 }
 
 /// The order of two signals: by time, file, record id, zip member, record position, rule
@@ -139,6 +169,7 @@ mod tests {
                 .then_with(|| a.rule_id.cmp(&b.rule_id))
                 .then_with(|| a.signal_id.cmp(&b.signal_id))
         });
+        assert!(time_keys(&signals).is_some(), "times as numbers");
         sort_signals(&mut signals);
         let ids = |v: &[Signal]| {
             v.iter()
@@ -147,6 +178,47 @@ mod tests {
         };
         assert_eq!(ids(&signals), ids(&expected));
         assert!(signals.is_sorted_by(|a, b| order_of(a, b).is_le()));
+    }
+
+    /// Times further apart than a `u64` of nanoseconds are sorted as times, in the same order.
+    #[test]
+    fn times_centuries_apart_sort_as_times() {
+        let times = [
+            Some(jiff::Timestamp::MAX),
+            None,
+            Some(jiff::Timestamp::MIN),
+            Some(jiff::Timestamp::from_second(7).unwrap()),
+            Some(jiff::Timestamp::from_second(-7).unwrap()),
+            None,
+            Some(jiff::Timestamp::MIN),
+        ];
+        let mut signals: Vec<Signal> = times
+            .iter()
+            .enumerate()
+            .map(|(n, &time)| Signal {
+                rule_id: ["b", "a"][n % 2].into(),
+                signal_id: "x".into(),
+                side: crate::signal::Side::Server,
+                own_fields: crate::signal::ALL_FIELDS,
+                repeat: None,
+                event: Arc::new(Event {
+                    time,
+                    keywords: Some(n as u64),
+                    ..event("stopped")
+                }),
+            })
+            .collect();
+        assert!(
+            time_keys(&signals).is_none(),
+            "a span beyond u64 nanoseconds"
+        );
+        let mut expected = signals.clone();
+        expected.sort_by(order_of);
+        sort_signals(&mut signals);
+        let keywords = |v: &[Signal]| v.iter().map(|s| s.event.keywords).collect::<Vec<_>>();
+        assert_eq!(keywords(&signals), keywords(&expected));
+        assert_eq!(signals[0].time(), None);
+        assert_eq!(signals[6].time(), Some(jiff::Timestamp::MAX));
     }
 
     #[test]
