@@ -638,9 +638,9 @@ impl FileState<'_> {
         let mut wanted = Vec::new();
         let mut pending = Vec::new();
         let mut compared = Vec::new();
-        // The shapes this chunk has found good: a verdict once good stays good, and the shared
-        // verdicts are behind a lock both threads would otherwise take for most records.
-        let mut known_good = rustc_hash::FxHashSet::<u64>::default();
+        // The verdicts this chunk has asked for: the shared verdicts are behind a lock both
+        // threads would otherwise take for most records.
+        let mut asked = rustc_hash::FxHashMap::<u64, Verdict>::default();
         let mut seek_computer = true;
         let mut lines = LINES.take();
         lines.clear();
@@ -675,17 +675,18 @@ impl FileState<'_> {
             outcome.first_time = Some(outcome.first_time.map_or(time, |f| f.min(time)));
             outcome.last_time = Some(outcome.last_time.map_or(time, |l| l.max(time)));
             // The shared verdicts are asked once per shape and chunk.
-            let verdict = if known_good.contains(&record.shape) {
-                Verdict::Good
-            } else {
-                self.shared.verdicts.get(record.shape)
-            };
+            let mut verdict = *asked
+                .entry(record.shape)
+                .or_insert_with(|| self.shared.verdicts.get(record.shape));
+            let new_shape = verdict == Verdict::Unknown && !compared.contains(&record.shape);
             // A new shape whose record the sink does not want: neither rendered nor compared
             // now; its first wanted record is.
-            let skipped = verdict == Verdict::Unknown
-                && read.heads
-                && !compared.contains(&record.shape)
-                && !self.head_wanted(&record, &mut read.text);
+            let skipped = new_shape && read.heads && !self.head_wanted(&record, &mut read.text);
+            if new_shape && !skipped {
+                // Asked again: another thread may have compared it since.
+                verdict = self.shared.verdicts.get(record.shape);
+                asked.insert(record.shape, verdict);
+            }
             // The chunk's host is the Computer of its first record that names one, wanted or
             // not; a record rendered by the crate below tells its own when delivered.
             if seek_computer && (verdict == Verdict::Good || skipped) {
@@ -699,10 +700,7 @@ impl FileState<'_> {
                 seek_computer = false;
             }
             match verdict {
-                Verdict::Good => {
-                    known_good.insert(record.shape);
-                    wanted.extend(self.take(&mut read, &record, record_id)?);
-                }
+                Verdict::Good => wanted.extend(self.take(&mut read, &record, record_id)?),
                 Verdict::Unknown if compared.contains(&record.shape) => {
                     // Its shape is compared below: it is read once that is known.
                     wanted.push(Wanted::Waiting(start, stop, record_id));
