@@ -21,11 +21,10 @@
 //! Records: a chunk's records are read by `source::binxml` (template definitions and values
 //! straight from the bytes). The first record of each record shape new to the run (of those
 //! the sink may want, by the head its values tell), and the records of a shape found to read
-//! differently, are rendered by the crate (to XML, which
-//! `source::xml` assembles), and a new shape's first record is compared both ways
-//! (`binxml::Verdicts`); the crate is then given a copy of the chunk in which the records
-//! between those it renders are joined, so that it does not build them
-//! (`join_skipped_records`). A chunk whose record structure `binxml` cannot follow is read by
+//! differently, are rendered by the crate (to XML, which `source::xml` assembles), and a new
+//! shape's first record is compared both ways (`binxml::Verdicts`); the crate is then given a
+//! copy of the chunk in which the records between those it renders are joined, so that it
+//! does not build them (`join_skipped_records`). A chunk whose record structure `binxml` cannot follow is read by
 //! the crate alone, which reports what it cannot read. A wanted record is built from its record
 //! program, or written as a JSON line for a sink that takes them (`binxml::program`).
 
