@@ -163,7 +163,8 @@ impl Bound {
             .filter(|(n, _)| rule.signal(n).is_some())
             .flat_map(|(_, v)| v.iter().copied())
             .collect();
-        own.sort_unstable();
+        // Each name's matches are in order already: the stable sort merges those runs.
+        own.sort();
         own.dedup();
         own
     }
@@ -237,7 +238,8 @@ impl<'a> World<'a> {
                 .extend(list);
         }
         for list in own.values_mut() {
-            list.sort_unstable();
+            // Runs in order (one per spelling): the stable sort merges them.
+            list.sort();
         }
         let attempts = build_attempts(signals, &client_indexes);
         let mut world = World {
@@ -675,7 +677,8 @@ impl<'a> World<'a> {
         for s in &rule.signals {
             out.extend(self.own_for_attempt(ri, rule, &s.name, s.side, ai));
         }
-        out.sort_unstable();
+        // Each signal's matches are in order already: the stable sort merges those runs.
+        out.sort();
         out.dedup();
         out
     }
@@ -955,7 +958,8 @@ impl<'a> World<'a> {
             .iter()
             .flat_map(|name| cluster.of(name).iter().copied())
             .collect();
-        own.sort_unstable();
+        // Each name's matches are in order already: the stable sort merges those runs.
+        own.sort();
         thresholds_hold(self.signals, entry, &own).then_some(bound)
     }
 

@@ -43,7 +43,9 @@ pub fn fold(parts: Vec<Part>, signals: &[Signal], book: &RuleBook, world: &World
             .flat_map(|p| p.members.iter().chain(p.evidence.iter()).copied())
             .filter(|&i| signals[i].rule_id.as_ref() == rule.id)
             .collect();
-        members.sort_unstable();
+        // The incidents' members and evidence come as runs in order: the stable sort merges
+        // them rather than sorting tens of thousands of places afresh.
+        members.sort();
         members.dedup();
 
         let mut evidence_idx: Vec<usize> = Vec::new();
@@ -56,7 +58,12 @@ pub fn fold(parts: Vec<Part>, signals: &[Signal], book: &RuleBook, world: &World
             let record = s.record_id().or(s.origin_record());
             (o.file.as_ref(), o.member.as_deref(), record, s.time())
         };
-        let hash = |i: usize| rustc_hash::FxBuildHasher.hash_one(record_of(i));
+        // Hashed by record id and time alone, without reading the file's name (the rest of the
+        // key tells the few records of one id and time apart).
+        let hash = |i: usize| {
+            let (_, _, record, time) = record_of(i);
+            rustc_hash::FxBuildHasher.hash_one((record, time))
+        };
         let evidence_count = parts.iter().map(|p| p.evidence.len()).sum();
         let mut seen_records = hashbrown::HashTable::<usize>::with_capacity(evidence_count);
         let all: Vec<usize> = parts
