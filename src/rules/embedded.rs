@@ -1,5 +1,6 @@
 //! The rule pack under `rules/`, compiled into the binary so that `evident` works from a
-//! single file. `build.rs` lists `rules/*.yaml` into `EMBEDDED_RULES`.
+//! single file. `build.rs` lists `rules/*.yaml` into `EMBEDDED_RULES`, and writes each as JSON
+//! into `EMBEDDED_RULES_JSON`.
 
 use std::borrow::Cow;
 
@@ -20,13 +21,19 @@ pub fn load() -> (Vec<Rule>, Vec<RuleError>) {
 
 /// Loads the embedded rules without their `examples`, for a scan: the examples are most of
 /// each file's text, reading them was most of a scan's start-up, and only `rules check` and
-/// the tests (which check every embedded example) run them.
+/// the tests (which check every embedded example) run them. Each is read from the JSON that
+/// `build.rs` made of it (`EMBEDDED_RULES_JSON`): reading the YAML was most of the rest.
 pub fn load_for_matching() -> (Vec<Rule>, Vec<RuleError>) {
-    let texts: Vec<(&str, Cow<'_, str>)> = EMBEDDED_RULES
+    let texts: Vec<(&str, Cow<'_, str>, Option<&str>)> = EMBEDDED_RULES
         .iter()
-        .map(|&(name, text)| (name, without_examples(text)))
+        .zip(EMBEDDED_RULES_JSON)
+        .map(|(&(name, text), &json)| (name, without_examples(text), json))
         .collect();
-    loader::load_texts(texts.iter().map(|(name, text)| (*name, text.as_ref())))
+    loader::load_texts_with_json(
+        texts
+            .iter()
+            .map(|(name, text, json)| (*name, text.as_ref(), *json)),
+    )
 }
 
 /// `text` without its top-level `examples:` block: from that line to the next top-level key
@@ -75,6 +82,32 @@ mod tests {
             );
             assert_eq!(format!("{:?}", full.signals), format!("{:?}", cut.signals));
         }
+    }
+
+    /// Every embedded rule is read from its JSON at a scan's start-up, not from its YAML.
+    #[test]
+    fn every_embedded_rule_has_a_json_that_reads() {
+        assert_eq!(EMBEDDED_RULES.len(), EMBEDDED_RULES_JSON.len());
+        for (&(name, _), json) in EMBEDDED_RULES.iter().zip(EMBEDDED_RULES_JSON) {
+            let json = json.unwrap_or_else(|| panic!("{name} has no JSON"));
+            let read = serde_json::from_str::<super::super::model::RuleFile>(json);
+            assert!(read.is_ok(), "{name}: {read:?}");
+        }
+    }
+
+    #[test]
+    fn a_json_that_does_not_read_leaves_the_text_to_say_what_is_wrong() {
+        let (name, text) = EMBEDDED_RULES[0];
+        let from_text = loader::load_json(name, text, "{").expect("the text reads");
+        assert_eq!(
+            from_text.def.id,
+            loader::load_str(name, text).unwrap().def.id
+        );
+        let broken = "evident: 1\nid: [unclosed\n";
+        assert_eq!(
+            loader::load_json("r.yaml", broken, "{").unwrap_err(),
+            loader::load_str("r.yaml", broken).unwrap_err()
+        );
     }
 
     #[test]

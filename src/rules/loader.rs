@@ -65,6 +65,21 @@ pub fn load_str(file: &str, text: &str) -> Result<Rule, RuleError> {
             message: yaml_message(&e),
         }
     })?;
+    compile(file, text, def)
+}
+
+/// [`load_str`] for a text that comes with the same document as JSON (`build.rs` writes the
+/// embedded rules so): read from the JSON, several times faster than the YAML, and from the
+/// text only when the JSON does not read, so that an error still says where in the text.
+pub fn load_json(file: &str, text: &str, json: &str) -> Result<Rule, RuleError> {
+    match serde_json::from_str(json) {
+        Ok(def) => compile(file, text, def),
+        Err(_) => load_str(file, text),
+    }
+}
+
+/// Checks and compiles a rule read from `text` into `def`.
+fn compile(file: &str, text: &str, def: RuleFile) -> Result<Rule, RuleError> {
     let err = |path: Vec<PathSeg>, spot: Spot, message: String| {
         RuleError::at(file, text, &path, spot, message)
     };
@@ -286,10 +301,28 @@ pub fn load_dir(dir: &Path) -> (Vec<Rule>, Vec<RuleError>) {
 pub fn load_texts<'a>(
     files: impl IntoIterator<Item = (&'a str, &'a str)>,
 ) -> (Vec<Rule>, Vec<RuleError>) {
+    load_each(files.into_iter().map(|(name, text)| (name, text, None)))
+}
+
+/// [`load_texts`] for (name, text, the same document as JSON) triples: each read from its
+/// JSON where it has one ([`load_json`]).
+pub fn load_texts_with_json<'a>(
+    files: impl IntoIterator<Item = (&'a str, &'a str, Option<&'a str>)>,
+) -> (Vec<Rule>, Vec<RuleError>) {
+    load_each(files)
+}
+
+fn load_each<'a>(
+    files: impl IntoIterator<Item = (&'a str, &'a str, Option<&'a str>)>,
+) -> (Vec<Rule>, Vec<RuleError>) {
     let mut rules: Vec<Rule> = Vec::new();
     let mut errors = Vec::new();
-    for (name, text) in files {
-        match load_str(name, text) {
+    for (name, text, json) in files {
+        let loaded = match json {
+            Some(json) => load_json(name, text, json),
+            None => load_str(name, text),
+        };
+        match loaded {
             Ok(rule) => {
                 if let Some(first) = rules.iter().find(|r| r.def.id == rule.def.id) {
                     errors.push(RuleError::at(
