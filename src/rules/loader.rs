@@ -301,18 +301,12 @@ pub fn load_dir(dir: &Path) -> (Vec<Rule>, Vec<RuleError>) {
 pub fn load_texts<'a>(
     files: impl IntoIterator<Item = (&'a str, &'a str)>,
 ) -> (Vec<Rule>, Vec<RuleError>) {
-    load_each(files.into_iter().map(|(name, text)| (name, text, None)))
+    load_texts_with_json(files.into_iter().map(|(name, text)| (name, text, None)))
 }
 
 /// [`load_texts`] for (name, text, the same document as JSON) triples: each read from its
 /// JSON where it has one ([`load_json`]).
 pub fn load_texts_with_json<'a>(
-    files: impl IntoIterator<Item = (&'a str, &'a str, Option<&'a str>)>,
-) -> (Vec<Rule>, Vec<RuleError>) {
-    load_each(files)
-}
-
-fn load_each<'a>(
     files: impl IntoIterator<Item = (&'a str, &'a str, Option<&'a str>)>,
 ) -> (Vec<Rule>, Vec<RuleError>) {
     let mut rules: Vec<Rule> = Vec::new();
