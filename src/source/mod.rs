@@ -21,6 +21,7 @@ mod assemble;
 mod binxml;
 pub mod evtx;
 pub mod json;
+mod prefetch;
 mod utf16;
 pub mod walk;
 pub mod xml;

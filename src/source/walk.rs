@@ -19,6 +19,7 @@ use std::sync::Mutex;
 
 use super::archive::{read_zip, ZipLimits};
 use super::evtx::{ChunkThreads, EvtxRun, EvtxShared};
+use super::prefetch::ReadAhead;
 use super::{
     detect, read_text, unknown_reason, EventSink, InputErrorKind, ReadPlan, ReadSummary, SourceCtx,
     SourceKind, SourceReport,
@@ -159,10 +160,21 @@ pub(crate) fn read_all(paths: &[PathBuf], plan: &ReadPlan, sink: &dyn EventSink)
             // their chunks with it.
             let idle = AtomicBool::new(false);
             let per_file = Mutex::new(vec![Vec::new(); inputs.len()]);
+            // The first files, one per thread, are read from the disk from the start; each
+            // later one while the file before it is parsed.
+            let ahead = ReadAhead::for_run(order.first().map(|&i| inputs[i].path.as_path()));
+            for &i in order.iter().take(threads) {
+                ahead.file(&inputs[i].path);
+            }
             pool.scope(|scope| {
                 for _ in 0..threads {
                     scope.spawn(|_| {
                         while let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
+                            // The file the next free thread takes is read from the disk
+                            // while this one is parsed.
+                            if let Some(&after) = order.get(next.load(Ordering::Relaxed)) {
+                                ahead.file(&inputs[after].path);
+                            }
                             let run = EvtxRun {
                                 chunks: ChunkThreads::Shared(&idle),
                                 shared: &shared,
@@ -180,7 +192,15 @@ pub(crate) fn read_all(paths: &[PathBuf], plan: &ReadPlan, sink: &dyn EventSink)
             sources.extend(per_file.into_iter().flatten());
         }
         _ => {
-            for input in &inputs {
+            let ahead = ReadAhead::for_run(inputs.first().map(|i| i.path.as_path()));
+            if let Some(first) = inputs.first() {
+                ahead.file(&first.path);
+            }
+            for (at, input) in inputs.iter().enumerate() {
+                // The next file is read from the disk while this one is parsed.
+                if let Some(after) = inputs.get(at + 1) {
+                    ahead.file(&after.path);
+                }
                 let run = EvtxRun {
                     chunks: pool
                         .as_ref()
