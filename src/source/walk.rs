@@ -9,6 +9,8 @@
 //!   reads them ahead. That caller blocks while the pool works, so it is never a worker.
 //!
 //! The choice is made once per run from the number of files; `ReadPlan::threads` caps both.
+//! Either way, when the run's files are not in the page cache, the next file is read from the
+//! disk while one is parsed (`prefetch`).
 
 use std::fs::{self, File};
 use std::io::{Read, Seek, SeekFrom};
