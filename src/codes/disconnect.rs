@@ -2,9 +2,9 @@
 //!
 //! Sources (domain reference §3.1):
 //! - the documented list: "IMsTscAxEvents::OnDisconnected method", Microsoft Learn,
-//!   <https://learn.microsoft.com/en-us/windows/win32/termserv/imstscaxevents-ondisconnected> [V];
+//!   <https://learn.microsoft.com/en-us/windows/win32/termserv/imstscaxevents-ondisconnected> \[V\];
 //! - codes with mstsc message text but no published symbolic name: TechNet wiki "Remote Desktop
-//!   Client Troubleshooting: Disconnect Codes and Reasons" (a community page, hence [M]),
+//!   Client Troubleshooting: Disconnect Codes and Reasons" (a community page, hence \[M\]),
 //!   <https://social.technet.microsoft.com/wiki/contents/articles/37870.remote-desktop-client-troubleshooting-disconnect-codes-and-reasons.aspx>;
 //!   the same table gives the RD Gateway client errors 0x3000001–0x3000050.
 //!

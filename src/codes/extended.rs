@@ -2,11 +2,11 @@
 //!
 //! Sources (domain reference §3.2):
 //! - "ExtendedDisconnectReasonCode enumeration", Microsoft Learn,
-//!   <https://learn.microsoft.com/en-us/windows/win32/termserv/extendeddisconnectreasoncode> [V];
+//!   <https://learn.microsoft.com/en-us/windows/win32/termserv/extendeddisconnectreasoncode> \[V\];
 //! - the wire codes: [MS-RDPBCGR] 2.2.5.1.1 "Set Error Info PDU Data" (`ERRINFO_*`, same numbers),
 //!   <https://learn.microsoft.com/en-us/openspecs/windows_protocols/ms-rdpbcgr/a21a1bd9-2303-49c1-90ec-3932435c248c>
 //!   [V for 0x1–0x7, 0x9–0xC, 0x100–0x10A]; 0xF–0x1A, the connection-broker codes 0x4xx and the
-//!   protocol codes 0x10C9… as named in open-source implementations (FreeRDP `error.h`) [M].
+//!   protocol codes 0x10C9… as named in open-source implementations (FreeRDP `error.h`) \[M\].
 //!
 //! Extended 7 is `exDiscReasonServerDeniedConnection`: the server refused. It is not a plain
 //! connectivity or firewall problem. Extended 6 is out of memory, not a connection limit.

@@ -1,11 +1,11 @@
 //! Schannel / SSPI / CryptoAPI HRESULTs, as they appear in Schannel 36870 `ErrorCode`, CAPI2
 //! results, RCM status texts and client dialogs.
 //!
-//! Source (domain reference §3.4): Windows SDK `winerror.h` (SEC_E_*, CERT_E_*, CRYPT_E_*, NTE_*) [V],
+//! Source (domain reference §3.4): Windows SDK `winerror.h` (SEC_E_*, CERT_E_*, CRYPT_E_*, NTE_*) \[V\],
 //! (Microsoft's published SDK header; the codes are also listed on Microsoft Learn, "COM Error
 //! Codes"). The RDP reading of
 //! 0x8009030D with Schannel 36870 / state 10001 comes from "Troubleshoot Azure VM RDP connection
-//! issues by Event ID" (Microsoft Learn) [V].
+//! issues by Event ID" (Microsoft Learn) \[V\].
 
 use super::Status::Verified;
 use super::{other, rule, Advice, CodeInfo, Family, Machine, Status};

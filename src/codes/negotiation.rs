@@ -2,7 +2,7 @@
 //! connection *before* TLS (a security-protocol mismatch).
 //!
 //! Source (domain reference §3.2): [MS-RDPBCGR] 2.2.1.2.2 "RDP Negotiation Failure
-//! (RDP_NEG_FAILURE)", Microsoft Open Specifications (Microsoft Learn, MS-RDPBCGR) [V].
+//! (RDP_NEG_FAILURE)", Microsoft Open Specifications (Microsoft Learn, MS-RDPBCGR) \[V\].
 
 use super::Status::Verified;
 use super::{rule, Advice, CodeInfo, Family, Machine, Status};

@@ -1,8 +1,8 @@
 //! NTSTATUS values in Security 4625 `Status` / `SubStatus` and 4776 `Status`: why a logon failed.
 //!
 //! Sources (domain reference §3.5): "4625(F): An account failed to log on", Microsoft Learn
-//! (source: MicrosoftDocs/windows-itpro-docs, `auditing/event-4625.md`; descriptions [V]);
-//! symbolic names from the SDK's `ntstatus.h` [M].
+//! (source: MicrosoftDocs/windows-itpro-docs, `auditing/event-4625.md`; descriptions \[V\]);
+//! symbolic names from the SDK's `ntstatus.h` \[M\].
 
 use super::Status::Verified;
 use super::{rule, Advice, CodeInfo, Family, Machine, Status};

@@ -3,7 +3,7 @@
 //!
 //! Microsoft publishes no table. Source (domain reference §3.4): the states documented by example
 //! in "Troubleshoot Azure VM RDP connection issues by Event ID" (Microsoft Learn, source
-//! MicrosoftDocs/SupportArticles-docs `event-id-troubleshoot-vm-rdp-connecton.md`) [V]; the others
+//! MicrosoftDocs/SupportArticles-docs `event-id-troubleshoot-vm-rdp-connecton.md`) \[V\]; the others
 //! are forum observations and stay UNCONFIRMED. Rule: print unknown states verbatim; never guess.
 
 use super::Status::{Unconfirmed, Verified};

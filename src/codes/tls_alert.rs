@@ -3,9 +3,9 @@
 //!
 //! Sources (domain reference §3.3): RFC 8446 §6 (TLS 1.3), RFC 5246 §7.2 (TLS 1.2) and the IANA
 //! "TLS Alerts" registry, <https://www.iana.org/assignments/tls-parameters/tls-parameters.xhtml#tls-parameters-6>
-//! (standard registry values, [M] in the reference). Microsoft's "Schannel Error Codes for TLS
+//! (standard registry values, \[M\] in the reference). Microsoft's "Schannel Error Codes for TLS
 //! and SSL Alerts", <https://learn.microsoft.com/windows/win32/secauthn/schannel-error-codes-for-tls-and-ssl-alerts>,
-//! gives the SSPI status Schannel returns on receiving each alert [V].
+//! gives the SSPI status Schannel returns on receiving each alert \[V\].
 
 use super::Status::Secondary;
 use super::{other, rule, Advice, CodeInfo, Family, Machine, Status};

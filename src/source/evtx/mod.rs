@@ -59,7 +59,7 @@ const FILE_HEADER_SIZE: u64 = evtx_format::FILE_HEADER_SIZE as u64;
 /// EVTX chunk size (MS-EVEN6 §2.2.2).
 const CHUNK_SIZE: u64 = evtx_format::CHUNK_SIZE as u64;
 
-/// Whether records are read with [`binxml`] where it can (the default). Off, every record is
+/// Whether records are read with [`binxml`](super::binxml) where it can (the default). Off, every record is
 /// rendered by the crate: the reference reading that the fast path is compared with.
 static FAST_PATH: AtomicBool = AtomicBool::new(true);
 
@@ -337,7 +337,7 @@ struct FileState<'a> {
     settings: Arc<ParserSettings>,
     channel_asked: AtomicBool,
     declined: AtomicBool,
-    /// The run's templates, verdicts (which record shapes [`binxml`] reads exactly as the
+    /// The run's templates, verdicts (which record shapes [`binxml`](super::binxml) reads exactly as the
     /// crate does) and record programs.
     shared: &'a EvtxShared,
     /// The tail of this file's JSON lines up to their chunk and record.
@@ -432,7 +432,7 @@ enum Wanted {
     Skipped,
 }
 
-/// What the records of one chunk read by [`binxml`] share.
+/// What the records of one chunk read by [`binxml`](super::binxml) share.
 struct FastRead<'c, 'f> {
     templates: ChunkTemplates<'c>,
     programs: ChunkPrograms<'f>,
@@ -619,7 +619,7 @@ impl FileState<'_> {
         Some(channel)
     }
 
-    /// Reads a whole chunk with [`binxml`]. The records of a shape not yet compared with the
+    /// Reads a whole chunk with [`binxml`](super::binxml). The records of a shape not yet compared with the
     /// crate's reading (the first of each new shape), or found to read differently, are
     /// rendered by the crate, which parses the chunk only as far as the last of them; a new
     /// shape's record is compared there ([`Verdicts`]). `None` sends the whole chunk to the
@@ -936,7 +936,7 @@ impl FileState<'_> {
     }
 
     /// Records the verdict on a record shape from the first record of it read both ways:
-    /// good when `ours` (its reading by [`binxml`]) equals the crate's.
+    /// good when `ours` (its reading by [`binxml`](super::binxml)) equals the crate's.
     fn judge(&self, shape: u64, ours: Option<Event>, crate_event: &Event) {
         let verdict = if ours.as_ref() == Some(crate_event) {
             Verdict::Good
@@ -946,7 +946,7 @@ impl FileState<'_> {
         self.shared.verdicts.set(shape, verdict);
     }
 
-    /// A record built by [`binxml`], with its origin.
+    /// A record built by [`binxml`](super::binxml), with its origin.
     fn fast_event<'c>(
         &self,
         record: &Record<'c>,
