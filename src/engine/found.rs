@@ -118,11 +118,18 @@ fn identity(s: &Signal) -> Option<impl std::hash::Hash + Eq + '_> {
 }
 
 /// The hash of a signal's [`identity`], computed outside the lock; fixed, so that a run's
-/// work does not depend on the process.
+/// work does not depend on the process. Of the identity's texts only the rule's and the
+/// signal's names are hashed: the record's id and time tell records apart well enough, and
+/// [`same_evidence`] compares the rest (host, log, provider) for the few that share them.
 fn identity_hash(s: &Signal) -> Option<u64> {
     use std::hash::BuildHasher;
     const SEED: u64 = 0x5eed_e1d3;
-    Some(foldhash::quality::FixedState::with_seed(SEED).hash_one(identity(s)?))
+    let e = &s.event;
+    let key = (
+        (&*s.rule_id, &*s.signal_id),
+        (e.event_id, s.record_id()?, s.time()?),
+    );
+    Some(foldhash::quality::FixedState::with_seed(SEED).hash_one(key))
 }
 
 /// Whether two signals are the same evidence (both have an [`identity`] and it is equal).
@@ -155,6 +162,22 @@ mod tests {
         // A record without an id or a time is never merged, not even with itself.
         let bare = at("a.evtx", None, Some(100));
         assert!(!same_evidence(&bare, &bare) && identity_hash(&bare).is_none());
+    }
+
+    /// Two hosts' records of one id and time hash alike (the hash leaves the host out) but are
+    /// two pieces of evidence: both are kept.
+    #[test]
+    fn records_of_two_hosts_with_one_id_and_time_are_both_kept() {
+        let one = signal_of("a.evtx", Some(7), Some(100));
+        let mut other = signal_of("b.evtx", Some(7), Some(100));
+        Arc::make_mut(&mut other.event).computer = "other-host".into();
+        assert_eq!(identity_hash(&one), identity_hash(&other));
+        assert!(!same_evidence(&one, &other));
+        let found = Mutex::new(Found::default());
+        keep_new_evidence(&found, &mut vec![one]);
+        keep_new_evidence(&found, &mut vec![other]);
+        let kept: usize = found.into_inner().unwrap().kept.iter().map(Vec::len).sum();
+        assert_eq!(kept, 2);
     }
 
     /// A signal of the record of `file` with this id and time (in seconds).
