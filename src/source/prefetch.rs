@@ -17,16 +17,17 @@ pub(crate) struct ReadAhead {
 }
 
 impl ReadAhead {
-    /// Decides for a run from its first file: on when that file's first page is not cached.
-    pub(crate) fn for_run(first: Option<&Path>) -> ReadAhead {
-        #[cfg(target_os = "linux")]
-        let on = first.is_some_and(|path| !linux::cached(path));
-        #[cfg(not(target_os = "linux"))]
-        let on = {
-            let _ = first;
-            false
+    /// Decides for a run from the first of the files it starts with (on when that file's first
+    /// page is not cached), and reads those files ahead when on.
+    pub(crate) fn start<'p>(first: impl IntoIterator<Item = &'p Path>) -> ReadAhead {
+        let mut first = first.into_iter();
+        let Some(head) = first.next() else {
+            return ReadAhead { on: false };
         };
-        ReadAhead { on }
+        let ahead = ReadAhead { on: !cached(head) };
+        ahead.file(head);
+        first.for_each(|path| ahead.file(path));
+        ahead
     }
 
     /// Asks the system to start reading the file at `path` into its cache when the run reads
@@ -38,6 +39,18 @@ impl ReadAhead {
         }
         #[cfg(not(target_os = "linux"))]
         let _ = (self.on, path);
+    }
+}
+
+/// Whether the first page of the file at `path` is in the page cache; true where that cannot
+/// be told.
+fn cached(path: &Path) -> bool {
+    #[cfg(target_os = "linux")]
+    return linux::cached(path);
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = path;
+        true
     }
 }
 
@@ -55,10 +68,8 @@ mod linux {
         let Ok(file) = File::open(path) else {
             return;
         };
-        let Ok(len) = file.metadata().map(|m| m.len()) else {
-            return;
-        };
-        let ahead = libc::off_t::try_from(len.min(MOST_AHEAD)).unwrap_or(0);
+        // The kernel stops at the file's end.
+        let ahead = libc::off_t::try_from(MOST_AHEAD).unwrap_or(0);
         // SAFETY: a hint on an open descriptor; no memory is passed.
         unsafe {
             libc::posix_fadvise(file.as_raw_fd(), 0, ahead, libc::POSIX_FADV_WILLNEED);
@@ -110,8 +121,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("log.evtx");
         std::fs::write(&path, vec![7u8; 64 * 1024]).unwrap();
-        assert!(!ReadAhead::for_run(Some(&path)).on);
-        assert!(!ReadAhead::for_run(None).on);
+        assert!(!ReadAhead::start([path.as_path()]).on);
+        assert!(!ReadAhead::start([]).on);
         ReadAhead { on: true }.file(&dir.path().join("absent.evtx"));
         ReadAhead { on: true }.file(&path);
         assert_eq!(std::fs::read(&path).unwrap().len(), 64 * 1024);

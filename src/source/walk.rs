@@ -164,10 +164,12 @@ pub(crate) fn read_all(paths: &[PathBuf], plan: &ReadPlan, sink: &dyn EventSink)
             let per_file = Mutex::new(vec![Vec::new(); inputs.len()]);
             // The first files, one per thread, are read from the disk from the start; each
             // later one while the file before it is parsed.
-            let ahead = ReadAhead::for_run(order.first().map(|&i| inputs[i].path.as_path()));
-            for &i in order.iter().take(threads) {
-                ahead.file(&inputs[i].path);
-            }
+            let ahead = ReadAhead::start(
+                order
+                    .iter()
+                    .take(threads)
+                    .map(|&i| inputs[i].path.as_path()),
+            );
             pool.scope(|scope| {
                 for _ in 0..threads {
                     scope.spawn(|_| {
@@ -194,10 +196,7 @@ pub(crate) fn read_all(paths: &[PathBuf], plan: &ReadPlan, sink: &dyn EventSink)
             sources.extend(per_file.into_iter().flatten());
         }
         _ => {
-            let ahead = ReadAhead::for_run(inputs.first().map(|i| i.path.as_path()));
-            if let Some(first) = inputs.first() {
-                ahead.file(&first.path);
-            }
+            let ahead = ReadAhead::start(inputs.first().map(|i| i.path.as_path()));
             for (at, input) in inputs.iter().enumerate() {
                 // The next file is read from the disk while this one is parsed.
                 if let Some(after) = inputs.get(at + 1) {

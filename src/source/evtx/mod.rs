@@ -24,9 +24,10 @@
 //! differently, are rendered by the crate (to XML, which `source::xml` assembles), and a new
 //! shape's first record is compared both ways (`binxml::Verdicts`); the crate is then given a
 //! copy of the chunk in which the records between those it renders are joined, so that it
-//! does not build them (`join_skipped_records`). A chunk whose record structure `binxml` cannot follow is read by
-//! the crate alone, which reports what it cannot read. A wanted record is built from its record
-//! program, or written as a JSON line for a sink that takes them (`binxml::program`).
+//! does not build them (`join_skipped_records`). A chunk whose record structure `binxml`
+//! cannot follow is read by the crate alone, which reports what it cannot read. A wanted
+//! record is built from its record program, or written as a JSON line for a sink that takes
+//! them (`binxml::program`).
 
 use std::io::{Cursor, Seek};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -59,8 +60,9 @@ const FILE_HEADER_SIZE: u64 = evtx_format::FILE_HEADER_SIZE as u64;
 /// EVTX chunk size (MS-EVEN6 §2.2.2).
 const CHUNK_SIZE: u64 = evtx_format::CHUNK_SIZE as u64;
 
-/// Whether records are read with [`binxml`](super::binxml) where it can (the default). Off, every record is
-/// rendered by the crate: the reference reading that the fast path is compared with.
+/// Whether records are read with [`binxml`](super::binxml) where it can (the default). Off,
+/// every record is rendered by the crate: the reference reading that the fast path is compared
+/// with.
 static FAST_PATH: AtomicBool = AtomicBool::new(true);
 
 /// Turns the fast path on or off for the whole process (a comparison switch for tests and
@@ -337,8 +339,8 @@ struct FileState<'a> {
     settings: Arc<ParserSettings>,
     channel_asked: AtomicBool,
     declined: AtomicBool,
-    /// The run's templates, verdicts (which record shapes [`binxml`](super::binxml) reads exactly as the
-    /// crate does) and record programs.
+    /// The run's templates, verdicts (which record shapes [`binxml`](super::binxml) reads
+    /// exactly as the crate does) and record programs.
     shared: &'a EvtxShared,
     /// The tail of this file's JSON lines up to their chunk and record.
     line_tail: Vec<u8>,
@@ -619,13 +621,13 @@ impl FileState<'_> {
         Some(channel)
     }
 
-    /// Reads a whole chunk with [`binxml`](super::binxml). The records of a shape not yet compared with the
-    /// crate's reading (the first of each new shape), or found to read differently, are
-    /// rendered by the crate, which parses the chunk only as far as the last of them; a new
-    /// shape's record is compared there ([`Verdicts`]). `None` sends the whole chunk to the
-    /// crate: a record this module cannot read at all, or a record the crate does not give
-    /// as expected. Nothing reaches the sink until the whole chunk has been read, so a chunk
-    /// given up half-way is not read twice.
+    /// Reads a whole chunk with [`binxml`](super::binxml). The records of a shape not yet
+    /// compared with the crate's reading (the first wanted one of each new shape), or found to
+    /// read differently, are rendered by the crate, which parses the chunk only as far as the
+    /// last of them; a new shape's record is compared there ([`Verdicts`]). `None` sends the
+    /// whole chunk to the crate: a record this module cannot read at all, or a record the
+    /// crate does not give as expected. Nothing reaches the sink until the whole chunk has been
+    /// read, so a chunk given up half-way is not read twice.
     fn fast_chunk(&self, data: &Chunk<'_>, seq: u64) -> Option<ChunkOutcome> {
         let number = Some(data.number);
         let last_record_id = data.header.last_event_record_id;
