@@ -153,6 +153,9 @@ pub(crate) struct ChunkTemplates<'c> {
     /// Value lists of records read before, given back to be filled again: a record's values
     /// are read into one of these rather than into new room (two or three lists a record).
     spare_values: Vec<Vec<Raw<'c>>>,
+    /// The emptied list of embedded fragments of a record read before, filled again by the
+    /// next (most records have one fragment, which would otherwise be new room each).
+    spare_nested: Vec<record::Nested<'c>>,
 }
 
 impl<'c> ChunkTemplates<'c> {
@@ -164,6 +167,7 @@ impl<'c> ChunkTemplates<'c> {
             by_offset: FastMap::default(),
             key: Vec::new(),
             spare_values: Vec::new(),
+            spare_nested: Vec::new(),
         }
     }
 
@@ -177,18 +181,24 @@ impl<'c> ChunkTemplates<'c> {
         self.spare_values.pop().unwrap_or_default()
     }
 
+    /// An empty list of embedded fragments, the one given back when there is one.
+    pub(super) fn nested_list(&mut self) -> Vec<record::Nested<'c>> {
+        std::mem::take(&mut self.spare_nested)
+    }
+
     /// Takes back the value lists of a record read from this chunk.
     pub(crate) fn give_back(&mut self, record: Record<'c>) {
         /// Enough for the fragments of the largest records; more would only be held.
         const MOST_SPARE: usize = 16;
-        let lists =
-            std::iter::once(record.values).chain(record.nested.into_iter().map(|n| n.values));
+        let mut nested = record.nested;
+        let lists = std::iter::once(record.values).chain(nested.drain(..).map(|n| n.values));
         for mut list in lists {
             if self.spare_values.len() < MOST_SPARE {
                 list.clear();
                 self.spare_values.push(list);
             }
         }
+        self.spare_nested = nested;
     }
 
     /// The template defined at chunk offset `def`: looked up once per chunk, and parsed once

@@ -44,7 +44,7 @@ pub(crate) fn read_record<'a>(
     let (id, template, values) = instance(templates, start, end)?;
     let mut shape = Fnv::default();
     shape.write_u32(id);
-    let mut nested = Vec::new();
+    let mut nested = templates.nested_list();
     shape_of(templates, &values, &mut shape, &mut nested, 0)?;
     Some(Record {
         template,

@@ -11,6 +11,7 @@
 use std::borrow::Cow;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
+use std::sync::Mutex;
 
 use evtx::err::{ChunkError, EvtxError};
 use evtx::EvtxChunkHeader;
@@ -68,26 +69,90 @@ impl<'b> EvtxBytes<'b> {
 
     /// The `len` bytes at `offset`: lent when they are in memory, else read; `None` when the
     /// file ends before them or cannot be read there.
-    fn bytes_at(&self, offset: u64, len: usize) -> Option<Cow<'b, [u8]>> {
+    fn bytes_at(&self, offset: u64, len: usize) -> Option<ChunkBytes<'b>> {
         if let EvtxBytes::Memory(bytes) = self {
             let start = usize::try_from(offset).ok()?;
-            return bytes.get(start..start.checked_add(len)?).map(Cow::Borrowed);
+            let lent = bytes.get(start..start.checked_add(len)?)?;
+            return Some(ChunkBytes(Cow::Borrowed(lent)));
         }
-        let mut buf = vec![0; len];
-        (self.read_at(offset, &mut buf).ok()? == len).then_some(Cow::Owned(buf))
+        let mut buf = spare_buffer(len);
+        let read = self.read_at(offset, &mut buf);
+        // Kept for the next chunk even when this one cannot be read.
+        let bytes = ChunkBytes(Cow::Owned(buf));
+        (read.ok()? == len).then_some(bytes)
+    }
+}
+
+/// Buffers of chunks read from files, given back when their chunk has been read (see
+/// [`ChunkBytes`]' `drop`) and filled again by the next: a new buffer is 64 KiB of memory zeroed
+/// and then overwritten for every chunk. Shared by all threads: a chunk is read on one and
+/// parsed on another.
+static SPARE_BUFFERS: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
+
+/// The most buffers kept: more than the chunks the threads have in flight at once.
+const MOST_SPARE_BUFFERS: usize = 16;
+
+/// A buffer of `len` bytes: a spare one when there is one (holding an earlier chunk's bytes,
+/// all of which the caller overwrites or refuses), else a new one.
+fn spare_buffer(len: usize) -> Vec<u8> {
+    let spare = SPARE_BUFFERS.lock().ok().and_then(|mut spare| spare.pop());
+    match spare {
+        Some(mut buf) => {
+            buf.resize(len, 0);
+            buf
+        }
+        None => vec![0; len],
     }
 }
 
 /// One chunk of a file: its bytes as they are in the file, its header and its number.
 pub(super) struct Chunk<'b> {
-    pub bytes: Cow<'b, [u8]>,
+    pub bytes: ChunkBytes<'b>,
     pub header: EvtxChunkHeader,
     pub number: u64,
 }
 
+/// A chunk's bytes: lent (a zip member's, in memory) or read into a buffer, which is kept for
+/// the next chunk when these are dropped.
+pub(super) struct ChunkBytes<'b>(Cow<'b, [u8]>);
+
+impl ChunkBytes<'_> {
+    /// The bytes as a buffer of their own (a lent chunk's copied), not kept for another chunk.
+    pub fn into_owned(mut self) -> Vec<u8> {
+        std::mem::take(&mut self.0).into_owned()
+    }
+}
+
+impl From<Vec<u8>> for ChunkBytes<'_> {
+    fn from(buf: Vec<u8>) -> Self {
+        ChunkBytes(Cow::Owned(buf))
+    }
+}
+
+impl std::ops::Deref for ChunkBytes<'_> {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl Drop for ChunkBytes<'_> {
+    fn drop(&mut self) {
+        if let Cow::Owned(buf) = &mut self.0 {
+            let buf = std::mem::take(buf);
+            if let Ok(mut spare) = SPARE_BUFFERS.lock() {
+                if spare.len() < MOST_SPARE_BUFFERS && buf.capacity() > 0 {
+                    spare.push(buf);
+                }
+            }
+        }
+    }
+}
+
 impl<'b> Chunk<'b> {
     /// Chunk `number` from its bytes (a whole chunk), with its header read.
-    pub fn read(bytes: Cow<'b, [u8]>, number: u64) -> Result<Chunk<'b>, EvtxError> {
+    pub fn read(bytes: ChunkBytes<'b>, number: u64) -> Result<Chunk<'b>, EvtxError> {
         let header = EvtxChunkHeader::from_bytes(&bytes)
             .map_err(|err| chunk_error(number, ChunkError::FailedToParseChunkHeader(err)))?;
         Ok(Chunk {
