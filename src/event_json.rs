@@ -173,21 +173,13 @@ pub(crate) fn write_number_slot(slot: HeadSlot, n: Option<u64>, out: &mut Vec<u8
 /// only as long as it needs, none when it is zero), without the formatting machinery for the
 /// years 1970 to 9999; others through `Display`.
 pub(crate) fn write_timestamp(time: Timestamp, out: &mut Vec<u8>) {
-    const LAST_SECOND: i64 = 253_402_300_799; // 9999-12-31T23:59:59Z
     let seconds = time.as_second();
     let nanos = time.subsec_nanosecond();
     if !(0..=LAST_SECOND).contains(&seconds) || nanos < 0 {
         let _ = write!(out, "{time}");
         return;
     }
-    let days = seconds / 86_400;
-    let of_day = seconds % 86_400;
-    let mut text = *b"0000-00-00T00:00:00";
-    text[..10].copy_from_slice(&date_text(days));
-    put_digits(&mut text[11..13], (of_day / 3600) as u32);
-    put_digits(&mut text[14..16], (of_day / 60 % 60) as u32);
-    put_digits(&mut text[17..19], (of_day % 60) as u32);
-    out.extend_from_slice(&text);
+    out.extend_from_slice(&second_text(seconds));
     if nanos > 0 {
         let mut fraction = *b".000000000";
         put_digits(&mut fraction[1..], nanos as u32);
@@ -199,6 +191,22 @@ pub(crate) fn write_timestamp(time: Timestamp, out: &mut Vec<u8>) {
     }
     out.push(b'Z');
 }
+
+/// `YYYY-MM-DDTHH:MM:SS` of a second counted from 1970-01-01T00:00:00Z, for seconds from 0
+/// to the end of year 9999 (the caller checks).
+pub(crate) fn second_text(seconds: i64) -> [u8; 19] {
+    let days = seconds / 86_400;
+    let of_day = seconds % 86_400;
+    let mut text = *b"0000-00-00T00:00:00";
+    text[..10].copy_from_slice(&date_text(days));
+    put_digits(&mut text[11..13], (of_day / 3600) as u32);
+    put_digits(&mut text[14..16], (of_day / 60 % 60) as u32);
+    put_digits(&mut text[17..19], (of_day % 60) as u32);
+    text
+}
+
+/// The last second [`second_text`] writes: 9999-12-31T23:59:59Z.
+const LAST_SECOND: i64 = 253_402_300_799;
 
 thread_local! {
     /// The day last written on this thread and its date: a log's records come in time order,

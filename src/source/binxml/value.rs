@@ -209,10 +209,30 @@ pub(crate) fn filetime_timestamp(ticks: u64) -> Option<jiff::Timestamp> {
 
 /// A FILETIME (100 ns ticks since 1601) as `YYYY-MM-DDTHH:MM:SS.fffffffZ`.
 fn write_filetime(ticks: u64, out: &mut String) -> Option<()> {
-    use std::fmt::Write;
     const UNIX_EPOCH_SECONDS: i64 = 11_644_473_600;
     let seconds = i64::try_from(ticks / 10_000_000).ok()? - UNIX_EPOCH_SECONDS;
     let fraction = ticks % 10_000_000;
+    // From 1970 to jiff's last second (late on 9999-12-30, the end of the slow path's
+    // range), without the formatting machinery: most values are in it.
+    if (0..=jiff::Timestamp::MAX.as_second()).contains(&seconds) {
+        let mut digits = *b".0000000Z";
+        let mut n = fraction;
+        for digit in digits[1..8].iter_mut().rev() {
+            *digit = b'0' + (n % 10) as u8;
+            n /= 10;
+        }
+        let text = crate::event_json::second_text(seconds);
+        // Both are ASCII.
+        out.push_str(std::str::from_utf8(&text).ok()?);
+        out.push_str(std::str::from_utf8(&digits).ok()?);
+        return Some(());
+    }
+    write_filetime_formatted(seconds, fraction, out)
+}
+
+/// [`write_filetime`] through jiff and the formatting machinery, for any year from 1.
+fn write_filetime_formatted(seconds: i64, fraction: u64, out: &mut String) -> Option<()> {
+    use std::fmt::Write;
     let time = jiff::Timestamp::from_second(seconds).ok()?;
     let civil = time.to_zoned(jiff::tz::TimeZone::UTC).datetime();
     if civil.year() < 1 {
@@ -432,6 +452,35 @@ fn xml_char(c: char) -> char {
 mod tests {
     use super::*;
     use crate::synth::test_numbers;
+
+    #[test]
+    fn filetimes_are_written_as_the_formatting_machinery_writes_them() {
+        const UNIX_EPOCH_TICKS: u64 = 11_644_473_600 * 10_000_000;
+        const YEAR_10000_TICKS: u64 = (11_644_473_600 + 253_402_300_800) * 10_000_000;
+        let mut numbers = crate::synth::test_numbers(7);
+        let edges = [
+            0,
+            1,
+            UNIX_EPOCH_TICKS - 1,
+            UNIX_EPOCH_TICKS,
+            UNIX_EPOCH_TICKS + 9_999_999,
+            YEAR_10000_TICKS - 1,
+            YEAR_10000_TICKS,
+            u64::MAX,
+        ];
+        let random = (0..20_000).map(|_| match numbers.next().unwrap() % 3 {
+            0 => numbers.next().unwrap(),
+            1 => UNIX_EPOCH_TICKS + numbers.next().unwrap() % (YEAR_10000_TICKS - UNIX_EPOCH_TICKS),
+            _ => numbers.next().unwrap() % (YEAR_10000_TICKS + 1_000_000_000),
+        });
+        for ticks in edges.into_iter().chain(random) {
+            let (mut fast, mut formatted) = (String::new(), String::new());
+            let seconds = i64::try_from(ticks / 10_000_000).unwrap() - 11_644_473_600;
+            let expected = write_filetime_formatted(seconds, ticks % 10_000_000, &mut formatted);
+            assert_eq!(write_filetime(ticks, &mut fast), expected, "{ticks}");
+            assert_eq!(fast, formatted, "{ticks}");
+        }
+    }
 
     #[test]
     fn filetimes_convert_as_counted_in_nanoseconds() {
