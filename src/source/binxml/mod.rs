@@ -31,6 +31,7 @@ mod repeat;
 mod system_memo;
 mod template;
 mod value;
+mod verdicts;
 
 use std::hash::Hasher;
 use std::sync::{Arc, Mutex};
@@ -69,10 +70,11 @@ type FastMap<K, V> = rustc_hash::FxHashMap<K, V>;
 
 pub(crate) use head::LineHead;
 pub(crate) use program::{ChunkPrograms, LineOrigin, RunPrograms};
-pub(crate) use record::{read_record, Record};
+pub(crate) use record::{read_record, Record, ShapePart};
 pub(crate) use repeat::Repeats;
 pub(crate) use template::Template;
 pub(crate) use value::filetime_timestamp;
+pub(crate) use verdicts::{Verdict, Verdicts};
 
 /// The most distinct templates one run keeps: past it, records of new templates go to the
 /// crate (a real log has hundreds; a hostile collection must not grow memory without bound).
@@ -217,48 +219,5 @@ impl<'c> ChunkTemplates<'c> {
         let found = found.map(|(id, template)| (id, &**keep.alloc(template)));
         self.by_offset.insert(def, found);
         found
-    }
-}
-
-/// What is known about reading one record shape here.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Verdict {
-    /// Not yet compared with the crate's reading.
-    Unknown,
-    /// Read here, equal to the crate's reading.
-    Good,
-    /// Read differently here, or not readable here: always read by the crate.
-    Bad,
-}
-
-/// The verdicts of one run, by record shape.
-#[derive(Debug, Default)]
-pub(crate) struct Verdicts {
-    by_shape: Mutex<FastMap<u64, Verdict>>,
-}
-
-impl Verdicts {
-    pub(crate) fn get(&self, shape: u64) -> Verdict {
-        self.by_shape
-            .lock()
-            .ok()
-            .and_then(|v| v.get(&shape).copied())
-            .unwrap_or(Verdict::Unknown)
-    }
-
-    /// How many record shapes have been compared.
-    #[cfg(test)]
-    pub(crate) fn compared(&self) -> usize {
-        self.by_shape.lock().map_or(0, |v| v.len())
-    }
-
-    /// Records a verdict; a `Bad` one is never taken back.
-    pub(crate) fn set(&self, shape: u64, verdict: Verdict) {
-        if let Ok(mut v) = self.by_shape.lock() {
-            let entry = v.entry(shape).or_insert(verdict);
-            if *entry != Verdict::Bad {
-                *entry = verdict;
-            }
-        }
     }
 }

@@ -24,6 +24,8 @@ pub(crate) struct Record<'a> {
     pub(super) nested: Vec<Nested<'a>>,
     /// Identifies the record's shape: its template and those of its embedded fragments.
     pub shape: u64,
+    /// The run's id of its template.
+    pub(super) id: u32,
 }
 
 /// An embedded fragment of a record: its template, its values, and the chunk offset of the
@@ -32,6 +34,22 @@ pub(crate) struct Nested<'a> {
     pub(super) template: &'a Template,
     pub(super) values: Vec<Raw<'a>>,
     pub(super) at: usize,
+    /// The run's id of its template, and how deep it is (0 for a value of the record's own
+    /// template).
+    pub(super) id: u32,
+    pub(super) depth: usize,
+}
+
+/// One part of a record shape's reading, as the shape check vouches for it (see
+/// [`Verdicts`](super::Verdicts)): a template read as a record's, a template read as an
+/// embedded fragment's, a fragment held by a template's value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum ShapePart {
+    Record(u32),
+    Fragment(u32),
+    Holds(u32, usize),
+    /// A fragment whose holding value is not found: never found good.
+    Unplaced,
 }
 
 /// Reads the record whose BinXML is `chunk[start..end]`. `None` when it is not a single
@@ -51,6 +69,7 @@ pub(crate) fn read_record<'a>(
         values,
         nested,
         shape: shape.finish(),
+        id,
     })
 }
 
@@ -110,6 +129,8 @@ fn shape_of<'a>(
             template,
             values: Vec::new(),
             at: value.offset,
+            id,
+            depth,
         });
         shape_of(templates, &inner, shape, nested, depth + 1)?;
         nested[at].values = inner;
@@ -119,6 +140,37 @@ fn shape_of<'a>(
 }
 
 impl<'a> Record<'a> {
+    /// The parts of this record's shape (worked out here rather than kept when the record
+    /// is read: they are asked for only of a shape new to the run).
+    pub(crate) fn parts(&self) -> Vec<ShapePart> {
+        let mut parts = vec![ShapePart::Record(self.id)];
+        for (k, fragment) in self.nested.iter().enumerate() {
+            // Depth first: its host is the last fragment before it one level up, or the
+            // record itself.
+            let host = match fragment.depth {
+                0 => Some((self.id, &self.values)),
+                depth => self.nested[..k]
+                    .iter()
+                    .rev()
+                    .find(|n| n.depth == depth - 1)
+                    .map(|n| (n.id, &n.values)),
+            };
+            let index = host.and_then(|(_, values)| {
+                values
+                    .iter()
+                    .position(|v| v.ty == ty::BINXML && v.offset == fragment.at)
+            });
+            parts.push(ShapePart::Fragment(fragment.id));
+            if let (Some((host, _)), Some(index)) = (host, index) {
+                parts.push(ShapePart::Holds(host, index));
+            } else {
+                // Never expected: a fragment whose place is not found is never vouched for.
+                parts.push(ShapePart::Unplaced);
+            }
+        }
+        parts
+    }
+
     /// The System head from the values, without building the event. `None` when the
     /// template does not tell it plainly (then build the event and ask it).
     pub(crate) fn head<'t>(&'t self, text: &'t mut String) -> Option<RecordHead<'t>> {

@@ -203,6 +203,7 @@ mod tests {
             values,
             nested: Vec::new(),
             shape: 1,
+            id: 0,
         }
     }
 

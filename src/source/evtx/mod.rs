@@ -20,9 +20,11 @@
 //!
 //! Records: a chunk's records are read by `source::binxml` (template definitions and values
 //! straight from the bytes). The first record of each record shape new to the run (of those
-//! the sink may want, by the head its values tell), and the records of a shape found to read
-//! differently, are rendered by the crate (to XML, which `source::xml` assembles), and a new
-//! shape's first record is compared both ways (`binxml::Verdicts`); the crate is then given a
+//! the sink may want, by the head its values tell) that the shapes compared before do not
+//! vouch for (`binxml::Verdicts`: each of its templates, in its place, found good in another
+//! shape), and the records of a shape found to read differently, are rendered by the crate
+//! (to XML, which `source::xml` assembles), and a new shape's first record is compared both
+//! ways; the crate is then given a
 //! copy of the chunk in which the records between those it renders are joined, so that it
 //! does not build them (`join_skipped_records`). A chunk whose record structure `binxml`
 //! cannot follow is read by the crate alone, which reports what it cannot read. A wanted
@@ -45,7 +47,7 @@ use chunks::{Chunk, ChunkWalk};
 
 use super::binxml::{
     filetime_timestamp, read_record, ChunkPrograms, ChunkTemplates, LineHead, LineOrigin, Record,
-    Repeats, RunPrograms, RunTemplates, TemplateKeep, Verdict, Verdicts,
+    Repeats, RunPrograms, RunTemplates, ShapePart, TemplateKeep, Verdict, Verdicts,
 };
 use super::{
     EventSink, Identity, InputError, InputErrorKind, RecordHead, SourceCtx, SourceKind,
@@ -556,7 +558,7 @@ impl FileState<'_> {
                 .flatten();
             let verdict = fast
                 .as_ref()
-                .map_or(Verdict::Bad, |f| self.shared.verdicts.get(f.shape));
+                .map_or(Verdict::Bad, |f| self.shared.verdicts.get(f));
             if verdict == Verdict::Good && self.channel_asked.load(Ordering::Relaxed) {
                 if let Some(fast) = &fast {
                     // The chunk's host is its first record's Computer, wanted or not.
@@ -587,7 +589,7 @@ impl FileState<'_> {
             };
             if let (Some(fast), Verdict::Unknown) = (&fast, verdict) {
                 let ours = self.fast_event(fast, &mut templates, number, record_id);
-                self.judge(fast.shape, ours, &event);
+                self.judge(fast.shape, Some(fast), ours, &event);
             }
             if outcome.computer.is_none() {
                 outcome.computer = host_of(&event);
@@ -638,7 +640,10 @@ impl FileState<'_> {
         };
         let mut wanted = Vec::new();
         let mut pending = Vec::new();
-        let mut compared = Vec::new();
+        // The shapes whose records wait for the comparisons of this chunk's new shapes, and
+        // the parts of the shapes compared.
+        let mut awaited = Vec::new();
+        let mut comparing = rustc_hash::FxHashSet::default();
         // The verdicts this chunk has asked for: the shared verdicts are behind a lock both
         // threads would otherwise take for most records.
         let mut asked = rustc_hash::FxHashMap::<u64, Verdict>::default();
@@ -678,15 +683,23 @@ impl FileState<'_> {
             // The shared verdicts are asked once per shape and chunk.
             let mut verdict = *asked
                 .entry(record.shape)
-                .or_insert_with(|| self.shared.verdicts.get(record.shape));
-            let new_shape = verdict == Verdict::Unknown && !compared.contains(&record.shape);
+                .or_insert_with(|| self.shared.verdicts.get(&record));
+            let new_shape = verdict == Verdict::Unknown && !awaited.contains(&record.shape);
             // A new shape whose record the sink does not want: neither rendered nor compared
             // now; its first wanted record is.
             let skipped = new_shape && read.heads && !self.head_wanted(&record, &mut read.text);
             if new_shape && !skipped {
                 // Asked again: another thread may have compared it since.
-                verdict = self.shared.verdicts.get(record.shape);
+                verdict = self.shared.verdicts.get(&record);
                 asked.insert(record.shape, verdict);
+                // A shape whose parts are good or about to be compared in this chunk waits
+                // for those comparisons instead of being compared itself.
+                if verdict == Verdict::Unknown
+                    && !comparing.is_empty()
+                    && self.shared.verdicts.covered(&record, &comparing)
+                {
+                    awaited.push(record.shape);
+                }
             }
             // The chunk's host is the Computer of its first record that names one, wanted or
             // not; a record rendered by the crate below tells its own when delivered.
@@ -702,8 +715,9 @@ impl FileState<'_> {
             }
             match verdict {
                 Verdict::Good => wanted.extend(self.take(&mut read, &record, record_id)?),
-                Verdict::Unknown if compared.contains(&record.shape) => {
-                    // Its shape is compared below: it is read once that is known.
+                Verdict::Unknown if awaited.contains(&record.shape) => {
+                    // Its shape (or every part of it) is compared below: it is read once that
+                    // is known.
                     wanted.push(Wanted::Waiting(start, stop, record_id));
                 }
                 _ if skipped => {}
@@ -711,7 +725,11 @@ impl FileState<'_> {
                     // Rendered by the crate below, wanted or not; the first record of a new
                     // shape is compared there.
                     let compare = (verdict == Verdict::Unknown).then_some(record.shape);
-                    compared.extend(compare);
+                    if let Some(shape) = compare {
+                        awaited.push(shape);
+                        let parts = record.parts().into_iter();
+                        comparing.extend(parts.filter(|p| *p != ShapePart::Unplaced));
+                    }
                     pending.push(Pending {
                         slot: wanted.len(),
                         start,
@@ -754,7 +772,7 @@ impl FileState<'_> {
                     continue;
                 };
                 let record = read_record(&mut read.templates, start, stop)?;
-                if self.shared.verdicts.get(record.shape) != Verdict::Good {
+                if self.shared.verdicts.get(&record) != Verdict::Good {
                     return None;
                 }
                 *item = self
@@ -927,9 +945,14 @@ impl FileState<'_> {
             }
             let event = self.render(record, number, want.record_id).ok()?;
             if let Some(shape) = want.compare {
-                let ours = read_record(&mut templates, want.start, want.stop)
-                    .and_then(|f| self.fast_event(&f, &mut templates, number, want.record_id));
-                self.judge(shape, ours, &event);
+                let record = read_record(&mut templates, want.start, want.stop);
+                let ours = record
+                    .as_ref()
+                    .and_then(|f| self.fast_event(f, &mut templates, number, want.record_id));
+                self.judge(shape, record.as_ref(), ours, &event);
+                if let Some(record) = record {
+                    templates.give_back(record);
+                }
             }
             *wanted.get_mut(want.slot)? = Wanted::Event(Box::new(event), false);
             next.next();
@@ -938,14 +961,21 @@ impl FileState<'_> {
     }
 
     /// Records the verdict on a record shape from the first record of it read both ways:
-    /// good when `ours` (its reading by [`binxml`](super::binxml)) equals the crate's.
-    fn judge(&self, shape: u64, ours: Option<Event>, crate_event: &Event) {
+    /// good when `ours` (its reading by [`binxml`](super::binxml) of `record`) equals the
+    /// crate's.
+    fn judge(
+        &self,
+        shape: u64,
+        record: Option<&Record<'_>>,
+        ours: Option<Event>,
+        crate_event: &Event,
+    ) {
         let verdict = if ours.as_ref() == Some(crate_event) {
             Verdict::Good
         } else {
             Verdict::Bad
         };
-        self.shared.verdicts.set(shape, verdict);
+        self.shared.verdicts.set(shape, record, verdict);
     }
 
     /// A record built by [`binxml`](super::binxml), with its origin.
