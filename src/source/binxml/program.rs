@@ -209,6 +209,13 @@ impl Program {
                 }
                 out.truncate(at);
             }
+            // A number alone: its text as it is, between quotes.
+            if let Some(text) = item.lone_plain(texts) {
+                out.push(b'"');
+                out.extend_from_slice(text.as_bytes());
+                out.push(b'"');
+                continue;
+            }
             event_json::write_str(&item.value(texts, value), out);
         }
         if !self.items.is_empty() {
@@ -239,6 +246,14 @@ impl Item {
             Cow::Owned(value.trim().to_ascii_uppercase())
         } else {
             normalize_value(value)
+        }
+    }
+
+    /// The text of this item's value when it is one plain value alone.
+    fn lone_plain<'t>(&self, texts: &'t ValueTexts) -> Option<&'t str> {
+        match (self.binary, &*self.pieces) {
+            (false, [Piece::Value(index)]) => texts.plain(*index),
+            _ => None,
         }
     }
 
@@ -286,7 +301,32 @@ pub(crate) struct ValueTexts {
 #[derive(Debug, Clone)]
 enum ValueText {
     Text(Range<usize>),
+    /// The text of a number, a boolean or a time: ASCII that neither normalizing nor JSON
+    /// escaping changes (digits, `0x` and hex digits, `true`, `false`, `-`, `:`, `.`, `T`,
+    /// `Z`; never as long as a GUID).
+    Plain(Range<usize>),
     Utf16(Range<usize>),
+}
+
+/// Whether the text [`write_text`] writes for a value of type `ty` is plain (see
+/// [`ValueText::Plain`]).
+fn plain_text(ty: u8) -> bool {
+    matches!(
+        ty,
+        ty::INT8
+            | ty::UINT8
+            | ty::INT16
+            | ty::UINT16
+            | ty::INT32
+            | ty::UINT32
+            | ty::INT64
+            | ty::UINT64
+            | ty::HEX_INT32
+            | ty::HEX_INT64
+            | ty::SIZE_T
+            | ty::BOOL
+            | ty::FILETIME
+    )
 }
 
 impl ValueTexts {
@@ -308,10 +348,13 @@ impl ValueTexts {
         } else {
             let start = self.text.len();
             write_text(value, &mut self.text)?;
-            (
-                ValueText::Text(start..self.text.len()),
-                start == self.text.len(),
-            )
+            let range = start..self.text.len();
+            let empty = range.is_empty();
+            if plain_text(value.ty) {
+                (ValueText::Plain(range), empty)
+            } else {
+                (ValueText::Text(range), empty)
+            }
         };
         *self.ranges.get_mut(at)? = place;
         *self.empty.get_mut(at)? = u8::from(empty);
@@ -327,9 +370,17 @@ impl ValueTexts {
     /// The text of value `index` when it is kept as text.
     fn text(&self, index: u32) -> Option<&str> {
         match self.ranges.get(index as usize) {
-            Some(ValueText::Text(range)) => self.text.get(range.clone()),
+            Some(ValueText::Text(range) | ValueText::Plain(range)) => self.text.get(range.clone()),
             Some(ValueText::Utf16(_)) => None,
             None => Some(""),
+        }
+    }
+
+    /// The text of value `index` when it is plain (see [`ValueText::Plain`]).
+    fn plain(&self, index: u32) -> Option<&str> {
+        match self.ranges.get(index as usize) {
+            Some(ValueText::Plain(range)) => self.text.get(range.clone()),
+            _ => None,
         }
     }
 
@@ -674,6 +725,53 @@ mod tests {
             s.push(u);
         }
         s
+    }
+
+    /// The text of every value whose type is plain is left as it is by normalizing and by
+    /// JSON escaping, so that a line may take it as it is.
+    #[test]
+    fn plain_texts_need_neither_normalizing_nor_escaping() {
+        let mut numbers = test_numbers(11);
+        let mut seen = 0;
+        for ty in 0..=u8::MAX {
+            if !plain_text(ty) {
+                continue;
+            }
+            for n in 0..20_000 {
+                let word = match n {
+                    0 => 0,
+                    1 => u64::MAX,
+                    2 => 1 << 63,
+                    _ => numbers.next().unwrap(),
+                };
+                let size = match ty {
+                    ty::INT8 | ty::UINT8 => 1,
+                    ty::INT16 | ty::UINT16 => 2,
+                    ty::INT32 | ty::UINT32 | ty::HEX_INT32 | ty::BOOL => 4,
+                    ty::SIZE_T if n % 2 == 0 => 4,
+                    _ => 8,
+                };
+                let bytes = word.to_le_bytes();
+                let raw = Raw {
+                    ty,
+                    bytes: &bytes[..size],
+                    offset: 0,
+                };
+                let mut text = String::new();
+                if write_text(&raw, &mut text).is_none() {
+                    continue;
+                }
+                seen += 1;
+                assert!(
+                    matches!(normalize_value(&text), Cow::Borrowed(t) if t == text),
+                    "{ty:#x} {text}"
+                );
+                let mut json = Vec::new();
+                event_json::write_str(&text, &mut json);
+                assert_eq!(json, format!("\"{text}\"").into_bytes(), "{ty:#x}");
+            }
+        }
+        assert!(seen > 200_000, "{seen} values written");
     }
 
     /// `maybe_guid` is careful: whenever it says no, `normalize_value` leaves the text as it is.
