@@ -424,9 +424,21 @@ impl ValueTexts {
 
 /// The programs of one run by key, shared by the threads reading its files; `None` for a
 /// key that has none (it could not be read, or its check failed).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct RunPrograms {
     by_key: Mutex<FastMap<u64, Option<Arc<Program>>>>,
+    /// Tells this run from the others of the process (see [`Reused`]).
+    id: u64,
+}
+
+impl Default for RunPrograms {
+    fn default() -> Self {
+        static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        RunPrograms {
+            by_key: Mutex::default(),
+            id: RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+        }
+    }
 }
 
 /// What the records of one chunk reuse: the programs already looked up, and buffers.
@@ -435,7 +447,8 @@ pub(crate) struct ChunkPrograms<'f> {
     known: FastMap<u64, Option<Arc<Program>>>,
     texts: ValueTexts,
     value: String,
-    /// The System text fields of the chunk's records as last written (see `head`).
+    /// The System text fields of the run's records as last written on this thread (see
+    /// `head`).
     memos: Memos,
     /// The System part of the chunk's records as last built. It knows a template's System plan
     /// by its address: the chunk's templates (`TemplateKeep`) outlive these programs.
@@ -445,18 +458,61 @@ pub(crate) struct ChunkPrograms<'f> {
     check: Vec<u8>,
 }
 
+/// What a thread's chunks of one run hand on to its next chunk: the programs looked up and
+/// the memos (both of the run: programs live as long as it, and a memo is known by its
+/// program's head and the values it was written for), and the buffers. Made anew for every
+/// chunk, they were a few percent of reading a log's records.
+#[derive(Default)]
+struct Reused {
+    run: u64,
+    known: FastMap<u64, Option<Arc<Program>>>,
+    memos: Memos,
+    texts: ValueTexts,
+    value: String,
+    key: KeyParts,
+    check: Vec<u8>,
+}
+
+thread_local! {
+    static REUSED: std::cell::RefCell<Option<Reused>> = const { std::cell::RefCell::new(None) };
+}
+
 impl<'f> ChunkPrograms<'f> {
     pub(crate) fn new(run: &'f RunPrograms) -> Self {
+        let mut reused = REUSED.with(|r| r.borrow_mut().take()).unwrap_or_default();
+        if reused.run != run.id {
+            // Another run's programs and memos (its heads may since have been freed, and
+            // their addresses taken by this run's).
+            reused.known.clear();
+            reused.memos.clear();
+            reused.run = run.id;
+        }
         ChunkPrograms {
             run,
-            known: FastMap::default(),
-            texts: ValueTexts::default(),
-            value: String::new(),
-            memos: Memos::default(),
+            known: reused.known,
+            texts: reused.texts,
+            value: reused.value,
+            memos: reused.memos,
             system: SystemMemo::default(),
-            key: KeyParts::default(),
-            check: Vec::new(),
+            key: reused.key,
+            check: reused.check,
         }
+    }
+}
+
+impl Drop for ChunkPrograms<'_> {
+    fn drop(&mut self) {
+        let reused = Reused {
+            run: self.run.id,
+            known: std::mem::take(&mut self.known),
+            memos: std::mem::take(&mut self.memos),
+            texts: std::mem::take(&mut self.texts),
+            value: std::mem::take(&mut self.value),
+            key: std::mem::take(&mut self.key),
+            check: std::mem::take(&mut self.check),
+        };
+        // (A thread whose slot is already gone, at its exit, keeps nothing.)
+        let _ = REUSED.try_with(|r| *r.borrow_mut() = Some(reused));
     }
 }
 
@@ -725,6 +781,35 @@ mod tests {
             s.push(u);
         }
         s
+    }
+
+    /// The programs looked up and the memos a chunk hands on go to the next chunk of the same
+    /// run on the thread, never to another run's (whose shapes, numbered from 0 in each run,
+    /// and heads, by address, mean other things).
+    #[test]
+    fn what_a_chunk_hands_on_stays_in_its_run() {
+        let (first, second) = (RunPrograms::default(), RunPrograms::default());
+        let held = |chunk: &ChunkPrograms<'_>| (chunk.known.len(), chunk.memos.len());
+        {
+            let mut chunk = ChunkPrograms::new(&first);
+            assert_eq!(held(&chunk), (0, 0));
+            chunk.known.insert(7, None);
+            chunk.memos.insert(8, Vec::new());
+        }
+        {
+            let chunk = ChunkPrograms::new(&first);
+            assert_eq!(held(&chunk), (1, 1), "the same run's next chunk");
+        }
+        {
+            let chunk = ChunkPrograms::new(&second);
+            assert_eq!(held(&chunk), (0, 0), "another run's chunk");
+        }
+        let chunk = ChunkPrograms::new(&first);
+        assert_eq!(
+            held(&chunk),
+            (0, 0),
+            "the first run's again, after another's"
+        );
     }
 
     /// The text of every value whose type is plain is left as it is by normalizing and by

@@ -1230,6 +1230,80 @@ mod tests {
         )
     }
 
+    /// Takes every record, as JSON lines where they come so.
+    #[derive(Default)]
+    struct Lines(Mutex<Vec<u8>>);
+
+    impl EventSink for Lines {
+        fn accept(&self, event: Event) {
+            let mut out = self.0.lock().unwrap();
+            crate::event_json::write_event(&event, &mut out);
+            out.push(b'\n');
+        }
+
+        fn takes_json(&self) -> bool {
+            true
+        }
+
+        fn accept_json(
+            &self,
+            records: &[(Option<Timestamp>, std::ops::Range<usize>)],
+            lines: &[u8],
+        ) {
+            let mut out = self.0.lock().unwrap();
+            for (_, range) in records {
+                out.extend_from_slice(&lines[range.clone()]);
+            }
+        }
+    }
+
+    /// Reads `file` in order, as JSON lines, with a fresh run on this thread.
+    fn lines_of(file: &[u8]) -> Vec<u8> {
+        let shared = EvtxShared::default();
+        let sink = Lines::default();
+        let ctx = SourceCtx {
+            file: "test.evtx".into(),
+            member: None,
+        };
+        let run = EvtxRun {
+            chunks: ChunkThreads::InOrder,
+            shared: &shared,
+        };
+        let report = read_evtx(EvtxBytes::Memory(file), &ctx, run, &sink);
+        assert!(report.errors.is_empty(), "{:?}", report.errors);
+        sink.0.into_inner().unwrap()
+    }
+
+    /// What a thread's chunks hand on to its next chunk (programs looked up, memos of System
+    /// fields) stays within a run: runs one after another on one thread write what each
+    /// writes alone on a new thread.
+    #[test]
+    fn runs_on_one_thread_write_what_each_writes_alone() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let (inputs, _) = super::super::walk::collect(&[root.join("samples")]);
+        let files: Vec<Vec<u8>> = inputs
+            .into_iter()
+            .map(|input| input.path)
+            .filter(|path| path.extension().is_some_and(|ext| ext == "evtx"))
+            .take(12)
+            .map(|path| std::fs::read(path).expect("a sample log"))
+            .collect();
+        assert!(files.len() >= 4, "sample logs");
+        let alone: Vec<Vec<u8>> = files
+            .iter()
+            .map(|file| {
+                let file = file.clone();
+                std::thread::spawn(move || lines_of(&file)).join().unwrap()
+            })
+            .collect();
+        // In turn on this thread, twice over, the second time in reverse order.
+        let order = (0..files.len()).chain((0..files.len()).rev());
+        for at in order {
+            assert!(!alone[at].is_empty());
+            assert!(lines_of(&files[at]) == alone[at], "file {at}");
+        }
+    }
+
     /// A record of a shape new to the run that the sink does not want is neither rendered by
     /// the crate nor compared: only the shapes of wanted records are, and the wanted records
     /// are the same as those of a read that takes everything.
