@@ -232,11 +232,21 @@ fn date_text(days: i64) -> [u8; 10] {
     })
 }
 
-/// Writes `n` as decimal digits filling `into` (zero-padded on the left).
+/// Writes `n` as decimal digits filling `into` (zero-padded on the left), two at a time.
 fn put_digits(into: &mut [u8], mut n: u32) {
-    for digit in into.iter_mut().rev() {
-        *digit = b'0' + (n % 10) as u8;
-        n /= 10;
+    const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+        2021222324252627282930313233343536373839404142434445464748495051525354555657585960\
+        6162636465666768697071727374757677787980818283848586878889909192939495969798\
+        99";
+    let mut end = into.len();
+    while end >= 2 {
+        let pair = (n % 100) as usize * 2;
+        into[end - 2..end].copy_from_slice(&PAIRS[pair..pair + 2]);
+        n /= 100;
+        end -= 2;
+    }
+    if end == 1 {
+        into[0] = b'0' + (n % 10) as u8;
     }
 }
 
@@ -519,6 +529,18 @@ mod tests {
                 String::from_utf8_lossy(&ours),
                 String::from_utf8_lossy(&serde)
             );
+        }
+    }
+
+    #[test]
+    fn digits_are_put_as_zero_padded_decimal() {
+        let mut numbers = crate::synth::test_numbers(5);
+        for _ in 0..100_000 {
+            let width = 1 + (numbers.next().unwrap() % 10) as usize;
+            let n = (numbers.next().unwrap() % 10u64.pow(width as u32)) as u32;
+            let mut into = vec![b'?'; width];
+            put_digits(&mut into, n);
+            assert_eq!(into, format!("{n:0width$}").into_bytes());
         }
     }
 
