@@ -424,21 +424,11 @@ impl ValueTexts {
 
 /// The programs of one run by key, shared by the threads reading its files; `None` for a
 /// key that has none (it could not be read, or its check failed).
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub(crate) struct RunPrograms {
     by_key: Mutex<FastMap<u64, Option<Arc<Program>>>>,
-    /// Tells this run from the others of the process (see [`Reused`]).
-    id: u64,
-}
-
-impl Default for RunPrograms {
-    fn default() -> Self {
-        static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        RunPrograms {
-            by_key: Mutex::default(),
-            id: RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
-        }
-    }
+    /// What chunks read before handed on, for the next chunks to take (see [`Reused`]).
+    reused: Mutex<Vec<Reused>>,
 }
 
 /// What the records of one chunk reuse: the programs already looked up, and buffers.
@@ -447,24 +437,24 @@ pub(crate) struct ChunkPrograms<'f> {
     known: FastMap<u64, Option<Arc<Program>>>,
     texts: ValueTexts,
     value: String,
-    /// The System text fields of the run's records as last written on this thread (see
-    /// `head`).
+    /// The System text fields of the run's records as last written (see `head`).
     memos: Memos,
     /// The System part of the chunk's records as last built. It knows a template's System plan
-    /// by its address: the chunk's templates (`TemplateKeep`) outlive these programs.
+    /// by its address, and the chunk's templates (`TemplateKeep`) outlive these programs but
+    /// not the chunk: it is the one part not handed on.
     system: SystemMemo,
     key: KeyParts,
     /// The check's own line when a program is made.
     check: Vec<u8>,
 }
 
-/// What a thread's chunks of one run hand on to its next chunk: the programs looked up and
-/// the memos (both of the run: programs live as long as it, and a memo is known by its
-/// program's head and the values it was written for), and the buffers. Made anew for every
-/// chunk, they were a few percent of reading a log's records.
-#[derive(Default)]
+/// What a chunk hands on to a later chunk of its run: the programs it looked up and its
+/// memos (both of the run: programs live as long as it, and a memo is known by its program's
+/// head and holds the values it was written for), and its buffers. Made anew for every
+/// chunk, they were a few percent of reading a log's records. They stay with the run, so
+/// that nothing of one run reaches another's chunks.
+#[derive(Debug, Default)]
 struct Reused {
-    run: u64,
     known: FastMap<u64, Option<Arc<Program>>>,
     memos: Memos,
     texts: ValueTexts,
@@ -473,20 +463,14 @@ struct Reused {
     check: Vec<u8>,
 }
 
-thread_local! {
-    static REUSED: std::cell::RefCell<Option<Reused>> = const { std::cell::RefCell::new(None) };
-}
-
 impl<'f> ChunkPrograms<'f> {
     pub(crate) fn new(run: &'f RunPrograms) -> Self {
-        let mut reused = REUSED.with(|r| r.borrow_mut().take()).unwrap_or_default();
-        if reused.run != run.id {
-            // Another run's programs and memos (its heads may since have been freed, and
-            // their addresses taken by this run's).
-            reused.known.clear();
-            reused.memos.clear();
-            reused.run = run.id;
-        }
+        let reused = run
+            .reused
+            .lock()
+            .ok()
+            .and_then(|mut r| r.pop())
+            .unwrap_or_default();
         ChunkPrograms {
             run,
             known: reused.known,
@@ -503,7 +487,6 @@ impl<'f> ChunkPrograms<'f> {
 impl Drop for ChunkPrograms<'_> {
     fn drop(&mut self) {
         let reused = Reused {
-            run: self.run.id,
             known: std::mem::take(&mut self.known),
             memos: std::mem::take(&mut self.memos),
             texts: std::mem::take(&mut self.texts),
@@ -511,8 +494,9 @@ impl Drop for ChunkPrograms<'_> {
             key: std::mem::take(&mut self.key),
             check: std::mem::take(&mut self.check),
         };
-        // (A thread whose slot is already gone, at its exit, keeps nothing.)
-        let _ = REUSED.try_with(|r| *r.borrow_mut() = Some(reused));
+        if let Ok(mut spare) = self.run.reused.lock() {
+            spare.push(reused);
+        }
     }
 }
 
@@ -783,9 +767,9 @@ mod tests {
         s
     }
 
-    /// The programs looked up and the memos a chunk hands on go to the next chunk of the same
-    /// run on the thread, never to another run's (whose shapes, numbered from 0 in each run,
-    /// and heads, by address, mean other things).
+    /// The programs looked up and the memos a chunk hands on go to a later chunk of the same
+    /// run, never to another run's (whose shapes, numbered from 0 in each run, and heads, by
+    /// address, mean other things).
     #[test]
     fn what_a_chunk_hands_on_stays_in_its_run() {
         let (first, second) = (RunPrograms::default(), RunPrograms::default());
@@ -796,19 +780,15 @@ mod tests {
             chunk.known.insert(7, None);
             chunk.memos.insert(8, Vec::new());
         }
-        {
-            let chunk = ChunkPrograms::new(&first);
-            assert_eq!(held(&chunk), (1, 1), "the same run's next chunk");
-        }
-        {
-            let chunk = ChunkPrograms::new(&second);
-            assert_eq!(held(&chunk), (0, 0), "another run's chunk");
-        }
-        let chunk = ChunkPrograms::new(&first);
         assert_eq!(
-            held(&chunk),
+            held(&ChunkPrograms::new(&second)),
             (0, 0),
-            "the first run's again, after another's"
+            "another run's chunk"
+        );
+        assert_eq!(
+            held(&ChunkPrograms::new(&first)),
+            (1, 1),
+            "the same run's next chunk"
         );
     }
 

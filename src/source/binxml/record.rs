@@ -41,15 +41,15 @@ pub(crate) struct Nested<'a> {
 }
 
 /// One part of a record shape's reading, as the shape check vouches for it (see
-/// [`Verdicts`](super::Verdicts)): a template read as a record's, a template read as an
-/// embedded fragment's, a fragment held by a template's value.
+/// [`Verdicts`](super::Verdicts)), by the run's template ids: a template read as a record's,
+/// a template read as an embedded fragment's, a value of a template that holds a fragment
+/// (whichever), a value of a template that holds an empty one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum ShapePart {
     Record(u32),
     Fragment(u32),
     Holds(u32, usize),
-    /// A fragment whose holding value is not found: never found good.
-    Unplaced,
+    Empty(u32, usize),
 }
 
 /// Reads the record whose BinXML is `chunk[start..end]`. `None` when it is not a single
@@ -141,34 +141,39 @@ fn shape_of<'a>(
 
 impl<'a> Record<'a> {
     /// The parts of this record's shape (worked out here rather than kept when the record
-    /// is read: they are asked for only of a shape new to the run).
-    pub(crate) fn parts(&self) -> Vec<ShapePart> {
+    /// is read: they are asked for only of a shape not known yet); `None` when a fragment's
+    /// place is not found (never expected: the fragments are depth first), and the shape is
+    /// then never vouched for.
+    pub(crate) fn parts(&self) -> Option<Vec<ShapePart>> {
         let mut parts = vec![ShapePart::Record(self.id)];
+        // An empty fragment renders as null: a part of its own.
+        let empties = |host: u32, values: &[Raw<'_>], parts: &mut Vec<ShapePart>| {
+            let empty = values
+                .iter()
+                .enumerate()
+                .filter(|(_, v)| v.ty == ty::BINXML && v.bytes.is_empty());
+            parts.extend(empty.map(|(index, _)| ShapePart::Empty(host, index)));
+        };
+        empties(self.id, &self.values, &mut parts);
         for (k, fragment) in self.nested.iter().enumerate() {
             // Depth first: its host is the last fragment before it one level up, or the
             // record itself.
-            let host = match fragment.depth {
-                0 => Some((self.id, &self.values)),
+            let (host, values) = match fragment.depth {
+                0 => (self.id, &self.values),
                 depth => self.nested[..k]
                     .iter()
                     .rev()
                     .find(|n| n.depth == depth - 1)
-                    .map(|n| (n.id, &n.values)),
+                    .map(|n| (n.id, &n.values))?,
             };
-            let index = host.and_then(|(_, values)| {
-                values
-                    .iter()
-                    .position(|v| v.ty == ty::BINXML && v.offset == fragment.at)
-            });
+            let index = values
+                .iter()
+                .position(|v| v.ty == ty::BINXML && v.offset == fragment.at)?;
             parts.push(ShapePart::Fragment(fragment.id));
-            if let (Some((host, _)), Some(index)) = (host, index) {
-                parts.push(ShapePart::Holds(host, index));
-            } else {
-                // Never expected: a fragment whose place is not found is never vouched for.
-                parts.push(ShapePart::Unplaced);
-            }
+            parts.push(ShapePart::Holds(host, index));
+            empties(fragment.id, &fragment.values, &mut parts);
         }
-        parts
+        Some(parts)
     }
 
     /// The System head from the values, without building the event. `None` when the

@@ -47,7 +47,7 @@ use chunks::{Chunk, ChunkWalk};
 
 use super::binxml::{
     filetime_timestamp, read_record, ChunkPrograms, ChunkTemplates, LineHead, LineOrigin, Record,
-    Repeats, RunPrograms, RunTemplates, ShapePart, TemplateKeep, Verdict, Verdicts,
+    Repeats, RunPrograms, RunTemplates, TemplateKeep, Verdict, Verdicts,
 };
 use super::{
     EventSink, Identity, InputError, InputErrorKind, RecordHead, SourceCtx, SourceKind,
@@ -727,8 +727,7 @@ impl FileState<'_> {
                     let compare = (verdict == Verdict::Unknown).then_some(record.shape);
                     if let Some(shape) = compare {
                         awaited.push(shape);
-                        let parts = record.parts().into_iter();
-                        comparing.extend(parts.filter(|p| *p != ShapePart::Unplaced));
+                        comparing.extend(record.parts().into_iter().flatten());
                     }
                     pending.push(Pending {
                         slot: wanted.len(),
@@ -746,27 +745,10 @@ impl FileState<'_> {
             }
             offset = end;
         }
-        let FastRead {
-            mut lines,
-            json,
-            heads,
-            mut repeats,
-            ..
-        } = read;
         if !pending.is_empty() {
             self.render_pending(data, &pending, &mut wanted)?;
             // The records that waited for their shape's verdict: read here if it is good.
-            let mut read = FastRead {
-                templates: ChunkTemplates::new(&data.bytes, &self.shared.templates, &keep),
-                programs: ChunkPrograms::new(&self.shared.programs),
-                text: String::new(),
-                lines,
-                json,
-                heads,
-                number,
-                computer_known: outcome.computer.is_some(),
-                repeats,
-            };
+            read.computer_known = outcome.computer.is_some();
             for item in wanted.iter_mut() {
                 let Wanted::Waiting(start, stop, record_id) = *item else {
                     continue;
@@ -780,9 +762,8 @@ impl FileState<'_> {
                     .unwrap_or(Wanted::Skipped);
                 read.templates.give_back(record);
             }
-            lines = read.lines;
-            repeats = read.repeats;
         }
+        let FastRead { lines, repeats, .. } = read;
         // Consecutive lines go to the sink together; an event between them is delivered in
         // its place, so the records keep their order.
         let mut batch: Vec<(Option<Timestamp>, std::ops::Range<usize>)> = Vec::new();
