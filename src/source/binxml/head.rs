@@ -293,7 +293,7 @@ impl Fill {
     }
 }
 
-/// The slots of one live text field as last written in a chunk, and the values (type, size
+/// The slots of one live text field as last written in a run, and the values (type, size
 /// and bytes of each, in the order of the field's parts) they were written from.
 #[derive(Debug, Default)]
 pub(super) struct Memo {
@@ -317,8 +317,8 @@ fn memo_size(parts: &[u16], values: &[Raw<'_>]) -> usize {
         .sum()
 }
 
-/// The memos of one chunk, by head (its address: programs live as long as the run), each
-/// head's by live field.
+/// The memos of a run's chunks, handed on from chunk to chunk (see `program::Reused`), by
+/// head (its address: programs live as long as the run), each head's by live field.
 pub(super) type Memos = FastMap<usize, Vec<Memo>>;
 
 /// The value parts of a field, attributes first, in order.

@@ -15,9 +15,10 @@
 //! than strings, CDATA, reals, values whose size does not fit their type, damaged bytes, a
 //! record over its token or text budget ...); the caller then reads that chunk with the crate,
 //! which reports what it cannot read.
-//! And it is checked against the crate at run time: the first record of every record shape
-//! (outer template plus embedded ones) in a run is read both ways, and a shape whose two
-//! readings differ is always read by the crate (see [`Verdicts`]).
+//! And it is checked against the crate at run time: the first wanted record of every record
+//! shape (outer template plus embedded ones) in a run is read both ways, unless the shapes
+//! compared before vouch for each of its parts, and a shape whose two readings differ is
+//! always read by the crate (see [`Verdicts`]).
 
 mod cursor;
 #[cfg(test)]
@@ -188,7 +189,7 @@ impl<'c> ChunkTemplates<'c> {
         std::mem::take(&mut self.spare_nested)
     }
 
-    /// Takes back the value lists of a record read from this chunk.
+    /// Takes back the value lists and the fragment list of a record read from this chunk.
     pub(crate) fn give_back(&mut self, record: Record<'c>) {
         /// Enough for the fragments of the largest records; more would only be held.
         const MOST_SPARE: usize = 16;

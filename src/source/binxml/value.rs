@@ -197,11 +197,13 @@ fn push_hex(n: u64, out: &mut String) {
     }
 }
 
+/// Seconds from the FILETIME epoch (1601-01-01) to the Unix epoch.
+const UNIX_EPOCH_SECONDS: i64 = 11_644_473_600;
+
 /// A FILETIME (100 ns ticks since 1601) as a timestamp; `None` outside the range of times.
 pub(crate) fn filetime_timestamp(ticks: u64) -> Option<jiff::Timestamp> {
     // In seconds and nanoseconds: a count of nanoseconds takes 128-bit division, once per
     // record.
-    const UNIX_EPOCH_SECONDS: i64 = 11_644_473_600;
     let seconds = i64::try_from(ticks / 10_000_000).ok()? - UNIX_EPOCH_SECONDS;
     let nanos = i32::try_from(ticks % 10_000_000 * 100).ok()?;
     jiff::Timestamp::new(seconds, nanos).ok()
@@ -209,7 +211,6 @@ pub(crate) fn filetime_timestamp(ticks: u64) -> Option<jiff::Timestamp> {
 
 /// A FILETIME (100 ns ticks since 1601) as `YYYY-MM-DDTHH:MM:SS.fffffffZ`.
 fn write_filetime(ticks: u64, out: &mut String) -> Option<()> {
-    const UNIX_EPOCH_SECONDS: i64 = 11_644_473_600;
     let seconds = i64::try_from(ticks / 10_000_000).ok()? - UNIX_EPOCH_SECONDS;
     let fraction = ticks % 10_000_000;
     // From 1970 to jiff's last second (late on 9999-12-30, the end of the slow path's
@@ -455,9 +456,11 @@ mod tests {
 
     #[test]
     fn filetimes_are_written_as_the_formatting_machinery_writes_them() {
-        const UNIX_EPOCH_TICKS: u64 = 11_644_473_600 * 10_000_000;
-        const YEAR_10000_TICKS: u64 = (11_644_473_600 + 253_402_300_800) * 10_000_000;
+        const UNIX_EPOCH_TICKS: u64 = UNIX_EPOCH_SECONDS as u64 * 10_000_000;
+        const YEAR_10000_TICKS: u64 = (UNIX_EPOCH_SECONDS as u64 + 253_402_300_800) * 10_000_000;
         let mut numbers = crate::synth::test_numbers(7);
+        let jiff_last_ticks =
+            (jiff::Timestamp::MAX.as_second() + UNIX_EPOCH_SECONDS) as u64 * 10_000_000;
         let edges = [
             0,
             1,
@@ -467,6 +470,11 @@ mod tests {
             YEAR_10000_TICKS - 1,
             YEAR_10000_TICKS,
             u64::MAX,
+            // Either side of the last second the fast path takes (jiff's last).
+            jiff_last_ticks - 10_000_000,
+            jiff_last_ticks,
+            jiff_last_ticks + 9_999_999,
+            jiff_last_ticks + 10_000_000,
         ];
         let random = (0..20_000).map(|_| match numbers.next().unwrap() % 3 {
             0 => numbers.next().unwrap(),
@@ -475,7 +483,7 @@ mod tests {
         });
         for ticks in edges.into_iter().chain(random) {
             let (mut fast, mut formatted) = (String::new(), String::new());
-            let seconds = i64::try_from(ticks / 10_000_000).unwrap() - 11_644_473_600;
+            let seconds = i64::try_from(ticks / 10_000_000).unwrap() - UNIX_EPOCH_SECONDS;
             let expected = write_filetime_formatted(seconds, ticks % 10_000_000, &mut formatted);
             assert_eq!(write_filetime(ticks, &mut fast), expected, "{ticks}");
             assert_eq!(fast, formatted, "{ticks}");

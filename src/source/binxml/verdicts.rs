@@ -1,5 +1,5 @@
 //! Which record shapes are read here as the crate reads them: each compared once per run on
-//! its first record, or vouched for by the shapes compared before it.
+//! its first wanted record, or vouched for by the shapes compared before it.
 
 use std::sync::Mutex;
 

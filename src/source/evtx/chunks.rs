@@ -89,7 +89,8 @@ impl<'b> EvtxBytes<'b> {
 /// parsed on another.
 static SPARE_BUFFERS: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
 
-/// The most buffers kept: more than the chunks the threads have in flight at once.
+/// The most buffers kept (1 MiB): as many as the chunks eight threads have in flight at once
+/// (more threads only allocate the others).
 const MOST_SPARE_BUFFERS: usize = 16;
 
 /// A buffer of `len` bytes: a spare one when there is one (holding an earlier chunk's bytes,
@@ -142,7 +143,8 @@ impl Drop for ChunkBytes<'_> {
         if let Cow::Owned(buf) = &mut self.0 {
             let buf = std::mem::take(buf);
             if let Ok(mut spare) = SPARE_BUFFERS.lock() {
-                if spare.len() < MOST_SPARE_BUFFERS && buf.capacity() > 0 {
+                // Only whole chunks' buffers: the bound above is then one of bytes too.
+                if spare.len() < MOST_SPARE_BUFFERS && buf.len() == CHUNK_SIZE as usize {
                     spare.push(buf);
                 }
             }

@@ -21,12 +21,12 @@
 //! Records: a chunk's records are read by `source::binxml` (template definitions and values
 //! straight from the bytes). The first record of each record shape new to the run (of those
 //! the sink may want, by the head its values tell) that the shapes compared before do not
-//! vouch for (`binxml::Verdicts`: each of its templates, in its place, found good in another
-//! shape), and the records of a shape found to read differently, are rendered by the crate
-//! (to XML, which `source::xml` assembles), and a new shape's first record is compared both
-//! ways; the crate is then given a
-//! copy of the chunk in which the records between those it renders are joined, so that it
-//! does not build them (`join_skipped_records`). A chunk whose record structure `binxml`
+//! vouch for (`binxml::Verdicts`: each of its templates and each value holding a fragment
+//! found read right in other shapes), and the records of a shape found to read differently,
+//! are rendered by the crate (to XML, which `source::xml` assembles), and a new shape's first
+//! record is compared both ways; the crate is then given a copy of the chunk in which the
+//! records between those it renders are joined, so that it does not build them
+//! (`join_skipped_records`). A chunk whose record structure `binxml`
 //! cannot follow is read by the crate alone, which reports what it cannot read. A wanted
 //! record is built from its record program, or written as a JSON line for a sink that takes
 //! them (`binxml::program`).
@@ -429,8 +429,8 @@ enum Wanted {
     Line(LineHead, std::ops::Range<usize>),
     /// To be rendered by the crate (see [`Pending`]).
     Pending,
-    /// A record (its BinXML span and id) of a shape compared in this chunk: read once the
-    /// comparison is done.
+    /// A record (its BinXML span and id) of a shape compared in this chunk, or of one whose
+    /// parts are: read once the comparisons are done.
     Waiting(usize, usize, u64),
     /// A waiting record whose head is not wanted.
     Skipped,
@@ -624,9 +624,10 @@ impl FileState<'_> {
     }
 
     /// Reads a whole chunk with [`binxml`](super::binxml). The records of a shape not yet
-    /// compared with the crate's reading (the first wanted one of each new shape), or found to
-    /// read differently, are rendered by the crate, which parses the chunk only as far as the
-    /// last of them; a new shape's record is compared there ([`Verdicts`]). `None` sends the
+    /// compared with the crate's reading nor vouched for (the first wanted one of each such
+    /// shape), or found to read differently, are rendered by the crate, which parses the chunk
+    /// only as far as the last of them; a new shape's record is compared there ([`Verdicts`]),
+    /// and the records of shapes whose parts those comparisons cover wait for them. `None` sends the
     /// whole chunk to the crate: a record this module cannot read at all, or a record the
     /// crate does not give as expected. Nothing reaches the sink until the whole chunk has been
     /// read, so a chunk given up half-way is not read twice.
@@ -1255,11 +1256,11 @@ mod tests {
         sink.0.into_inner().unwrap()
     }
 
-    /// What a thread's chunks hand on to its next chunk (programs looked up, memos of System
-    /// fields) stays within a run: runs one after another on one thread write what each
-    /// writes alone on a new thread.
+    /// Runs one after another on one thread (each with what its chunks hand on to the next:
+    /// programs looked up, memos of System fields) write what each writes alone on a new
+    /// thread.
     #[test]
-    fn runs_on_one_thread_write_what_each_writes_alone() {
+    fn runs_one_after_another_write_what_each_writes_alone() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let (inputs, _) = super::super::walk::collect(&[root.join("samples")]);
         let files: Vec<Vec<u8>> = inputs
