@@ -164,7 +164,6 @@ fn holds(key: &[u8], spans: &[&[u8]]) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::super::template::{Head, Slot};
     use super::super::value::ty;
     use super::*;
 
@@ -212,17 +211,7 @@ mod tests {
     /// key) does not repeat it: the whole key must be held.
     #[test]
     fn a_record_that_holds_only_the_start_of_a_key_does_not_repeat_it() {
-        let template = Template {
-            toks: Vec::new(),
-            head: Head {
-                provider: Slot::Unknown,
-                event_id: Slot::Unknown,
-                channel: Slot::Unknown,
-                guards: Vec::new(),
-            },
-            system: None,
-            payload_values: None,
-        };
+        let template = Template::bare();
         let kept: [&[u8]; 3] = [b"abcd", b"efgh", b"ijkl"];
         // The kept key: its table (three entries of 4 bytes), then its values.
         let third_entry: &[u8] = &[4, 0, ty::BINARY, 0];

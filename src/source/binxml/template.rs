@@ -77,6 +77,24 @@ pub(crate) struct Template {
     pub payload_values: Option<Box<[u16]>>,
 }
 
+#[cfg(test)]
+impl Template {
+    /// A template of no tokens whose head tells nothing: a stand-in where tests need one.
+    pub(crate) fn bare() -> Template {
+        Template {
+            toks: Vec::new(),
+            head: Head {
+                provider: Slot::Unknown,
+                event_id: Slot::Unknown,
+                channel: Slot::Unknown,
+                guards: Vec::new(),
+            },
+            system: None,
+            payload_values: None,
+        }
+    }
+}
+
 /// One piece of an attribute value or of an element's text.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) enum Part {

@@ -133,23 +133,9 @@ impl Verdicts {
 #[cfg(test)]
 mod tests {
     use super::super::record::Nested;
-    use super::super::template::{Head, Slot, Template};
+    use super::super::template::Template;
     use super::super::value::{ty, Raw};
     use super::*;
-
-    fn template() -> Template {
-        Template {
-            toks: Vec::new(),
-            head: Head {
-                provider: Slot::Unknown,
-                event_id: Slot::Unknown,
-                channel: Slot::Unknown,
-                guards: Vec::new(),
-            },
-            system: None,
-            payload_values: None,
-        }
-    }
 
     /// A record of shape `shape` and template `id` whose value 1 holds a fragment of template
     /// `inner`, or nothing.
@@ -192,7 +178,7 @@ mod tests {
     /// same places: it is good without being compared.
     #[test]
     fn a_shape_made_of_parts_found_good_is_not_compared() {
-        let t = template();
+        let t = Template::bare();
         let verdicts = Verdicts::default();
         verdicts.set(1, Some(&record(&t, 1, A, Some(B))), Verdict::Good);
         verdicts.set(2, Some(&record(&t, 2, C, Some(D))), Verdict::Good);
@@ -206,7 +192,7 @@ mod tests {
     /// holds one, vouches for nothing new: such a shape is compared.
     #[test]
     fn a_part_met_only_elsewhere_is_compared() {
-        let t = template();
+        let t = Template::bare();
         let verdicts = Verdicts::default();
         verdicts.set(1, Some(&record(&t, 1, A, None)), Verdict::Good);
         verdicts.set(2, Some(&record(&t, 2, C, Some(B))), Verdict::Good);
@@ -223,7 +209,7 @@ mod tests {
     /// shapes vouch.
     #[test]
     fn a_bad_shape_vouches_for_nothing() {
-        let t = template();
+        let t = Template::bare();
         let verdicts = Verdicts::default();
         verdicts.set(1, Some(&record(&t, 1, A, Some(B))), Verdict::Bad);
         assert_eq!(verdicts.get(&record(&t, 2, A, Some(B))), Verdict::Unknown);
@@ -242,7 +228,7 @@ mod tests {
     /// only where the same templates hold the same places.
     #[test]
     fn fragments_inside_fragments_are_parts_of_their_hosts() {
-        let t = template();
+        let t = Template::bare();
         // A holds B in its value 1; B holds C in its value 0.
         let deep = |shape: u64, inner: u32| {
             let mut r = record(&t, shape, A, Some(B));
@@ -290,7 +276,7 @@ mod tests {
     /// by either alone when it holds both.
     #[test]
     fn parts_about_to_be_compared_cover_a_shape() {
-        let t = template();
+        let t = Template::bare();
         let verdicts = Verdicts::default();
         verdicts.set(1, Some(&record(&t, 1, A, None)), Verdict::Good);
         let new = record(&t, 2, A, Some(B));

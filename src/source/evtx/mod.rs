@@ -1188,6 +1188,20 @@ mod tests {
         }
     }
 
+    /// Reads `file` in order, in the run of `shared`, into `sink`; it must read without errors.
+    fn read_in_order(file: &[u8], shared: &EvtxShared, sink: &dyn EventSink) {
+        let ctx = SourceCtx {
+            file: "test.evtx".into(),
+            member: None,
+        };
+        let run = EvtxRun {
+            chunks: ChunkThreads::InOrder,
+            shared,
+        };
+        let report = read_evtx(EvtxBytes::Memory(file), &ctx, run, sink);
+        assert!(report.errors.is_empty(), "{:?}", report.errors);
+    }
+
     /// Reads `file` in order with a fresh run; the events delivered and the number of record
     /// shapes compared with the crate's reading.
     fn read_with(file: &[u8], only: Option<u32>) -> (Vec<Event>, usize) {
@@ -1196,16 +1210,7 @@ mod tests {
             only,
             events: Mutex::new(Vec::new()),
         };
-        let ctx = SourceCtx {
-            file: "test.evtx".into(),
-            member: None,
-        };
-        let run = EvtxRun {
-            chunks: ChunkThreads::InOrder,
-            shared: &shared,
-        };
-        let report = read_evtx(EvtxBytes::Memory(file), &ctx, run, &sink);
-        assert!(report.errors.is_empty(), "{:?}", report.errors);
+        read_in_order(file, &shared, &sink);
         (
             sink.events.into_inner().unwrap(),
             shared.verdicts.compared(),
@@ -1241,18 +1246,8 @@ mod tests {
 
     /// Reads `file` in order, as JSON lines, with a fresh run on this thread.
     fn lines_of(file: &[u8]) -> Vec<u8> {
-        let shared = EvtxShared::default();
         let sink = Lines::default();
-        let ctx = SourceCtx {
-            file: "test.evtx".into(),
-            member: None,
-        };
-        let run = EvtxRun {
-            chunks: ChunkThreads::InOrder,
-            shared: &shared,
-        };
-        let report = read_evtx(EvtxBytes::Memory(file), &ctx, run, &sink);
-        assert!(report.errors.is_empty(), "{:?}", report.errors);
+        read_in_order(file, &EvtxShared::default(), &sink);
         sink.0.into_inner().unwrap()
     }
 
