@@ -233,7 +233,7 @@ fn date_text(days: i64) -> [u8; 10] {
 }
 
 /// Writes `n` as decimal digits filling `into` (zero-padded on the left), two at a time.
-fn put_digits(into: &mut [u8], mut n: u32) {
+pub(crate) fn put_digits(into: &mut [u8], mut n: u32) {
     const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
         2021222324252627282930313233343536373839404142434445464748495051525354555657585960\
         6162636465666768697071727374757677787980818283848586878889909192939495969798\

@@ -277,7 +277,7 @@ fn maybe_guid(text: &Utf16Text) -> bool {
 /// type code no value has.
 fn key_type(value: &Raw<'_>) -> u8 {
     const EMPTY_FRAGMENT: u8 = 0xFF;
-    if value.ty == ty::BINXML && value.bytes.is_empty() {
+    if value.is_empty_fragment() {
         EMPTY_FRAGMENT
     } else {
         value.ty

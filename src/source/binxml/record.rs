@@ -151,7 +151,7 @@ impl<'a> Record<'a> {
             let empty = values
                 .iter()
                 .enumerate()
-                .filter(|(_, v)| v.ty == ty::BINXML && v.bytes.is_empty());
+                .filter(|(_, v)| v.is_empty_fragment());
             parts.extend(empty.map(|(index, _)| ShapePart::Empty(host, index)));
         };
         empties(self.id, &self.values, &mut parts);

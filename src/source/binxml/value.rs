@@ -23,7 +23,12 @@ pub(crate) struct Raw<'a> {
 impl Raw<'_> {
     /// Null as the rendering sees it: a null value, or an embedded fragment with no bytes.
     pub(crate) fn is_null(&self) -> bool {
-        self.ty == ty::NULL || self.ty == ty::BINXML && self.bytes.is_empty()
+        self.ty == ty::NULL || self.is_empty_fragment()
+    }
+
+    /// An embedded fragment with no bytes (it renders as null).
+    pub(crate) fn is_empty_fragment(&self) -> bool {
+        self.ty == ty::BINXML && self.bytes.is_empty()
     }
 
     /// A FILETIME value as a timestamp (the instant its text names).
@@ -217,11 +222,8 @@ fn write_filetime(ticks: u64, out: &mut String) -> Option<()> {
     // range), without the formatting machinery: most values are in it.
     if (0..=jiff::Timestamp::MAX.as_second()).contains(&seconds) {
         let mut digits = *b".0000000Z";
-        let mut n = fraction;
-        for digit in digits[1..8].iter_mut().rev() {
-            *digit = b'0' + (n % 10) as u8;
-            n /= 10;
-        }
+        // (Below 10,000,000: fits.)
+        crate::event_json::put_digits(&mut digits[1..8], fraction as u32);
         let text = crate::event_json::second_text(seconds);
         // Both are ASCII.
         out.push_str(std::str::from_utf8(&text).ok()?);

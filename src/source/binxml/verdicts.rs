@@ -60,43 +60,63 @@ impl Known {
 }
 
 impl Verdicts {
+    /// The verdict kept for `shape`: `Unknown` when it has been neither compared nor vouched
+    /// for yet (without asking whether it could be: see [`Verdicts::vouch`]).
+    pub(crate) fn of_shape(&self, shape: u64) -> Verdict {
+        self.known
+            .lock()
+            .ok()
+            .and_then(|known| known.by_shape.get(&shape).copied())
+            .unwrap_or(Verdict::Unknown)
+    }
+
     /// The verdict on `record`'s shape: `Good` too when it has not been compared but the
     /// shapes compared before vouch for it (and then kept as its verdict).
     pub(crate) fn get(&self, record: &Record<'_>) -> Verdict {
-        match self.known.lock() {
-            Ok(known) => match known.by_shape.get(&record.shape) {
-                Some(verdict) => return *verdict,
-                None if known.good_parts.is_empty() => return Verdict::Unknown,
-                None => {}
-            },
-            Err(_) => return Verdict::Unknown,
+        match self.of_shape(record.shape) {
+            Verdict::Unknown => {
+                let parts = record.parts();
+                self.vouch(record.shape, parts.as_deref(), &FxHashSet::default())
+                    .0
+            }
+            verdict => verdict,
         }
-        // Worked out without the lock.
-        let Some(parts) = record.parts() else {
-            return Verdict::Unknown;
-        };
+    }
+
+    /// The verdict on the shape `shape`, whose parts are `parts` (`None`: never vouched for):
+    /// its own when it has one; `Good` when the shapes compared before vouch for all its
+    /// parts (then kept as its verdict); else `Unknown`, with whether those and the shapes
+    /// about to be compared, whose parts are `comparing`, vouch for it together.
+    pub(crate) fn vouch(
+        &self,
+        shape: u64,
+        parts: Option<&[ShapePart]>,
+        comparing: &FxHashSet<ShapePart>,
+    ) -> (Verdict, bool) {
         let Ok(mut known) = self.known.lock() else {
-            return Verdict::Unknown;
+            return (Verdict::Unknown, false);
         };
-        if let Some(verdict) = known.by_shape.get(&record.shape) {
-            return *verdict;
+        if let Some(verdict) = known.by_shape.get(&shape) {
+            return (*verdict, false);
         }
-        if known.vouched(&parts, &FxHashSet::default()) {
-            known.by_shape.insert(record.shape, Verdict::Good);
-            return Verdict::Good;
+        let Some(parts) = parts else {
+            return (Verdict::Unknown, false);
+        };
+        if known.vouched(parts, &FxHashSet::default()) {
+            known.by_shape.insert(shape, Verdict::Good);
+            return (Verdict::Good, false);
         }
-        Verdict::Unknown
+        let covered = !comparing.is_empty() && known.vouched(parts, comparing);
+        (Verdict::Unknown, covered)
     }
 
     /// Whether the shapes compared before and those about to be compared, whose parts are
-    /// `comparing`, vouch for `record`'s shape together.
+    /// `comparing`, vouch for `record`'s shape together (not before).
+    #[cfg(test)]
     pub(crate) fn covered(&self, record: &Record<'_>, comparing: &FxHashSet<ShapePart>) -> bool {
-        let Some(parts) = record.parts() else {
-            return false;
-        };
-        self.known
-            .lock()
-            .is_ok_and(|known| known.vouched(&parts, comparing))
+        let parts = record.parts();
+        let (verdict, covered) = self.vouch(record.shape, parts.as_deref(), comparing);
+        verdict == Verdict::Unknown && covered
     }
 
     /// How many comparisons have been recorded.

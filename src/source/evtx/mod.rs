@@ -26,10 +26,9 @@
 //! are rendered by the crate (to XML, which `source::xml` assembles), and a new shape's first
 //! record is compared both ways; the crate is then given a copy of the chunk in which the
 //! records between those it renders are joined, so that it does not build them
-//! (`join_skipped_records`). A chunk whose record structure `binxml`
-//! cannot follow is read by the crate alone, which reports what it cannot read. A wanted
-//! record is built from its record program, or written as a JSON line for a sink that takes
-//! them (`binxml::program`).
+//! (`join_skipped_records`). A chunk whose record structure `binxml` cannot follow is read by
+//! the crate alone, which reports what it cannot read. A wanted record is built from its
+//! record program, or written as a JSON line for a sink that takes them (`binxml::program`).
 
 use std::io::{Cursor, Seek};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -627,10 +626,10 @@ impl FileState<'_> {
     /// compared with the crate's reading nor vouched for (the first wanted one of each such
     /// shape), or found to read differently, are rendered by the crate, which parses the chunk
     /// only as far as the last of them; a new shape's record is compared there ([`Verdicts`]),
-    /// and the records of shapes whose parts those comparisons cover wait for them. `None` sends the
-    /// whole chunk to the crate: a record this module cannot read at all, or a record the
-    /// crate does not give as expected. Nothing reaches the sink until the whole chunk has been
-    /// read, so a chunk given up half-way is not read twice.
+    /// and the records of shapes whose parts those comparisons cover wait for them. `None`
+    /// sends the whole chunk to the crate: a record this module cannot read at all, or a
+    /// record the crate does not give as expected. Nothing reaches the sink until the whole
+    /// chunk has been read, so a chunk given up half-way is not read twice.
     fn fast_chunk(&self, data: &Chunk<'_>, seq: u64) -> Option<ChunkOutcome> {
         let number = Some(data.number);
         let last_record_id = data.header.last_event_record_id;
@@ -684,21 +683,24 @@ impl FileState<'_> {
             // The shared verdicts are asked once per shape and chunk.
             let mut verdict = *asked
                 .entry(record.shape)
-                .or_insert_with(|| self.shared.verdicts.get(&record));
+                .or_insert_with(|| self.shared.verdicts.of_shape(record.shape));
             let new_shape = verdict == Verdict::Unknown && !awaited.contains(&record.shape);
-            // A new shape whose record the sink does not want: neither rendered nor compared
-            // now; its first wanted record is.
+            // A new shape whose record the sink does not want: neither rendered, compared nor
+            // vouched for now; its first wanted record is.
             let skipped = new_shape && read.heads && !self.head_wanted(&record, &mut read.text);
+            // The parts of a new shape's wanted record, worked out once.
+            let mut parts = None;
             if new_shape && !skipped {
-                // Asked again: another thread may have compared it since.
-                verdict = self.shared.verdicts.get(&record);
+                // Asked again (another thread may have compared it since), and whether the
+                // shapes compared before vouch for it. A shape whose parts are good or about
+                // to be compared in this chunk waits for those comparisons instead of being
+                // compared itself.
+                parts = record.parts();
+                let verdicts = &self.shared.verdicts;
+                let (vouched, covered) = verdicts.vouch(record.shape, parts.as_deref(), &comparing);
+                verdict = vouched;
                 asked.insert(record.shape, verdict);
-                // A shape whose parts are good or about to be compared in this chunk waits
-                // for those comparisons instead of being compared itself.
-                if verdict == Verdict::Unknown
-                    && !comparing.is_empty()
-                    && self.shared.verdicts.covered(&record, &comparing)
-                {
+                if covered {
                     awaited.push(record.shape);
                 }
             }
@@ -728,7 +730,7 @@ impl FileState<'_> {
                     let compare = (verdict == Verdict::Unknown).then_some(record.shape);
                     if let Some(shape) = compare {
                         awaited.push(shape);
-                        comparing.extend(record.parts().into_iter().flatten());
+                        comparing.extend(parts.into_iter().flatten());
                     }
                     pending.push(Pending {
                         slot: wanted.len(),
