@@ -140,19 +140,24 @@ impl EventSink for SignalSink<'_> {
 
     fn accept_repeat(&self, base: &Event, identity: &Identity) {
         let address = base as *const Event as usize;
-        let again = {
-            let bases = self.bases.get_or_default().borrow();
-            let made = bases.iter().rev().find(|(at, _)| *at == address);
-            made.map(|(_, signals)| with_identity(signals, identity))
-        };
-        let Some(found) = again else {
+        let bases = self.bases.get_or_default().borrow();
+        let Some((_, signals)) = bases.iter().rev().find(|(at, _)| *at == address) else {
+            drop(bases);
             // A base this thread was not given: matched as any event.
             let mut event = base.clone();
             identity.apply(&mut event);
             return self.accept(event);
         };
-        self.count(found.len());
-        found.into_iter().for_each(|s| (self.emit)(s));
+        self.count(signals.len());
+        // A repeat that gives no signal (most of a flood that no rule wants) costs no copy.
+        if signals.is_empty() {
+            return;
+        }
+        // The repeat's signals are its base's again, with its identity; they share it.
+        let identity = Arc::new(*identity);
+        for signal in signals {
+            (self.emit)(Signal::repeated(signal, &identity));
+        }
     }
 
     fn chunk_done(&self) {
@@ -221,17 +226,6 @@ pub fn match_event(rules: &RuleSet, event: Event) -> Vec<Signal> {
     hits.iter()
         .zip(owns)
         .map(|((rule, sig), own)| signal(rule, sig, Arc::clone(&event), own))
-        .collect()
-}
-
-/// `signals` (those of one record) again for a record that is the same but for `identity`:
-/// what [`match_event`] gives for it when no rule reads the identity (the scan takes repeats
-/// only then, [`RuleSet::reads_identity`]). They share the record of `signals`.
-fn with_identity(signals: &[Signal], identity: &Identity) -> Vec<Signal> {
-    let identity = Arc::new(*identity);
-    signals
-        .iter()
-        .map(|signal| Signal::repeated(signal, &identity))
         .collect()
 }
 
