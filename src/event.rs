@@ -205,6 +205,9 @@ impl Identity {
     /// The value of `name` when it is one of the identity's System fields (`Some`, holding
     /// `None` when the record lacks it); `None` for any other field.
     pub fn value(&self, name: SystemName) -> Option<Option<Cow<'static, str>>> {
+        if !Identity::tells(name) {
+            return None;
+        }
         let text = |v: Option<String>| v.map(Cow::Owned);
         Some(match name {
             SystemName::EventRecordId => text(self.record_id.map(|v| v.to_string())),
@@ -213,6 +216,18 @@ impl Identity {
             SystemName::TimeCreated => text(self.time.map(|t| t.to_string())),
             _ => return None,
         })
+    }
+
+    /// Whether `name` is one of the identity's System fields: the fields in which a repeat
+    /// differs from the record it repeats.
+    pub fn tells(name: SystemName) -> bool {
+        matches!(
+            name,
+            SystemName::EventRecordId
+                | SystemName::ProcessId
+                | SystemName::ThreadId
+                | SystemName::TimeCreated
+        )
     }
 
     /// Gives `event` this identity.

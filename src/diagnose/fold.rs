@@ -11,13 +11,17 @@ use rustc_hash::FxHashMap;
 use super::correlate::{explain_reason, Part, World};
 use super::model::{Level, RuleBook};
 use super::{Evidence, Finding, TopField, TopValue};
-use crate::event::SystemName;
+use std::sync::Arc;
+
+use crate::event::{Identity, SystemName};
 use crate::signal::Signal;
 
 /// Evidence records kept per finding.
 pub const MAX_EVIDENCE: usize = 8;
 /// Values listed per `top` field.
 pub const MAX_TOP_VALUES: usize = 5;
+/// Runs of members that share a record, kept open while their `top` values are counted.
+const RUNS_KEPT: usize = 4;
 
 /// Folds incidents into findings (unranked).
 pub fn fold(parts: Vec<Part>, signals: &[Signal], book: &RuleBook, world: &World) -> Vec<Finding> {
@@ -142,13 +146,19 @@ pub fn fold(parts: Vec<Part>, signals: &[Signal], book: &RuleBook, world: &World
             .map(|f| (f.as_str(), SystemName::of(f)))
             .collect();
         let mut values: Vec<Option<Cow<'_, str>>> = vec![None; rule.top.len()];
-        for &i in &members {
-            let signal = &signals[i];
-            if let Some(t) = signal.time() {
-                first_seen = Some(first_seen.map_or(t, |f: jiff::Timestamp| f.min(t)));
-                last_seen = Some(last_seen.map_or(t, |l: jiff::Timestamp| l.max(t)));
-            }
-            signal.fields_named(&names, &mut values);
+        // A flood's members are signals that share a few records (its repeats share the one
+        // they repeat, and a record's signals share it): the values of a record as one signal
+        // sees it are read once per run of such signals, unless a `top` field is one in which
+        // repeats differ. Runs are kept for the last few records seen; counts are sums, so the
+        // order they are added in does not matter.
+        let repeats_alike = !names
+            .iter()
+            .any(|(_, system)| system.is_some_and(Identity::tells));
+        let alike = |a: &Signal, b: &Signal| {
+            repeats_alike && Arc::ptr_eq(&a.event, &b.event) && a.own_fields == b.own_fields
+        };
+        let mut count_run = |first: usize, run: u64| {
+            signals[first].fields_named(&names, &mut values);
             for (value, counts) in values.iter_mut().zip(counts.iter_mut()) {
                 let value = match value.take() {
                     Some(Cow::Borrowed(v)) => Cow::Borrowed(v.trim()),
@@ -156,9 +166,34 @@ pub fn fold(parts: Vec<Part>, signals: &[Signal], book: &RuleBook, world: &World
                     None => continue,
                 };
                 if !value.is_empty() && value != "-" {
-                    *counts.entry(value).or_default() += 1;
+                    *counts.entry(value).or_default() += run;
                 }
             }
+        };
+        // (first member of the run, its length), the latest last.
+        let mut runs: Vec<(usize, u64)> = Vec::with_capacity(RUNS_KEPT);
+        for &i in &members {
+            let signal = &signals[i];
+            if let Some(t) = signal.time() {
+                first_seen = Some(first_seen.map_or(t, |f: jiff::Timestamp| f.min(t)));
+                last_seen = Some(last_seen.map_or(t, |l: jiff::Timestamp| l.max(t)));
+            }
+            match runs
+                .iter_mut()
+                .find(|(first, _)| alike(&signals[*first], signal))
+            {
+                Some((_, n)) => *n += 1,
+                None => {
+                    if runs.len() == RUNS_KEPT {
+                        let (first, n) = runs.remove(0);
+                        count_run(first, n);
+                    }
+                    runs.push((i, 1));
+                }
+            }
+        }
+        for (first, n) in runs {
+            count_run(first, n);
         }
         let mut top = Vec::new();
         for (field, counts) in rule.top.iter().zip(counts) {

@@ -285,6 +285,67 @@ fn background_stays_info_and_does_not_make_findings() {
     assert!(!d.has_causes());
 }
 
+/// A flood's members are repeats that share a few records, and a record's signals each see
+/// their own fields of it: every member still counts once in the `top` values, and a `top`
+/// field in which repeats differ (the record id) is read from each repeat.
+#[test]
+fn top_values_count_every_repeat_of_a_shared_record() {
+    let mut scanner = scanner_rule();
+    scanner.signals.push(signal_view("hello", Side::Server));
+    scanner.top = vec!["ClientIP".into(), "EventRecordID".into()];
+    let b = book(vec![scanner]);
+    let mut signals = Vec::new();
+    let mut expected_ips: std::collections::BTreeMap<String, u64> = Default::default();
+    let mut id = 0i64;
+    // Three records, taken in turn, each repeated; each record is matched by two signals, of
+    // which only `probe` sees its ClientIP.
+    for round in 0..40 {
+        for base in 0..3 {
+            let ip = format!("198.51.100.{base}");
+            let mut probe = sig(
+                "internet-exposure",
+                "probe",
+                "SRV01",
+                base,
+                &[("ClientIP", ip.as_str()), ("Other", "x")],
+            );
+            let mut hello = Signal {
+                signal_id: "hello".into(),
+                ..probe.clone()
+            };
+            probe.own_fields = 0b01;
+            hello.own_fields = 0b10;
+            id += 1;
+            let identity = Arc::new(crate::event::Identity {
+                time: Some(at(round * 10 + base)),
+                record_id: Some(1000 + id as u64),
+                ..crate::event::Identity::of(&probe.event)
+            });
+            signals.push(Signal::repeated(&probe, &identity));
+            signals.push(Signal::repeated(&hello, &identity));
+            *expected_ips.entry(ip).or_default() += 1;
+        }
+    }
+    let d = run(signals, &b);
+    assert_eq!(d.findings.len(), 1);
+    let f = &d.findings[0];
+    assert_eq!(f.evidence_count, 240);
+    let ips: std::collections::BTreeMap<String, u64> = f.top[0]
+        .values
+        .iter()
+        .map(|v| (v.value.clone(), v.count))
+        .collect();
+    assert_eq!(ips, expected_ips);
+    // Each repeat has its own record id, seen by both of its signals.
+    assert_eq!(f.top[1].field, "EventRecordID");
+    assert_eq!(f.top[1].values.len(), fold::MAX_TOP_VALUES);
+    assert!(
+        f.top[1].values.iter().all(|v| v.count == 2),
+        "{:?}",
+        f.top[1]
+    );
+}
+
 #[test]
 fn causes_rank_above_background_whatever_the_counts() {
     let b = book(vec![tls_rule(), scanner_rule()]);
