@@ -1032,20 +1032,27 @@ impl<'a> World<'a> {
 struct Cluster<'s> {
     all: Vec<usize>,
     span: Option<(Timestamp, Timestamp)>,
-    by_signal: FxHashMap<&'s str, Vec<usize>>,
+    /// The matches of each signal name: a rule has a few, so they are looked through, and a
+    /// flood's signals share their name's text, so most are told by where it is.
+    by_signal: Vec<(&'s str, Vec<usize>)>,
 }
 
 impl<'s> Cluster<'s> {
     fn new(signals: &'s [Signal], all: Vec<usize>) -> Cluster<'s> {
         let mut span: Option<(Timestamp, Timestamp)> = None;
-        let mut by_signal: FxHashMap<&'s str, Vec<usize>> = FxHashMap::default();
+        let mut by_signal: Vec<(&'s str, Vec<usize>)> = Vec::new();
         for &i in &all {
             let t = time_of(&signals[i]);
             span = Some(span.map_or((t, t), |(a, b)| (a.min(t), b.max(t))));
-            by_signal
-                .entry(signals[i].signal_id.as_ref())
-                .or_default()
-                .push(i);
+            let name: &'s str = &signals[i].signal_id;
+            let known = by_signal
+                .iter()
+                .position(|(n, _)| std::ptr::eq(*n, name))
+                .or_else(|| by_signal.iter().position(|(n, _)| *n == name));
+            match known {
+                Some(at) => by_signal[at].1.push(i),
+                None => by_signal.push((name, vec![i])),
+            }
         }
         Cluster {
             all,
@@ -1056,7 +1063,10 @@ impl<'s> Cluster<'s> {
 
     /// The matches of signal `name`, ascending.
     fn of(&self, name: &str) -> &[usize] {
-        self.by_signal.get(name).map_or(&[], Vec::as_slice)
+        self.by_signal
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map_or(&[], |(_, list)| list.as_slice())
     }
 }
 
