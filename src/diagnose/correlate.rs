@@ -168,6 +168,16 @@ impl Bound {
         own.dedup();
         own
     }
+
+    /// The matches of the names that are not the rule's own signals (the context's), name
+    /// by name: the rule's own are all in [`Bound::own`].
+    fn others(&self, rule: &RuleView) -> Vec<usize> {
+        self.by_name
+            .iter()
+            .filter(|(n, _)| rule.signal(n).is_none())
+            .flat_map(|(_, v)| v.iter().copied())
+            .collect()
+    }
 }
 
 impl<'a> World<'a> {
@@ -636,14 +646,9 @@ impl<'a> World<'a> {
                             ));
                         }
                     }
-                    let mut evidence = own.clone();
-                    for (name, list) in &bound.by_name {
-                        if rule.signal(name).is_none() {
-                            evidence.extend(list.iter().copied());
-                        }
-                    }
+                    let mut others = bound.others(rule);
                     for name in [CLIENT_ATTEMPT, CLIENT_DISCONNECT] {
-                        evidence.extend(
+                        others.extend(
                             a.signals
                                 .iter()
                                 .copied()
@@ -651,9 +656,9 @@ impl<'a> World<'a> {
                         );
                     }
                     if let Some(anchor) = self.server_connection_of(ai) {
-                        evidence.push(anchor);
+                        others.push(anchor);
                     }
-                    dedup_keep_order(&mut evidence);
+                    let evidence = own_then_others(&own, others);
                     return Some(Part {
                         rule: ri,
                         host,
@@ -885,11 +890,7 @@ impl<'a> World<'a> {
                 level = Level::Info;
             }
             let why = self.render_why(entry, &bound, None, host, &own);
-            let mut evidence = own.clone();
-            for list in bound.by_name.values() {
-                evidence.extend(list.iter().copied());
-            }
-            dedup_keep_order(&mut evidence);
+            let evidence = own_then_others(&own, bound.others(rule));
             return Some(Part {
                 rule: ri,
                 host: host.to_string(),
@@ -1094,13 +1095,21 @@ fn thresholds_hold(signals: &[Signal], entry: &ConfidenceView, own: &[usize]) ->
     true
 }
 
-/// `v` with each place once, where it first comes.
-fn dedup_keep_order(v: &mut Vec<usize>) {
-    // Sized at once and hashed cheaply: a flood's incident holds tens of thousands. (Not a
-    // flag per signal of the scan: an attempt's incident holds a few, and there may be
-    // thousands of attempts.)
-    let mut seen = FxHashSet::with_capacity_and_hasher(v.len(), Default::default());
-    v.retain(|&i| seen.insert(i));
+/// The evidence of an incident: `own` (ascending, each once), then each of `others` that is
+/// not among them, once, where it first comes.
+fn own_then_others(own: &[usize], others: Vec<usize>) -> Vec<usize> {
+    // Only the others are hashed: a flood's incident owns tens of thousands of matches, and
+    // its others are the few context records. (Not a flag per signal of the scan: an
+    // attempt's incident holds a few, and there may be thousands of attempts.)
+    let mut seen = FxHashSet::with_capacity_and_hasher(others.len(), Default::default());
+    let mut evidence = Vec::with_capacity(own.len() + others.len());
+    evidence.extend_from_slice(own);
+    evidence.extend(
+        others
+            .into_iter()
+            .filter(|i| own.binary_search(i).is_err() && seen.insert(*i)),
+    );
+    evidence
 }
 
 /// Replaces `{key}` in `template`; a key with no value renders as `?`.
@@ -1124,4 +1133,20 @@ pub fn render_template(template: &str, value: &mut dyn FnMut(&str) -> Option<Str
     }
     out.push_str(rest);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::own_then_others;
+
+    #[test]
+    fn evidence_is_own_then_each_other_once_in_the_order_first_seen() {
+        let own = [2, 5, 9];
+        assert_eq!(
+            own_then_others(&own, vec![7, 5, 1, 7, 9, 3, 1]),
+            [2, 5, 9, 7, 1, 3]
+        );
+        assert_eq!(own_then_others(&own, Vec::new()), own);
+        assert_eq!(own_then_others(&[], vec![4, 4, 0]), [4, 0]);
+    }
 }
