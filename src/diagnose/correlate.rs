@@ -555,15 +555,17 @@ impl<'a> World<'a> {
                 let list = &self.own[&(ri, host.clone())];
                 let mut cluster: Vec<usize> = Vec::new();
                 let mut clusters = Vec::new();
-                for &i in list.iter().filter(|i| !consumed.contains(i)) {
-                    if let Some(&last) = cluster.last() {
-                        if time_of(&self.signals[i]).duration_since(time_of(&self.signals[last]))
-                            > rule.window
-                        {
-                            clusters.push(std::mem::take(&mut cluster));
-                        }
+                // Times as nanoseconds, each read once: a flood's matches are many.
+                let window = rule.window.as_nanos();
+                let mut last: Option<i128> = None;
+                let unclaimed = |i: &&usize| consumed.is_empty() || !consumed.contains(*i);
+                for &i in list.iter().filter(unclaimed) {
+                    let t = time_of(&self.signals[i]).as_nanosecond();
+                    if last.is_some_and(|last| t - last > window) {
+                        clusters.push(std::mem::take(&mut cluster));
                     }
                     cluster.push(i);
+                    last = Some(t);
                 }
                 if !cluster.is_empty() {
                     clusters.push(cluster);
