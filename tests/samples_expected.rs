@@ -29,7 +29,7 @@ fn scan(logs: &Path, rules: &RuleSet) -> Diagnosis {
     let plan = ReadPlan { threads: 2 };
     let (signals, summary) = collect_signals(&[logs.to_path_buf()], rules, &plan);
     diagnose(
-        signals,
+        signals.into_sorted(),
         &RuleBook::from_rule_set(rules),
         &summary,
         &DiagnoseOptions::default(),

@@ -24,6 +24,7 @@ fn a_log_given_twice_gives_its_signals_once() {
     let (once, _) = collect_signals(std::slice::from_ref(&logs), &rules, &plan);
     let paths: Vec<PathBuf> = vec![twice.path().to_path_buf()];
     let (doubled, summary) = collect_signals(&paths, &rules, &plan);
+    let (once, doubled) = (once.into_sorted(), doubled.into_sorted());
 
     assert!(!once.is_empty());
     assert_eq!(summary.sources.len() % 2, 0, "both copies were read");

@@ -27,7 +27,7 @@ fn schema() -> jsonschema::Validator {
 fn scan(paths: &[PathBuf], rules: &RuleSet) -> Diagnosis {
     let (signals, summary) = collect_signals(paths, rules, &ReadPlan { threads: 2 });
     diagnose(
-        signals,
+        signals.into_sorted(),
         &RuleBook::from_rule_set(rules),
         &summary,
         &DiagnoseOptions::default(),

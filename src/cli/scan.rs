@@ -120,8 +120,10 @@ pub fn run(args: ScanArgs) -> ExitStatus {
         hosts: args.host.clone(),
         min_confidence: args.min_confidence.into(),
     };
-    let (diagnosis, signals) = diagnose_in_order(signals, &book, &summary, &options);
-    // The process is about to end and frees them all at once.
+    let diagnosis = diagnose_in_order(signals.in_order(), &book, &summary, &options);
+    // The process is about to end and frees them all at once (a scan's signals are hundreds
+    // of thousands of small allocations made on other threads; freeing them one by one took
+    // a tenth of the scan's time).
     std::mem::forget(signals);
     for e in &diagnosis.errors {
         eprintln!("evident: {e}");

@@ -38,17 +38,17 @@ pub struct Attempt {
 
 impl Attempt {
     /// Whether the attempt has a reserved client event of that name.
-    pub fn has(&self, name: &str, signals: &[Signal]) -> bool {
+    pub fn has(&self, name: &str, signals: &[&Signal]) -> bool {
         self.signals
             .iter()
             .any(|&i| signals[i].signal_id.as_ref() == name)
     }
 
     /// The first of the attempt's events of that reserved name.
-    pub fn first<'a>(&self, name: &str, signals: &'a [Signal]) -> Option<&'a Signal> {
+    pub fn first<'a>(&self, name: &str, signals: &'a [&'a Signal]) -> Option<&'a Signal> {
         self.signals
             .iter()
-            .map(|&i| &signals[i])
+            .map(|&i| signals[i])
             .find(|s| s.signal_id.as_ref() == name)
     }
 
@@ -91,7 +91,7 @@ fn parse_reason(raw: &str) -> Option<u32> {
 
 /// Builds the attempts from `indexes`: the context rule's client signals, with times.
 /// `signals` must be sorted by time.
-pub fn build_attempts(signals: &[Signal], indexes: &[usize]) -> Vec<Attempt> {
+pub fn build_attempts(signals: &[&Signal], indexes: &[usize]) -> Vec<Attempt> {
     // Per client host, in time order.
     let mut per_host: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for &i in indexes {
@@ -195,7 +195,7 @@ mod tests {
 
     #[test]
     fn activity_id_groups_and_plain_sequence_splits() {
-        let signals = vec![
+        let signals = [
             sig(
                 "rdp-connection",
                 CLIENT_ATTEMPT,
@@ -244,6 +244,7 @@ mod tests {
             ),
         ];
         let idx: Vec<usize> = (0..signals.len()).collect();
+        let signals: Vec<&Signal> = signals.iter().collect();
         let a = build_attempts(&signals, &idx);
         assert_eq!(a.len(), 4);
         assert_eq!(a[0].target.as_deref(), Some("srv01"));

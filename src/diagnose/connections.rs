@@ -86,11 +86,11 @@ pub fn address_of(s: &Signal) -> Option<IpAddr> {
 
 impl Connections {
     /// Indexes `list`: the 131 signals, in time order.
-    pub fn build(signals: &[Signal], list: impl IntoIterator<Item = usize>) -> Connections {
+    pub fn build(signals: &[&Signal], list: impl IntoIterator<Item = usize>) -> Connections {
         let mut c = Connections::default();
         for i in list {
             let host = host_key(signals[i].host());
-            if let Some(a) = activity_of(&signals[i]) {
+            if let Some(a) = activity_of(signals[i]) {
                 c.by_activity.entry((host.clone(), a)).or_insert(i);
             }
             c.by_host.entry(host).or_default().push(i);
@@ -104,7 +104,7 @@ impl Connections {
     }
 
     /// The address of the client of 131 `i`.
-    pub fn client_ip(signals: &[Signal], i: usize) -> Option<IpAddr> {
+    pub fn client_ip(signals: &[&Signal], i: usize) -> Option<IpAddr> {
         signals[i].field("ClientIP").and_then(|v| parse_ip(&v))
     }
 
@@ -112,7 +112,7 @@ impl Connections {
     /// signal is logged during one connection's set-up.
     pub fn owner(
         &self,
-        signals: &[Signal],
+        signals: &[&Signal],
         host: &str,
         i: usize,
         connection_scoped: bool,
@@ -134,13 +134,13 @@ impl Connections {
         let t = time_of(s);
         let from = t.saturating_sub(SETUP_SPAN).unwrap_or(t);
         let to = t.saturating_add(LOG_ORDER_SLACK).unwrap_or(t);
-        let lo = list.partition_point(|&c| time_of(&signals[c]) < from);
-        let hi = list.partition_point(|&c| time_of(&signals[c]) <= to);
+        let lo = list.partition_point(|&c| time_of(signals[c]) < from);
+        let hi = list.partition_point(|&c| time_of(signals[c]) <= to);
         let mut near: Vec<usize> = list[lo..hi.max(lo)].to_vec();
         if near.is_empty() {
             return Owner::Unknown;
         }
-        near.sort_by_key(|&c| (time_of(&signals[c]).duration_since(t).abs(), c));
+        near.sort_by_key(|&c| (time_of(signals[c]).duration_since(t).abs(), c));
         Owner::SetUp(near)
     }
 }
@@ -164,7 +164,7 @@ mod tests {
 
     #[test]
     fn records_are_tied_by_activity_then_address_then_set_up_time() {
-        let signals = vec![
+        let signals = [
             conn(0, "10.0.0.7:50100", "{AAAA-1}"),
             conn(60, "10.0.0.9:50200", "{BBBB-2}"),
             // a Schannel refusal in the second connection's handshake
@@ -190,6 +190,7 @@ mod tests {
                 &[("IpAddress", "127.0.0.1")],
             ),
         ];
+        let signals: Vec<&Signal> = signals.iter().collect();
         let c = Connections::build(&signals, [0, 1]);
         let host = "srv01";
         assert_eq!(c.owner(&signals, host, 2, true), Owner::SetUp(vec![1]));
@@ -205,10 +206,11 @@ mod tests {
 
     #[test]
     fn a_record_long_after_any_connection_has_no_owner() {
-        let signals = vec![
+        let signals = [
             conn(0, "10.0.0.7:50100", "{AAAA-1}"),
             sig("tls", "refusal", "SRV01", 30, &[]),
         ];
+        let signals: Vec<&Signal> = signals.iter().collect();
         let c = Connections::build(&signals, [0]);
         assert_eq!(c.owner(&signals, "srv01", 1, true), Owner::Unknown);
     }

@@ -49,7 +49,7 @@ pub struct Part {
 
 /// Everything correlation knows: signals by rule and host, attempts, server identities.
 pub struct World<'a> {
-    pub signals: &'a [Signal],
+    pub signals: &'a [&'a Signal],
     pub book: &'a RuleBook,
     pub cover: &'a CoverageIndex,
     pub skew: SignedDuration,
@@ -88,13 +88,13 @@ fn time_of(s: &Signal) -> Timestamp {
 
 /// The indexes in `list` (time-ordered) whose time lies in `[from, to]`.
 fn in_range<'l>(
-    signals: &[Signal],
+    signals: &[&Signal],
     list: &'l [usize],
     from: Timestamp,
     to: Timestamp,
 ) -> &'l [usize] {
-    let lo = list.partition_point(|&i| time_of(&signals[i]) < from);
-    let hi = list.partition_point(|&i| time_of(&signals[i]) <= to);
+    let lo = list.partition_point(|&i| time_of(signals[i]) < from);
+    let hi = list.partition_point(|&i| time_of(signals[i]) <= to);
     &list[lo..hi.max(lo)]
 }
 
@@ -182,7 +182,7 @@ impl Bound {
 
 impl<'a> World<'a> {
     pub fn build(
-        signals: &'a [Signal],
+        signals: &'a [&'a Signal],
         book: &'a RuleBook,
         cover: &'a CoverageIndex,
         skew: SignedDuration,
@@ -395,7 +395,7 @@ impl<'a> World<'a> {
                 .iter()
                 .copied()
                 .filter(|&i| ip.is_none() || ip_of(i) == ip)
-                .map(|i| (time_of(&self.signals[i]).duration_since(expected).abs(), i))
+                .map(|i| (time_of(self.signals[i]).duration_since(expected).abs(), i))
                 .filter(|(d, _)| *d <= reach)
                 .min()
                 .map(|(_, i)| i)
@@ -447,7 +447,7 @@ impl<'a> World<'a> {
                 list.push((
                     ai,
                     Connections::client_ip(self.signals, i),
-                    time_of(&self.signals[i]).duration_since(a.start),
+                    time_of(self.signals[i]).duration_since(a.start),
                 ));
             }
         }
@@ -506,7 +506,7 @@ impl<'a> World<'a> {
             .copied()
             .or_else(|| {
                 let anchor = self.server_connection_of(ai)?;
-                Some(time_of(&self.signals[anchor]).duration_since(a.start))
+                Some(time_of(self.signals[anchor]).duration_since(a.start))
             })
     }
 
@@ -560,7 +560,7 @@ impl<'a> World<'a> {
                 let mut last: Option<i128> = None;
                 let unclaimed = |i: &&usize| consumed.is_empty() || !consumed.contains(*i);
                 for &i in list.iter().filter(unclaimed) {
-                    let t = time_of(&self.signals[i]).as_nanosecond();
+                    let t = time_of(self.signals[i]).as_nanosecond();
                     if last.is_some_and(|last| t - last > window) {
                         clusters.push(std::mem::take(&mut cluster));
                     }
@@ -696,7 +696,7 @@ impl<'a> World<'a> {
         let a = &self.attempts[ai];
         match self.server_connection_of(ai) {
             Some(anchor) => {
-                let offset = time_of(&self.signals[anchor]).duration_since(a.start);
+                let offset = time_of(self.signals[anchor]).duration_since(a.start);
                 (
                     minus(plus(a.start, offset), window),
                     plus(plus(a.end, offset), window),
@@ -985,7 +985,7 @@ impl<'a> World<'a> {
                     "the server".into()
                 }
             });
-        let times: Vec<Timestamp> = own.iter().map(|&i| time_of(&self.signals[i])).collect();
+        let times: Vec<Timestamp> = own.iter().map(|&i| time_of(self.signals[i])).collect();
         let first = times.iter().min().copied();
         let last = times.iter().max().copied();
         let delta = a.and_then(|a| {
@@ -994,7 +994,7 @@ impl<'a> World<'a> {
                 .values()
                 .flatten()
                 .filter(|&&i| self.signals[i].side != Side::Client)
-                .map(|&i| time_of(&self.signals[i]))
+                .map(|&i| time_of(self.signals[i]))
                 .min()?;
             let offset = attempt
                 .and_then(|ai| self.clock_offset(ai))
@@ -1041,11 +1041,11 @@ struct Cluster<'s> {
 }
 
 impl<'s> Cluster<'s> {
-    fn new(signals: &'s [Signal], all: Vec<usize>) -> Cluster<'s> {
+    fn new(signals: &'s [&'s Signal], all: Vec<usize>) -> Cluster<'s> {
         let mut span: Option<(Timestamp, Timestamp)> = None;
         let mut by_signal: Vec<(&'s str, Vec<usize>)> = Vec::new();
         for &i in &all {
-            let t = time_of(&signals[i]);
+            let t = time_of(signals[i]);
             span = Some(span.map_or((t, t), |(a, b)| (a.min(t), b.max(t))));
             let name: &'s str = &signals[i].signal_id;
             let known = by_signal
@@ -1074,7 +1074,7 @@ impl<'s> Cluster<'s> {
 }
 
 /// `min_count` and `min_distinct` of a rung over the matches of its positively named signals.
-fn thresholds_hold(signals: &[Signal], entry: &ConfidenceView, own: &[usize]) -> bool {
+fn thresholds_hold(signals: &[&Signal], entry: &ConfidenceView, own: &[usize]) -> bool {
     if let Some(min) = entry.min_count {
         if (own.len() as u64) < min {
             return false;

@@ -58,7 +58,7 @@ fn parent_of(file: &str) -> String {
 
 impl CoverageIndex {
     pub fn build(
-        signals: &[Signal],
+        signals: &[&Signal],
         book: &RuleBook,
         summary: &ReadSummary,
         skew: SignedDuration,
@@ -433,7 +433,7 @@ pub fn report(
     index: &CoverageIndex,
     world: &World,
     book: &RuleBook,
-    signals: &[Signal],
+    signals: &[&Signal],
 ) -> Coverage {
     let mut cov = Coverage::default();
     // Channels each role needs, and by which rules.

@@ -24,7 +24,7 @@ pub const MAX_TOP_VALUES: usize = 5;
 const RUNS_KEPT: usize = 4;
 
 /// Folds incidents into findings (unranked).
-pub fn fold(parts: Vec<Part>, signals: &[Signal], book: &RuleBook, world: &World) -> Vec<Finding> {
+pub fn fold(parts: Vec<Part>, signals: &[&Signal], book: &RuleBook, world: &World) -> Vec<Finding> {
     let mut groups: BTreeMap<(usize, String, Level), Vec<Part>> = BTreeMap::new();
     for p in parts {
         groups
@@ -180,7 +180,7 @@ pub fn fold(parts: Vec<Part>, signals: &[Signal], book: &RuleBook, world: &World
             }
             match runs
                 .iter_mut()
-                .find(|(first, _)| alike(&signals[*first], signal))
+                .find(|(first, _)| alike(signals[*first], signal))
             {
                 Some((_, n)) => *n += 1,
                 None => {
@@ -232,7 +232,7 @@ pub fn fold(parts: Vec<Part>, signals: &[Signal], book: &RuleBook, world: &World
             top,
             evidence: evidence_idx
                 .iter()
-                .map(|&i| Evidence::of(&signals[i]))
+                .map(|&i| Evidence::of(signals[i]))
                 .collect(),
             fix: rule.fix.clone(),
             unconfirmed: rule.unconfirmed.clone(),

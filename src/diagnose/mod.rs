@@ -212,37 +212,24 @@ pub struct Stats {
 
 /// Diagnoses `signals` with `book`, accounting for the read in `summary`.
 pub fn diagnose(
-    signals: Vec<Signal>,
-    book: &RuleBook,
-    summary: &ReadSummary,
-    options: &DiagnoseOptions,
-) -> Diagnosis {
-    diagnose_keeping(signals, book, summary, options).0
-}
-
-/// [`diagnose`], handing back the signals it kept (those in the time window, in time order)
-/// instead of freeing them: a caller about to exit can leave that to the process (a scan's
-/// signals are hundreds of thousands of small allocations made on other threads, and freeing
-/// them took a tenth of `evident scan`'s time).
-pub fn diagnose_keeping(
     mut signals: Vec<Signal>,
     book: &RuleBook,
     summary: &ReadSummary,
     options: &DiagnoseOptions,
-) -> (Diagnosis, Vec<Signal>) {
+) -> Diagnosis {
     crate::engine::sort_signals(&mut signals);
-    diagnose_in_order(signals, book, summary, options)
+    diagnose_in_order(signals.iter().collect(), book, summary, options)
 }
 
-/// [`diagnose_keeping`] for signals already in their order (`engine::order_of`), as
-/// `engine::collect_signals` returns them: sorting them again would read every one of them.
+/// [`diagnose`] for signals already in their order (`engine::order_of`), as
+/// `engine::Collected::in_order` gives them: sorting them again would read every one of them.
 /// Only for the scan command, which takes them from there: other input must be sorted.
 pub(crate) fn diagnose_in_order(
-    signals: Vec<Signal>,
+    signals: Vec<&Signal>,
     book: &RuleBook,
     summary: &ReadSummary,
     options: &DiagnoseOptions,
-) -> (Diagnosis, Vec<Signal>) {
+) -> Diagnosis {
     debug_assert!(signals.is_sorted_by(|a, b| crate::engine::order_of(a, b).is_le()));
     let total_signals = signals.len() as u64;
     let mut kept = signals;
@@ -304,7 +291,7 @@ pub(crate) fn diagnose_in_order(
         stats,
     };
     drop(world);
-    (diagnosis, kept)
+    diagnosis
 }
 
 /// Orders findings: causes before background; then confidence, correlated before not, more

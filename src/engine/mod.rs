@@ -279,14 +279,50 @@ pub fn scan_signals(
     (summary, sink.stats())
 }
 
-/// Reads `paths` and returns every signal, in their order ([`order_of`]), with the read's
-/// accounting. A record read twice (from two files) gives its signals once, those of the
-/// first file in name order.
+/// A scan's signals, each record's once, kept in the batches the reading threads handed them
+/// over in: a flood's hundreds of thousands are not copied again into one list, only
+/// references to them are put in order ([`Collected::in_order`]).
+#[derive(Default)]
+pub struct Collected {
+    batches: Vec<Vec<Signal>>,
+}
+
+impl Collected {
+    /// How many signals were kept.
+    pub fn len(&self) -> usize {
+        self.batches.iter().map(Vec::len).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.batches.iter().all(Vec::is_empty)
+    }
+
+    /// The signals in their order ([`order_of`]), where they are.
+    pub fn in_order(&self) -> Vec<&Signal> {
+        let mut signals: Vec<&Signal> = Vec::with_capacity(self.len());
+        self.batches.iter().for_each(|batch| signals.extend(batch));
+        sort_signals(&mut signals);
+        signals
+    }
+
+    /// The signals themselves, in their order.
+    pub fn into_sorted(self) -> Vec<Signal> {
+        let mut signals = Vec::with_capacity(self.len());
+        self.batches
+            .into_iter()
+            .for_each(|batch| signals.extend(batch));
+        sort_signals(&mut signals);
+        signals
+    }
+}
+
+/// Reads `paths` and returns every signal ([`Collected`]) with the read's accounting. A record
+/// read twice (from two files) gives its signals once, those of the first file in name order.
 pub fn collect_signals(
     paths: &[PathBuf],
     rules: &RuleSet,
     plan: &ReadPlan,
-) -> (Vec<Signal>, ReadSummary) {
+) -> (Collected, ReadSummary) {
     let found: Mutex<Found> = Mutex::new(Found::default());
     // Each reading thread gathers its signals and hands them over a batch at a time: one
     // lock per batch, not per signal.
@@ -303,10 +339,7 @@ pub fn collect_signals(
         keep_new_evidence(&found, &mut batch.into_inner());
     }
     let Found { kept, .. } = found.into_inner().unwrap_or_else(|p| p.into_inner());
-    let mut signals = Vec::with_capacity(kept.iter().map(Vec::len).sum());
-    kept.into_iter().for_each(|batch| signals.extend(batch));
-    sort_signals(&mut signals);
-    (signals, summary)
+    (Collected { batches: kept }, summary)
 }
 
 #[cfg(test)]

@@ -2,11 +2,14 @@
 //! signal. Only the copies of one signal of one record tie (the duplicate check keeps one of
 //! them), so that a report does not depend on which thread read what.
 
+use std::borrow::Borrow;
+
 use crate::event::Text;
 use crate::signal::Signal;
 
-/// Sorts `signals` into their order ([`order_of`]).
-pub fn sort_signals(signals: &mut [Signal]) {
+/// Sorts `signals` into their order ([`order_of`]): the signals themselves, or references
+/// to them (which are then all that is moved).
+pub fn sort_signals<S: Borrow<Signal>>(signals: &mut [S]) {
     // Signals are large and far apart in memory: their times are sorted side by side (with
     // the position, so that the sort is stable), the few signals of one time then by the rest
     // of the order, and each signal is moved once.
@@ -22,7 +25,7 @@ pub fn sort_signals(signals: &mut [Signal]) {
             let mut times: Vec<(Option<jiff::Timestamp>, usize)> = signals
                 .iter()
                 .enumerate()
-                .map(|(at, s)| (s.time(), at))
+                .map(|(at, s)| (s.borrow().time(), at))
                 .collect();
             times.sort_unstable();
             sort_ties(signals, &mut times);
@@ -35,9 +38,9 @@ pub fn sort_signals(signals: &mut [Signal]) {
 /// Each signal's time as a number in the times' order (none first, then nanoseconds after
 /// the earliest), with its position; `None` when the times span more than a `u64` of
 /// nanoseconds (some 580 years: a clock gone wrong), which are then sorted as times.
-fn time_keys(signals: &[Signal]) -> Option<Vec<(u64, usize)>> {
+fn time_keys<S: Borrow<Signal>>(signals: &[S]) -> Option<Vec<(u64, usize)>> {
     // Each signal is read once: its time is behind a pointer.
-    let times: Vec<Option<jiff::Timestamp>> = signals.iter().map(Signal::time).collect();
+    let times: Vec<Option<jiff::Timestamp>> = signals.iter().map(|s| s.borrow().time()).collect();
     let min = times.iter().flatten().min()?.as_nanosecond();
     let max = times.iter().flatten().max()?.as_nanosecond();
     u64::try_from(max - min).ok()?.checked_add(1)?;
@@ -46,10 +49,12 @@ fn time_keys(signals: &[Signal]) -> Option<Vec<(u64, usize)>> {
 }
 
 /// Puts the runs of signals of one time (one key) in `order` into the rest of their order.
-fn sort_ties<K: PartialEq>(signals: &[Signal], order: &mut [(K, usize)]) {
+fn sort_ties<K: PartialEq, S: Borrow<Signal>>(signals: &[S], order: &mut [(K, usize)]) {
     for tied in order.chunk_by_mut(|a, b| a.0 == b.0) {
         if tied.len() > 1 {
-            tied.sort_by(|a, b| after_time(&signals[a.1], &signals[b.1]).then(a.1.cmp(&b.1)));
+            tied.sort_by(|a, b| {
+                after_time(signals[a.1].borrow(), signals[b.1].borrow()).then(a.1.cmp(&b.1))
+            });
         }
     }
 }
