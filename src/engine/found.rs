@@ -4,6 +4,8 @@
 
 use std::sync::Mutex;
 
+use jiff::Timestamp;
+
 use crate::signal::Signal;
 
 /// How many signals a reading thread gathers before it takes the lock to hand them over.
@@ -17,6 +19,9 @@ pub(super) struct Found {
     /// The identity hash of each kept signal ([`identity_hash`]; 0 for none), batch by batch
     /// as `kept`.
     hashes: Vec<Vec<u64>>,
+    /// The time of each kept signal, batch by batch as `kept`: read on the reading thread
+    /// with the hash, for the sort at the end.
+    pub times: Vec<Vec<Option<Timestamp>>>,
     seen: IdentityMap,
 }
 
@@ -25,7 +30,12 @@ pub(super) struct Found {
 /// evidence, not two. Of the copies, the one of the first file in name order is kept,
 /// whichever thread read it first. `batch` is left empty.
 pub(super) fn keep_new_evidence(found: &Mutex<Found>, batch: &mut Vec<Signal>) {
-    let hashes: Vec<Option<u64>> = batch.iter().map(identity_hash).collect();
+    let mut hashes: Vec<Option<u64>> = Vec::with_capacity(batch.len());
+    let mut times: Vec<Option<Timestamp>> = Vec::with_capacity(batch.len());
+    for signal in batch.iter() {
+        hashes.push(identity_hash(signal));
+        times.push(signal.time());
+    }
     let mut incoming = std::mem::replace(batch, Vec::with_capacity(SIGNAL_BATCH));
     let Ok(mut found) = found.lock() else {
         return;
@@ -33,6 +43,7 @@ pub(super) fn keep_new_evidence(found: &Mutex<Found>, batch: &mut Vec<Signal>) {
     let Found {
         kept,
         hashes: kept_hashes,
+        times: kept_times,
         seen,
     } = &mut *found;
     // A copy of a log comes as runs of copies, in the order of the signals they copy: after a
@@ -44,6 +55,7 @@ pub(super) fn keep_new_evidence(found: &Mutex<Found>, batch: &mut Vec<Signal>) {
     // the kept signals they replace) end up behind them and are dropped.
     let mut front = 0;
     let mut front_hashes: Vec<u64> = Vec::with_capacity(hashes.len());
+    let mut front_times: Vec<Option<Timestamp>> = Vec::with_capacity(hashes.len());
     for (at, hash) in hashes.into_iter().enumerate() {
         // A signal kept from this batch is in its front part, not yet among the kept batches.
         let held = |b: u32, p: u32| match kept.get(b as usize) {
@@ -80,6 +92,7 @@ pub(super) fn keep_new_evidence(found: &Mutex<Found>, batch: &mut Vec<Signal>) {
                 }
                 incoming.swap(front, at);
                 front_hashes.push(hash.unwrap_or(0));
+                front_times.push(times[at]);
                 front += 1;
             }
         }
@@ -93,6 +106,7 @@ pub(super) fn keep_new_evidence(found: &Mutex<Found>, batch: &mut Vec<Signal>) {
         }
         kept.push(incoming);
         kept_hashes.push(front_hashes);
+        kept_times.push(front_times);
     }
     // The copies not kept are freed after the lock is let go.
     drop(found);
@@ -232,13 +246,16 @@ mod tests {
             .collect();
         expected.sort();
         assert_eq!(kept, expected);
-        // Each kept signal's hash is where the runs look for it.
-        for (batch, hashes) in found.kept.iter().zip(&found.hashes) {
+        // Each kept signal's hash is where the runs look for it, and its time is held beside it.
+        assert_eq!(found.kept.len(), found.times.len());
+        for ((batch, hashes), times) in found.kept.iter().zip(&found.hashes).zip(&found.times) {
             let own: Vec<u64> = batch
                 .iter()
                 .map(|s| identity_hash(s).unwrap_or(0))
                 .collect();
             assert_eq!(&own, hashes);
+            let own_times: Vec<Option<Timestamp>> = batch.iter().map(Signal::time).collect();
+            assert_eq!(&own_times, times);
         }
     }
 }

@@ -285,6 +285,8 @@ pub fn scan_signals(
 #[derive(Default)]
 pub struct Collected {
     batches: Vec<Vec<Signal>>,
+    /// Each signal's time, batch by batch as `batches`.
+    times: Vec<Vec<Option<jiff::Timestamp>>>,
 }
 
 impl Collected {
@@ -299,10 +301,14 @@ impl Collected {
 
     /// The signals in their order ([`order_of`]), where they are.
     pub fn in_order(&self) -> Vec<&Signal> {
-        let mut signals: Vec<&Signal> = Vec::with_capacity(self.len());
+        let count = self.len();
+        let mut signals: Vec<&Signal> = Vec::with_capacity(count);
         self.batches.iter().for_each(|batch| signals.extend(batch));
-        sort_signals(&mut signals);
-        signals
+        let mut times = Vec::with_capacity(count);
+        self.times
+            .iter()
+            .for_each(|batch| times.extend_from_slice(batch));
+        order::in_order(&signals, times)
     }
 
     /// The signals themselves, in their order.
@@ -338,8 +344,12 @@ pub fn collect_signals(
     for batch in batches {
         keep_new_evidence(&found, &mut batch.into_inner());
     }
-    let Found { kept, .. } = found.into_inner().unwrap_or_else(|p| p.into_inner());
-    (Collected { batches: kept }, summary)
+    let Found { kept, times, .. } = found.into_inner().unwrap_or_else(|p| p.into_inner());
+    let collected = Collected {
+        batches: kept,
+        times,
+    };
+    (collected, summary)
 }
 
 #[cfg(test)]

@@ -7,13 +7,34 @@ use std::borrow::Borrow;
 use crate::event::Text;
 use crate::signal::Signal;
 
-/// Sorts `signals` into their order ([`order_of`]): the signals themselves, or references
-/// to them (which are then all that is moved).
-pub fn sort_signals<S: Borrow<Signal>>(signals: &mut [S]) {
+/// Sorts `signals` into their order ([`order_of`]).
+pub fn sort_signals(signals: &mut [Signal]) {
+    let times = signals.iter().map(Signal::time).collect();
+    let order = sorted_places(signals, times);
+    permute(signals, order);
+}
+
+/// References to `signals` in their order ([`order_of`]), given each one's time (`times[i]` is
+/// `signals[i].time()`, read where the signal was made, next to it in memory): the signals
+/// stay where they are.
+pub(crate) fn in_order<'s>(
+    signals: &[&'s Signal],
+    times: Vec<Option<jiff::Timestamp>>,
+) -> Vec<&'s Signal> {
+    let order = sorted_places(signals, times);
+    order.into_iter().map(|at| signals[at]).collect()
+}
+
+/// The places of `signals` in their order, first to last; `times[i]` is `signals[i]`'s time.
+fn sorted_places<S: Borrow<Signal>>(
+    signals: &[S],
+    times: Vec<Option<jiff::Timestamp>>,
+) -> Vec<usize> {
+    debug_assert_eq!(signals.len(), times.len());
     // Signals are large and far apart in memory: their times are sorted side by side (with
-    // the position, so that the sort is stable), the few signals of one time then by the rest
-    // of the order, and each signal is moved once.
-    let order = match time_keys(signals) {
+    // the place, so that the sort is stable), and only the few signals of one time are read,
+    // to be put in the rest of their order.
+    match time_keys(&times) {
         Some(mut keys) => {
             // Stable, by the key alone: the signals come in runs already in order (a chunk's
             // records), which this sort finds and merges.
@@ -22,25 +43,19 @@ pub fn sort_signals<S: Borrow<Signal>>(signals: &mut [S]) {
             keys.into_iter().map(|(_, at)| at).collect()
         }
         None => {
-            let mut times: Vec<(Option<jiff::Timestamp>, usize)> = signals
-                .iter()
-                .enumerate()
-                .map(|(at, s)| (s.borrow().time(), at))
-                .collect();
+            let mut times: Vec<(Option<jiff::Timestamp>, usize)> =
+                times.into_iter().zip(0..).collect();
             times.sort_unstable();
             sort_ties(signals, &mut times);
             times.into_iter().map(|(_, at)| at).collect()
         }
-    };
-    permute(signals, order);
+    }
 }
 
-/// Each signal's time as a number in the times' order (none first, then nanoseconds after
-/// the earliest), with its position; `None` when the times span more than a `u64` of
-/// nanoseconds (some 580 years: a clock gone wrong), which are then sorted as times.
-fn time_keys<S: Borrow<Signal>>(signals: &[S]) -> Option<Vec<(u64, usize)>> {
-    // Each signal is read once: its time is behind a pointer.
-    let times: Vec<Option<jiff::Timestamp>> = signals.iter().map(|s| s.borrow().time()).collect();
+/// Each time as a number in the times' order (none first, then nanoseconds after the
+/// earliest), with its place; `None` when the times span more than a `u64` of nanoseconds
+/// (some 580 years: a clock gone wrong), which are then sorted as times.
+fn time_keys(times: &[Option<jiff::Timestamp>]) -> Option<Vec<(u64, usize)>> {
     let min = times.iter().flatten().min()?.as_nanosecond();
     let max = times.iter().flatten().max()?.as_nanosecond();
     u64::try_from(max - min).ok()?.checked_add(1)?;
@@ -174,7 +189,9 @@ mod tests {
                 .then_with(|| a.rule_id.cmp(&b.rule_id))
                 .then_with(|| a.signal_id.cmp(&b.signal_id))
         });
-        assert!(time_keys(&signals).is_some(), "times as numbers");
+        assert!(time_keys(&times_of(&signals)).is_some(), "times as numbers");
+        let refs = in_order(&signals.iter().collect::<Vec<_>>(), times_of(&signals));
+        let refs: Vec<Signal> = refs.into_iter().cloned().collect();
         sort_signals(&mut signals);
         let ids = |v: &[Signal]| {
             v.iter()
@@ -182,6 +199,7 @@ mod tests {
                 .collect::<Vec<_>>()
         };
         assert_eq!(ids(&signals), ids(&expected));
+        assert_eq!(ids(&refs), ids(&expected), "references sort as signals do");
         assert!(signals.is_sorted_by(|a, b| order_of(a, b).is_le()));
     }
 
@@ -214,16 +232,27 @@ mod tests {
             })
             .collect();
         assert!(
-            time_keys(&signals).is_none(),
+            time_keys(&times_of(&signals)).is_none(),
             "a span beyond u64 nanoseconds"
         );
         let mut expected = signals.clone();
         expected.sort_by(order_of);
-        sort_signals(&mut signals);
+        let refs = in_order(&signals.iter().collect::<Vec<_>>(), times_of(&signals));
         let keywords = |v: &[Signal]| v.iter().map(|s| s.event.keywords).collect::<Vec<_>>();
+        let refs: Vec<Signal> = refs.into_iter().cloned().collect();
+        assert_eq!(
+            keywords(&refs),
+            keywords(&expected),
+            "references sort as signals do"
+        );
+        sort_signals(&mut signals);
         assert_eq!(keywords(&signals), keywords(&expected));
         assert_eq!(signals[0].time(), None);
         assert_eq!(signals[6].time(), Some(jiff::Timestamp::MAX));
+    }
+
+    fn times_of(signals: &[Signal]) -> Vec<Option<jiff::Timestamp>> {
+        signals.iter().map(Signal::time).collect()
     }
 
     #[test]
