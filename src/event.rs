@@ -205,9 +205,6 @@ impl Identity {
     /// The value of `name` when it is one of the identity's System fields (`Some`, holding
     /// `None` when the record lacks it); `None` for any other field.
     pub fn value(&self, name: SystemName) -> Option<Option<Cow<'static, str>>> {
-        if !Identity::tells(name) {
-            return None;
-        }
         let text = |v: Option<String>| v.map(Cow::Owned);
         Some(match name {
             SystemName::EventRecordId => text(self.record_id.map(|v| v.to_string())),
@@ -221,13 +218,15 @@ impl Identity {
     /// Whether `name` is one of the identity's System fields: the fields in which a repeat
     /// differs from the record it repeats.
     pub fn tells(name: SystemName) -> bool {
-        matches!(
-            name,
-            SystemName::EventRecordId
-                | SystemName::ProcessId
-                | SystemName::ThreadId
-                | SystemName::TimeCreated
-        )
+        // The fields `value` answers for, told by asking it (nothing is made for none).
+        const NONE: Identity = Identity {
+            time: None,
+            record_id: None,
+            process_id: None,
+            thread_id: None,
+            origin_record: None,
+        };
+        NONE.value(name).is_some()
     }
 
     /// Gives `event` this identity.

@@ -159,7 +159,7 @@ fn indexed_scan_equals_brute_force_on_real_files() {
     let rules = rules();
     let expected = brute_force(&paths, &rules);
     for threads in [1, 2] {
-        let (found, summary) = collect_signals(&paths, &rules, &ReadPlan { threads });
+        let (mut found, summary) = collect_signals(&paths, &rules, &ReadPlan { threads });
         let found = found.in_order();
         assert!(
             !summary.has_errors(),
@@ -210,7 +210,7 @@ fn files_of_unwanted_channels_are_skipped() {
         corpus.join("evtx-crate-samples/2-vss_7-System.evtx"),
         corpus.join("evtx-attack-samples/Other/rdpcorets_148_mst120_bluekeep_rpdscan_full.evtx"),
     ];
-    let (found, summary) = collect_signals(&paths, &only_rdpcore, &ReadPlan { threads: 1 });
+    let (mut found, summary) = collect_signals(&paths, &only_rdpcore, &ReadPlan { threads: 1 });
     let found = found.in_order();
     let system = summary
         .sources

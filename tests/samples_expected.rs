@@ -8,7 +8,9 @@
 
 use std::path::{Path, PathBuf};
 
-use evident::diagnose::{diagnose, DiagnoseOptions, Diagnosis, Level, RuleBook, RuleKind};
+use evident::diagnose::{
+    diagnose_collected, DiagnoseOptions, Diagnosis, Level, RuleBook, RuleKind,
+};
 use evident::engine::collect_signals;
 use evident::rules::RuleSet;
 use evident::source::ReadPlan;
@@ -27,9 +29,9 @@ struct Expected {
 
 fn scan(logs: &Path, rules: &RuleSet) -> Diagnosis {
     let plan = ReadPlan { threads: 2 };
-    let (signals, summary) = collect_signals(&[logs.to_path_buf()], rules, &plan);
-    diagnose(
-        signals.into_sorted(),
+    let (mut signals, summary) = collect_signals(&[logs.to_path_buf()], rules, &plan);
+    diagnose_collected(
+        &mut signals,
         &RuleBook::from_rule_set(rules),
         &summary,
         &DiagnoseOptions::default(),

@@ -7,7 +7,9 @@
 
 use std::path::{Path, PathBuf};
 
-use evident::diagnose::{diagnose, DiagnoseOptions, Diagnosis, RuleBook, SCAN_SCHEMA_VERSION};
+use evident::diagnose::{
+    diagnose_collected, DiagnoseOptions, Diagnosis, RuleBook, SCAN_SCHEMA_VERSION,
+};
 use evident::engine::collect_signals;
 use evident::report::{write_scan, ScanFormat};
 use evident::rules::RuleSet;
@@ -25,9 +27,9 @@ fn schema() -> jsonschema::Validator {
 }
 
 fn scan(paths: &[PathBuf], rules: &RuleSet) -> Diagnosis {
-    let (signals, summary) = collect_signals(paths, rules, &ReadPlan { threads: 2 });
-    diagnose(
-        signals.into_sorted(),
+    let (mut signals, summary) = collect_signals(paths, rules, &ReadPlan { threads: 2 });
+    diagnose_collected(
+        &mut signals,
         &RuleBook::from_rule_set(rules),
         &summary,
         &DiagnoseOptions::default(),

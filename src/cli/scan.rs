@@ -14,7 +14,7 @@ use jiff::{SignedDuration, Timestamp};
 
 use super::events::parse_time_arg;
 use super::ExitStatus;
-use crate::diagnose::{diagnose_in_order, DiagnoseOptions, Diagnosis, Level, RuleBook};
+use crate::diagnose::{diagnose_collected, DiagnoseOptions, Diagnosis, Level, RuleBook};
 use crate::report::{write_scan, ScanFormat};
 use crate::rules::RuleSet;
 use crate::source::ReadPlan;
@@ -111,7 +111,7 @@ pub fn run(args: ScanArgs) -> ExitStatus {
         },
         None => Box::new(BufWriter::new(io::stdout())),
     };
-    let (signals, summary) = crate::engine::collect_signals(&args.paths, &rules, &plan);
+    let (mut signals, summary) = crate::engine::collect_signals(&args.paths, &rules, &plan);
     let book = RuleBook::from_rule_set(&rules);
     let options = DiagnoseOptions {
         skew: args.skew,
@@ -120,7 +120,7 @@ pub fn run(args: ScanArgs) -> ExitStatus {
         hosts: args.host.clone(),
         min_confidence: args.min_confidence.into(),
     };
-    let diagnosis = diagnose_in_order(signals.in_order(), &book, &summary, &options);
+    let diagnosis = diagnose_collected(&mut signals, &book, &summary, &options);
     // The process is about to end and frees them all at once (a scan's signals are hundreds
     // of thousands of small allocations made on other threads; freeing them one by one took
     // a tenth of the scan's time).

@@ -45,7 +45,7 @@ impl Attempt {
     }
 
     /// The first of the attempt's events of that reserved name.
-    pub fn first<'a>(&self, name: &str, signals: &'a [&'a Signal]) -> Option<&'a Signal> {
+    pub fn first<'s>(&self, name: &str, signals: &[&'s Signal]) -> Option<&'s Signal> {
         self.signals
             .iter()
             .map(|&i| signals[i])

@@ -1100,6 +1100,10 @@ fn thresholds_hold(signals: &[&Signal], entry: &ConfidenceView, own: &[usize]) -
 /// The evidence of an incident: `own` (ascending, each once), then each of `others` that is
 /// not among them, once, where it first comes.
 fn own_then_others(own: &[usize], others: Vec<usize>) -> Vec<usize> {
+    debug_assert!(
+        own.windows(2).all(|w| w[0] < w[1]),
+        "own is ascending, each once"
+    );
     // Only the others are hashed: a flood's incident owns tens of thousands of matches, and
     // its others are the few context records. (Not a flag per signal of the scan: an
     // attempt's incident holds a few, and there may be thousands of attempts.)

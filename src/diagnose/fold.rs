@@ -5,14 +5,13 @@
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::hash::BuildHasher;
+use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
 use super::correlate::{explain_reason, Part, World};
 use super::model::{Level, RuleBook};
 use super::{Evidence, Finding, TopField, TopValue};
-use std::sync::Arc;
-
 use crate::event::{Identity, SystemName};
 use crate::signal::Signal;
 
@@ -20,8 +19,9 @@ use crate::signal::Signal;
 pub const MAX_EVIDENCE: usize = 8;
 /// Values listed per `top` field.
 pub const MAX_TOP_VALUES: usize = 5;
-/// Runs of members that share a record, kept open while their `top` values are counted.
-const RUNS_KEPT: usize = 4;
+/// Runs of members that share a record, kept open while their `top` values are counted: a
+/// flood of a few records, each matched by a few signals, has no more.
+const RUNS_KEPT: usize = 8;
 
 /// Folds incidents into findings (unranked).
 pub fn fold(parts: Vec<Part>, signals: &[&Signal], book: &RuleBook, world: &World) -> Vec<Finding> {
@@ -149,13 +149,14 @@ pub fn fold(parts: Vec<Part>, signals: &[&Signal], book: &RuleBook, world: &Worl
         // A flood's members are signals that share a few records (its repeats share the one
         // they repeat, and a record's signals share it): the values of a record as one signal
         // sees it are read once per run of such signals, unless a `top` field is one in which
-        // repeats differ. Runs are kept for the last few records seen; counts are sums, so the
-        // order they are added in does not matter.
-        let repeats_alike = !names
+        // repeats differ. The runs last matched are kept open, the one matched longest ago is
+        // counted when there are too many; counts are sums, so the order they are added in
+        // does not matter.
+        let top_reads_identity = names
             .iter()
             .any(|(_, system)| system.is_some_and(Identity::tells));
         let alike = |a: &Signal, b: &Signal| {
-            repeats_alike && Arc::ptr_eq(&a.event, &b.event) && a.own_fields == b.own_fields
+            Arc::ptr_eq(&a.event, &b.event) && a.own_fields == b.own_fields
         };
         let mut count_run = |first: usize, run: u64| {
             signals[first].fields_named(&names, &mut values);
@@ -170,19 +171,26 @@ pub fn fold(parts: Vec<Part>, signals: &[&Signal], book: &RuleBook, world: &Worl
                 }
             }
         };
-        // (first member of the run, its length), the latest last.
+        // (first member of the run, its length), the one matched last at the end.
         let mut runs: Vec<(usize, u64)> = Vec::with_capacity(RUNS_KEPT);
         for &i in &members {
-            let signal = &signals[i];
+            let signal = signals[i];
             if let Some(t) = signal.time() {
                 first_seen = Some(first_seen.map_or(t, |f: jiff::Timestamp| f.min(t)));
                 last_seen = Some(last_seen.map_or(t, |l: jiff::Timestamp| l.max(t)));
             }
+            if top_reads_identity {
+                count_run(i, 1);
+                continue;
+            }
             match runs
-                .iter_mut()
-                .find(|(first, _)| alike(signals[*first], signal))
+                .iter()
+                .position(|&(first, _)| alike(signals[first], signal))
             {
-                Some((_, n)) => *n += 1,
+                Some(at) => {
+                    let (first, n) = runs.remove(at);
+                    runs.push((first, n + 1));
+                }
                 None => {
                     if runs.len() == RUNS_KEPT {
                         let (first, n) = runs.remove(0);

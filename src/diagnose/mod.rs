@@ -30,6 +30,7 @@ use serde::{Deserialize, Serialize};
 
 pub use model::{Correlate, FixStep, Level, RuleBook, RuleKind, RuleView};
 
+use crate::engine::Collected;
 use crate::signal::{Side, Signal};
 use crate::source::{InputError, ReadSummary};
 
@@ -221,10 +222,19 @@ pub fn diagnose(
     diagnose_in_order(signals.iter().collect(), book, summary, options)
 }
 
-/// [`diagnose`] for signals already in their order (`engine::order_of`), as
-/// `engine::Collected::in_order` gives them: sorting them again would read every one of them.
-/// Only for the scan command, which takes them from there: other input must be sorted.
-pub(crate) fn diagnose_in_order(
+/// [`diagnose`] for the signals of a scan as `engine::collect_signals` kept them: put in their
+/// order where they are, not copied. This is what `evident scan` does.
+pub fn diagnose_collected(
+    collected: &mut Collected,
+    book: &RuleBook,
+    summary: &ReadSummary,
+    options: &DiagnoseOptions,
+) -> Diagnosis {
+    diagnose_in_order(collected.in_order(), book, summary, options)
+}
+
+/// [`diagnose`] for signals already in their order (`engine::order_of`).
+fn diagnose_in_order(
     signals: Vec<&Signal>,
     book: &RuleBook,
     summary: &ReadSummary,
@@ -283,15 +293,13 @@ pub(crate) fn diagnose_in_order(
             .filter(|f| f.kind == RuleKind::Background)
             .count() as u64,
     };
-    let diagnosis = Diagnosis {
+    Diagnosis {
         findings,
         hosts: host_list,
         coverage,
         errors,
         stats,
-    };
-    drop(world);
-    diagnosis
+    }
 }
 
 /// Orders findings: causes before background; then confidence, correlated before not, more

@@ -286,21 +286,14 @@ fn background_stays_info_and_does_not_make_findings() {
 }
 
 /// A flood's members are repeats that share a few records, and a record's signals each see
-/// their own fields of it: every member still counts once in the `top` values, and a `top`
-/// field in which repeats differ (the record id) is read from each repeat.
+/// their own fields of it: every member still counts once in the `top` values (read once per
+/// run of members that share a record); a `top` field in which repeats differ (the record id)
+/// is read from each repeat.
 #[test]
 fn top_values_count_every_repeat_of_a_shared_record() {
-    let mut scanner = scanner_rule();
-    scanner.signals.push(signal_view("hello", Side::Server));
-    scanner.top = vec!["ClientIP".into(), "EventRecordID".into()];
-    let b = book(vec![scanner]);
-    let mut signals = Vec::new();
-    let mut expected_ips: std::collections::BTreeMap<String, u64> = Default::default();
-    let mut id = 0i64;
-    // Three records, taken in turn, each repeated; each record is matched by two signals, of
-    // which only `probe` sees its ClientIP.
-    for round in 0..40 {
-        for base in 0..3 {
+    // Three records, each matched by two signals of which only `probe` sees its ClientIP.
+    let bases: Vec<(Signal, Signal)> = (0..3)
+        .map(|base| {
             let ip = format!("198.51.100.{base}");
             let mut probe = sig(
                 "internet-exposure",
@@ -315,35 +308,95 @@ fn top_values_count_every_repeat_of_a_shared_record() {
             };
             probe.own_fields = 0b01;
             hello.own_fields = 0b10;
-            id += 1;
+            (probe, hello)
+        })
+        .collect();
+    // Forty rounds of repeats of the three records, taken in turn: the members cycle through
+    // six (record, signal) runs.
+    let mut signals = Vec::new();
+    for round in 0..40i64 {
+        for (base, (probe, hello)) in bases.iter().enumerate() {
             let identity = Arc::new(crate::event::Identity {
-                time: Some(at(round * 10 + base)),
-                record_id: Some(1000 + id as u64),
+                time: Some(at(round * 10 + base as i64)),
+                record_id: Some(1000 + (round * 3) as u64 + base as u64),
                 ..crate::event::Identity::of(&probe.event)
             });
-            signals.push(Signal::repeated(&probe, &identity));
-            signals.push(Signal::repeated(&hello, &identity));
-            *expected_ips.entry(ip).or_default() += 1;
+            signals.push(Signal::repeated(probe, &identity));
+            signals.push(Signal::repeated(hello, &identity));
         }
     }
-    let d = run(signals, &b);
-    assert_eq!(d.findings.len(), 1);
-    let f = &d.findings[0];
-    assert_eq!(f.evidence_count, 240);
-    let ips: std::collections::BTreeMap<String, u64> = f.top[0]
-        .values
-        .iter()
-        .map(|v| (v.value.clone(), v.count))
+    let diagnose_with = |top: &[&str]| {
+        let mut scanner = scanner_rule();
+        scanner.signals.push(signal_view("hello", Side::Server));
+        scanner.top = top.iter().map(|t| t.to_string()).collect();
+        let d = run(signals.clone(), &book(vec![scanner]));
+        assert_eq!(d.findings.len(), 1);
+        assert_eq!(d.findings[0].evidence_count, 240);
+        d.findings[0].top.clone()
+    };
+    let counts = |field: &TopField| -> Vec<(String, u64)> {
+        field
+            .values
+            .iter()
+            .map(|v| (v.value.clone(), v.count))
+            .collect()
+    };
+    let each_ip_forty: Vec<(String, u64)> = (0..3)
+        .map(|base| (format!("198.51.100.{base}"), 40))
         .collect();
-    assert_eq!(ips, expected_ips);
-    // Each repeat has its own record id, seen by both of its signals.
-    assert_eq!(f.top[1].field, "EventRecordID");
-    assert_eq!(f.top[1].values.len(), fold::MAX_TOP_VALUES);
-    assert!(
-        f.top[1].values.iter().all(|v| v.count == 2),
-        "{:?}",
-        f.top[1]
-    );
+    // Runs merged: each ClientIP counted once per repeat.
+    let top = diagnose_with(&["ClientIP"]);
+    assert_eq!(counts(&top[0]), each_ip_forty);
+    // Runs not merged, as the record id differs from repeat to repeat: each record id is
+    // seen by both signals of its repeat.
+    let top = diagnose_with(&["ClientIP", "EventRecordID"]);
+    assert_eq!(counts(&top[0]), each_ip_forty);
+    assert_eq!(top[1].field, "EventRecordID");
+    assert_eq!(top[1].values.len(), fold::MAX_TOP_VALUES);
+    assert!(top[1].values.iter().all(|v| v.count == 2), "{:?}", top[1]);
+}
+
+/// The System fields in which a repeat differs from its record are those its identity holds.
+#[test]
+fn identity_tells_the_fields_it_holds() {
+    let identity = crate::event::Identity {
+        time: Some(at(1)),
+        record_id: Some(2),
+        process_id: Some(3),
+        thread_id: Some(4),
+        origin_record: Some(5),
+    };
+    for name in [
+        "EventID",
+        "Provider_Name",
+        "Provider_Guid",
+        "EventSourceName",
+        "Channel",
+        "Computer",
+        "Level",
+        "Task",
+        "Opcode",
+        "Keywords",
+        "Version",
+        "Qualifiers",
+        "EventRecordID",
+        "ActivityID",
+        "RelatedActivityID",
+        "ProcessID",
+        "ThreadID",
+        "UserID",
+        "TimeCreated",
+        "Message",
+    ] {
+        let system = crate::event::SystemName::of(name).expect(name);
+        let tells = crate::event::Identity::tells(system);
+        assert_eq!(tells, identity.value(system).is_some(), "{name}");
+        let expected = matches!(
+            name,
+            "EventRecordID" | "ProcessID" | "ThreadID" | "TimeCreated"
+        );
+        assert_eq!(tells, expected, "{name}");
+    }
 }
 
 #[test]

@@ -299,26 +299,35 @@ impl Collected {
         self.batches.iter().all(Vec::is_empty)
     }
 
-    /// The signals in their order ([`order_of`]), where they are.
-    pub fn in_order(&self) -> Vec<&Signal> {
-        let count = self.len();
-        let mut signals: Vec<&Signal> = Vec::with_capacity(count);
+    /// The signals in their order ([`order_of`]), where they are. The times kept for the sort
+    /// are let go.
+    pub fn in_order(&mut self) -> Vec<&Signal> {
+        let times = self.take_times();
+        let mut signals: Vec<&Signal> = Vec::with_capacity(times.len());
         self.batches.iter().for_each(|batch| signals.extend(batch));
-        let mut times = Vec::with_capacity(count);
-        self.times
-            .iter()
-            .for_each(|batch| times.extend_from_slice(batch));
         order::in_order(&signals, times)
     }
 
     /// The signals themselves, in their order.
-    pub fn into_sorted(self) -> Vec<Signal> {
-        let mut signals = Vec::with_capacity(self.len());
+    pub fn into_sorted(mut self) -> Vec<Signal> {
+        let times = self.take_times();
+        let mut signals = Vec::with_capacity(times.len());
         self.batches
             .into_iter()
             .for_each(|batch| signals.extend(batch));
-        sort_signals(&mut signals);
+        order::sort_timed(&mut signals, times);
         signals
+    }
+
+    /// Each signal's time, in the batches' order: those kept (let go here), or, were they
+    /// taken before, read again.
+    fn take_times(&mut self) -> Vec<Option<jiff::Timestamp>> {
+        let kept = std::mem::take(&mut self.times);
+        if kept.iter().map(Vec::len).sum::<usize>() == self.len() {
+            kept.concat()
+        } else {
+            self.batches.iter().flatten().map(Signal::time).collect()
+        }
     }
 }
 

@@ -10,13 +10,18 @@ use crate::signal::Signal;
 /// Sorts `signals` into their order ([`order_of`]).
 pub fn sort_signals(signals: &mut [Signal]) {
     let times = signals.iter().map(Signal::time).collect();
+    sort_timed(signals, times);
+}
+
+/// [`sort_signals`] given each signal's time (`times[i]` is `signals[i].time()`).
+pub(crate) fn sort_timed(signals: &mut [Signal], times: Vec<Option<jiff::Timestamp>>) {
     let order = sorted_places(signals, times);
     permute(signals, order);
 }
 
 /// References to `signals` in their order ([`order_of`]), given each one's time (`times[i]` is
-/// `signals[i].time()`, read where the signal was made, next to it in memory): the signals
-/// stay where they are.
+/// `signals[i].time()`, read by the reading thread as it handed the signal over: here it would
+/// be a trip to the signal, far away in memory). The signals stay where they are.
 pub(crate) fn in_order<'s>(
     signals: &[&'s Signal],
     times: Vec<Option<jiff::Timestamp>>,
