@@ -171,8 +171,8 @@ pub fn fold(parts: Vec<Part>, signals: &[&Signal], book: &RuleBook, world: &Worl
                 }
             }
         };
-        // (first member of the run, its length), the one matched last at the end.
-        let mut runs: Vec<(usize, u64)> = Vec::with_capacity(RUNS_KEPT);
+        // (first member of the run, its length, the member that matched it last).
+        let mut runs: Vec<(usize, u64, usize)> = Vec::with_capacity(RUNS_KEPT);
         for &i in &members {
             let signal = signals[i];
             if let Some(t) = signal.time() {
@@ -184,23 +184,21 @@ pub fn fold(parts: Vec<Part>, signals: &[&Signal], book: &RuleBook, world: &Worl
                 continue;
             }
             match runs
-                .iter()
-                .position(|&(first, _)| alike(signals[first], signal))
+                .iter_mut()
+                .find(|(first, ..)| alike(signals[*first], signal))
             {
-                Some(at) => {
-                    let (first, n) = runs.remove(at);
-                    runs.push((first, n + 1));
-                }
+                Some((_, n, last)) => (*n, *last) = (*n + 1, i),
                 None => {
                     if runs.len() == RUNS_KEPT {
-                        let (first, n) = runs.remove(0);
+                        let oldest = (0..runs.len()).min_by_key(|&at| runs[at].2).unwrap_or(0);
+                        let (first, n, _) = runs.swap_remove(oldest);
                         count_run(first, n);
                     }
-                    runs.push((i, 1));
+                    runs.push((i, 1, i));
                 }
             }
         }
-        for (first, n) in runs {
+        for (first, n, _) in runs {
             count_run(first, n);
         }
         let mut top = Vec::new();
