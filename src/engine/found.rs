@@ -2,10 +2,11 @@
 //! same record read from two files (one log exported twice, two bundles that overlap) is one
 //! piece of evidence.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use jiff::Timestamp;
 
+use crate::event::Text;
 use crate::signal::Signal;
 
 /// How many signals a reading thread gathers before it takes the lock to hand them over.
@@ -118,22 +119,9 @@ pub(super) fn keep_new_evidence(found: &Mutex<Found>, batch: &mut Vec<Signal>) {
 /// hash is read (it is far away in memory), and used for the table's growth.
 type IdentityMap = hashbrown::HashTable<(u64, u32, u32)>;
 
-/// The fields that make two signals the same evidence: the same signal of the same rule on
-/// the same record, told by the host, log, provider, event id, record id and time the record
-/// carries (not by the file it was read from). `None` when the record lacks an id or a time:
-/// it is never merged.
-fn identity(s: &Signal) -> Option<impl std::hash::Hash + Eq + '_> {
-    let e = &s.event;
-    Some((
-        (&*s.rule_id, &*s.signal_id),
-        (&*e.computer, &*e.channel, &*e.provider.name),
-        (e.event_id, s.record_id()?, s.time()?),
-    ))
-}
-
-/// The hash of a signal's [`identity`], computed outside the lock; fixed, so that a run's
-/// work does not depend on the process. Of the identity's texts only the rule's and the
-/// signal's names are hashed: the record's id and time tell records apart well enough, and
+/// The hash of what makes a signal the evidence it is ([`same_evidence`]), computed outside
+/// the lock; fixed, so that a run's work does not depend on the process. Of the texts only
+/// the rule's and the signal's names are hashed: the record's id and time tell records apart well enough, and
 /// [`same_evidence`] compares the rest (host, log, provider) for the few that share them.
 fn identity_hash(s: &Signal) -> Option<u64> {
     use std::hash::BuildHasher;
@@ -146,9 +134,26 @@ fn identity_hash(s: &Signal) -> Option<u64> {
     Some(foldhash::quality::FixedState::with_seed(SEED).hash_one(key))
 }
 
-/// Whether two signals are the same evidence (both have an [`identity`] and it is equal).
+/// Whether two signals are the same evidence: the same signal of the same rule on the same
+/// record, told by the host, log, provider, event id, record id and time the record carries
+/// (not by the file it was read from). A record without an id or a time is never merged.
+/// The numbers are compared first, and a text held as one copy (those of one reading thread,
+/// and those of one record) is equal without being read.
 fn same_evidence(a: &Signal, b: &Signal) -> bool {
-    matches!((identity(a), identity(b)), (Some(x), Some(y)) if x == y)
+    let text = |x: &Text, y: &Text| Text::ptr_eq(x, y) || x == y;
+    let (x, y) = (&a.event, &b.event);
+    let (Some(record_id), Some(time)) = (a.record_id(), a.time()) else {
+        return false;
+    };
+    x.event_id == y.event_id
+        && Some(record_id) == b.record_id()
+        && Some(time) == b.time()
+        && text(&a.rule_id, &b.rule_id)
+        && text(&a.signal_id, &b.signal_id)
+        && (Arc::ptr_eq(x, y)
+            || (text(&x.computer, &y.computer)
+                && text(&x.channel, &y.channel)
+                && text(&x.provider.name, &y.provider.name)))
 }
 
 #[cfg(test)]
