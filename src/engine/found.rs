@@ -22,7 +22,7 @@ pub(super) struct Found {
     hashes: Vec<Vec<u64>>,
     /// The time of each kept signal, batch by batch as `kept`: read on the reading thread
     /// with the hash, for the sort at the end.
-    pub times: Vec<Vec<Option<Timestamp>>>,
+    pub(super) times: Vec<Vec<Option<Timestamp>>>,
     seen: IdentityMap,
 }
 
@@ -121,8 +121,9 @@ type IdentityMap = hashbrown::HashTable<(u64, u32, u32)>;
 
 /// The hash of what makes a signal the evidence it is ([`same_evidence`]), computed outside
 /// the lock; fixed, so that a run's work does not depend on the process. Of the texts only
-/// the rule's and the signal's names are hashed: the record's id and time tell records apart well enough, and
-/// [`same_evidence`] compares the rest (host, log, provider) for the few that share them.
+/// the rule's and the signal's names are hashed: the record's id and time tell records apart
+/// well enough, and [`same_evidence`] compares the rest (host, log, provider) for the few
+/// that share them.
 fn identity_hash(s: &Signal) -> Option<u64> {
     use std::hash::BuildHasher;
     const SEED: u64 = 0x5eed_e1d3;

@@ -149,7 +149,7 @@ impl EventSink for SignalSink<'_> {
             return self.accept(event);
         };
         self.count(signals.len());
-        // A repeat that gives no signal (most of a flood that no rule wants) costs no copy.
+        // The repeat of a record that matched nothing costs nothing more.
         if signals.is_empty() {
             return;
         }
@@ -295,6 +295,7 @@ impl Collected {
         self.batches.iter().map(Vec::len).sum()
     }
 
+    /// Whether no signal was kept.
     pub fn is_empty(&self) -> bool {
         self.batches.iter().all(Vec::is_empty)
     }
