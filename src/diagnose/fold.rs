@@ -45,12 +45,13 @@ pub fn fold(parts: Vec<Part>, signals: &[&Signal], book: &RuleBook, world: &Worl
         let mut members: Vec<usize> = parts
             .iter()
             .flat_map(|p| p.members.iter().chain(p.evidence.iter()).copied())
-            .filter(|&i| signals[i].rule_id.as_ref() == rule.id)
             .collect();
         // The incidents' members and evidence come as runs in order: the stable sort merges
-        // them rather than sorting tens of thousands of places afresh.
+        // them rather than sorting tens of thousands of places afresh. Each place is then
+        // looked up once (a flood's evidence is its members again), to keep the rule's own.
         members.sort();
         members.dedup();
+        members.retain(|&i| signals[i].rule_id.as_ref() == rule.id);
 
         let mut evidence_idx: Vec<usize> = Vec::new();
         // One record matched by two signals (a rule's own 1026 and the context's) shows once.
