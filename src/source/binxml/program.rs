@@ -434,18 +434,12 @@ pub(crate) struct RunPrograms {
 /// What the records of one chunk reuse: the programs already looked up, and buffers.
 pub(crate) struct ChunkPrograms<'f> {
     run: &'f RunPrograms,
-    known: FastMap<u64, Option<Arc<Program>>>,
-    texts: ValueTexts,
-    value: String,
-    /// The System text fields of the run's records as last written (see `head`).
-    memos: Memos,
+    /// Taken from the run when the chunk starts, handed back to it when the chunk ends.
+    kept: Reused,
     /// The System part of the chunk's records as last built. It knows a template's System plan
     /// by its address, and the chunk's templates (`TemplateKeep`) outlive these programs but
     /// not the chunk: it is the one part not handed on.
     system: SystemMemo,
-    key: KeyParts,
-    /// The check's own line when a program is made.
-    check: Vec<u8>,
 }
 
 /// What a chunk hands on to a later chunk of its run: the programs it looked up and its
@@ -456,16 +450,18 @@ pub(crate) struct ChunkPrograms<'f> {
 #[derive(Debug, Default)]
 struct Reused {
     known: FastMap<u64, Option<Arc<Program>>>,
+    /// The System text fields of the run's records as last written (see `head`).
     memos: Memos,
     texts: ValueTexts,
     value: String,
     key: KeyParts,
+    /// The check's own line when a program is made.
     check: Vec<u8>,
 }
 
 impl<'f> ChunkPrograms<'f> {
     pub(crate) fn new(run: &'f RunPrograms) -> Self {
-        let reused = run
+        let kept = run
             .reused
             .lock()
             .ok()
@@ -473,29 +469,17 @@ impl<'f> ChunkPrograms<'f> {
             .unwrap_or_default();
         ChunkPrograms {
             run,
-            known: reused.known,
-            texts: reused.texts,
-            value: reused.value,
-            memos: reused.memos,
+            kept,
             system: SystemMemo::default(),
-            key: reused.key,
-            check: reused.check,
         }
     }
 }
 
 impl Drop for ChunkPrograms<'_> {
     fn drop(&mut self) {
-        let reused = Reused {
-            known: std::mem::take(&mut self.known),
-            memos: std::mem::take(&mut self.memos),
-            texts: std::mem::take(&mut self.texts),
-            value: std::mem::take(&mut self.value),
-            key: std::mem::take(&mut self.key),
-            check: std::mem::take(&mut self.check),
-        };
+        let kept = std::mem::take(&mut self.kept);
         if let Ok(mut spare) = self.run.reused.lock() {
-            spare.push(reused);
+            spare.push(kept);
         }
     }
 }
@@ -553,15 +537,15 @@ impl<'a> Record<'a> {
     ) -> Option<LineHead> {
         let hash = self.program(templates, programs, origin)?;
         // The chunk's programs are set aside while this one writes (it borrows from them).
-        let known = std::mem::take(&mut programs.known);
+        let known = std::mem::take(&mut programs.kept.known);
         let program = known.get(&hash).and_then(Option::as_deref);
         let line = program.and_then(|p| self.write_line(p, programs, origin, want_computer, out));
-        programs.known = known;
+        programs.kept.known = known;
         line
     }
 
     /// [`Record::write_json`] with this record's program, its values' text already in
-    /// `programs.texts`.
+    /// `programs.kept.texts`.
     fn write_line(
         &self,
         program: &Program,
@@ -576,12 +560,12 @@ impl<'a> Record<'a> {
             Some(head) => head.write(
                 plan,
                 &self.values,
-                &mut programs.value,
-                &mut programs.memos,
+                &mut programs.kept.value,
+                &mut programs.kept.memos,
                 want_computer,
                 out,
             ),
-            None => self.system_event(&mut programs.value).map(|system| {
+            None => self.system_event(&mut programs.kept.value).map(|system| {
                 event_json::write_head(&system, out);
                 LineHead::of(&system)
             }),
@@ -590,7 +574,7 @@ impl<'a> Record<'a> {
             out.truncate(from);
             return None;
         };
-        program.write_items(&programs.texts, &mut programs.value, out);
+        program.write_items(&programs.kept.texts, &mut programs.kept.value, out);
         out.extend_from_slice(origin.tail);
         event_json::write_tail_end(origin.chunk, Some(origin.record_id), out);
         out.push(b'\n');
@@ -606,21 +590,21 @@ impl<'a> Record<'a> {
         origin: &LineOrigin<'_>,
     ) -> Option<Event> {
         let hash = self.program(templates, programs, origin)?;
-        let program = programs.known.get(&hash)?.as_deref()?;
+        let program = programs.kept.known.get(&hash)?.as_deref()?;
         let plan = self.template.system.as_ref()?;
         let mut event = system_memo::system_event(
             plan,
             &self.values,
-            &mut programs.value,
+            &mut programs.kept.value,
             &mut programs.system,
         )?;
-        program.push_fields(&programs.texts, &mut event);
+        program.push_fields(&programs.kept.texts, &mut event);
         event.origin = origin.ctx.origin(origin.chunk, Some(origin.record_id));
         Some(event)
     }
 
     /// The program of this record, made when its key is new: its key's hash in
-    /// `programs.known`. Its values' text is left in `programs.texts`. `None` when the record
+    /// `programs.kept.known`. Its values' text is left in `programs.kept.texts`. `None` when the record
     /// cannot have one.
     fn program(
         &self,
@@ -630,7 +614,7 @@ impl<'a> Record<'a> {
     ) -> Option<u64> {
         self.template.system.as_ref()?;
         let hash = self.key(programs)?;
-        if !programs.known.contains_key(&hash) {
+        if !programs.kept.known.contains_key(&hash) {
             let shared = programs.run.by_key.lock().ok()?.get(&hash).cloned();
             let program = match shared {
                 Some(program) => program,
@@ -643,22 +627,23 @@ impl<'a> Record<'a> {
                     by_key.entry(hash).or_insert(made).clone()
                 }
             };
-            programs.known.insert(hash, program);
+            programs.kept.known.insert(hash, program);
         }
         // Borrowed, not cloned: a program's count is shared by the threads using it.
-        let program = programs.known.get(&hash)?.as_deref()?;
+        let program = programs.kept.known.get(&hash)?.as_deref()?;
         // The replay refuses a record whose text passes its budget; so does a program (a
         // value placed many times could otherwise make one record's line huge).
-        (program.key == programs.key && program.fits_budget(&programs.texts)).then_some(hash)
+        (program.key == programs.kept.key && program.fits_budget(&programs.kept.texts))
+            .then_some(hash)
     }
 
-    /// Writes the text of this record's payload values into `programs.texts`, fills
-    /// `programs.key` and returns its hash. `None` for a record that cannot have a program
+    /// Writes the text of this record's payload values into `programs.kept.texts`, fills
+    /// `programs.kept.key` and returns its hash. `None` for a record that cannot have a program
     /// (string arrays, a value without a plain text, too many values).
     fn key(&self, programs: &mut ChunkPrograms<'_>) -> Option<u64> {
-        let texts = &mut programs.texts;
+        let texts = &mut programs.kept.texts;
         texts.clear();
-        let key = &mut programs.key;
+        let key = &mut programs.kept.key;
         key.shape = self.shape;
         key.types.clear();
         for (template, values, base, _) in self.fragments() {
@@ -700,28 +685,28 @@ impl<'a> Record<'a> {
     ) -> Option<Arc<Program>> {
         let bases = self.fragments().skip(1).map(|f| (f.3, f.2)).collect();
         let marked = self.marked_event(templates, origin.ctx, bases)?;
-        let mut program = Program::read(&marked, &programs.key)?;
+        let mut program = Program::read(&marked, &programs.kept.key)?;
         let mut event = self.event(templates, origin.ctx)?;
         event.origin = origin.ctx.origin(origin.chunk, Some(origin.record_id));
-        programs.check.clear();
-        event_json::write_event(&event, &mut programs.check);
-        programs.check.push(b'\n');
+        programs.kept.check.clear();
+        event_json::write_event(&event, &mut programs.kept.check);
+        programs.kept.check.push(b'\n');
 
         let plan = self.template.system.as_ref()?;
-        program.head = Head::new(plan, &self.values, &mut programs.value);
+        program.head = Head::new(plan, &self.values, &mut programs.kept.value);
         // The check fills memos of its own: its program is not yet where it will stay, and
         // memos are found by the address of their head.
-        let memos = std::mem::take(&mut programs.memos);
-        let mut line = Vec::with_capacity(programs.check.len());
+        let memos = std::mem::take(&mut programs.kept.memos);
+        let mut line = Vec::with_capacity(programs.kept.check.len());
         self.write_line(&program, programs, origin, true, &mut line);
-        if line != programs.check && program.head.is_some() {
+        if line != programs.kept.check && program.head.is_some() {
             // Its System part built whole instead.
             program.head = None;
             line.clear();
             self.write_line(&program, programs, origin, true, &mut line);
         }
-        programs.memos = memos;
-        (line == programs.check).then(|| Arc::new(program))
+        programs.kept.memos = memos;
+        (line == programs.kept.check).then(|| Arc::new(program))
     }
 }
 
@@ -773,12 +758,12 @@ mod tests {
     #[test]
     fn what_a_chunk_hands_on_stays_in_its_run() {
         let (first, second) = (RunPrograms::default(), RunPrograms::default());
-        let held = |chunk: &ChunkPrograms<'_>| (chunk.known.len(), chunk.memos.len());
+        let held = |chunk: &ChunkPrograms<'_>| (chunk.kept.known.len(), chunk.kept.memos.len());
         {
             let mut chunk = ChunkPrograms::new(&first);
             assert_eq!(held(&chunk), (0, 0));
-            chunk.known.insert(7, None);
-            chunk.memos.insert(8, Vec::new());
+            chunk.kept.known.insert(7, None);
+            chunk.kept.memos.insert(8, Vec::new());
         }
         assert_eq!(
             held(&ChunkPrograms::new(&second)),

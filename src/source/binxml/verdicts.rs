@@ -189,6 +189,24 @@ mod tests {
         }
     }
 
+    /// Asserts the verdict on a record of each (shape, template, inner template) of `cases`.
+    fn assert_each(
+        verdicts: &Verdicts,
+        t: &Template,
+        cases: &[(u64, u32, Option<u32>)],
+        expected: Verdict,
+    ) {
+        for &(shape, id, inner) in cases {
+            let r = record(t, shape, id, inner);
+            assert_eq!(verdicts.get(&r), expected, "{:?}", r.parts());
+        }
+    }
+
+    /// The parts of `record`, as the set of a chunk's parts about to be compared.
+    fn parts_of(record: &Record<'_>) -> FxHashSet<ShapePart> {
+        record.parts().expect("parts").into_iter().collect()
+    }
+
     const A: u32 = 1;
     const B: u32 = 2;
     const C: u32 = 3;
@@ -202,10 +220,12 @@ mod tests {
         let verdicts = Verdicts::default();
         verdicts.set(1, Some(&record(&t, 1, A, Some(B))), Verdict::Good);
         verdicts.set(2, Some(&record(&t, 2, C, Some(D))), Verdict::Good);
-        for (shape, id, inner) in [(3, A, Some(D)), (4, C, Some(B))] {
-            let r = record(&t, shape, id, inner);
-            assert_eq!(verdicts.get(&r), Verdict::Good, "{:?}", r.parts());
-        }
+        assert_each(
+            &verdicts,
+            &t,
+            &[(3, A, Some(D)), (4, C, Some(B))],
+            Verdict::Good,
+        );
     }
 
     /// A template met before only as a fragment, or without a fragment in a place that now
@@ -218,10 +238,12 @@ mod tests {
         verdicts.set(2, Some(&record(&t, 2, C, Some(B))), Verdict::Good);
         // A never held a fragment; B was never a record's own template; C's value never
         // held an empty one.
-        for (shape, id, inner) in [(3, A, Some(B)), (4, B, None), (5, D, None), (6, C, None)] {
-            let r = record(&t, shape, id, inner);
-            assert_eq!(verdicts.get(&r), Verdict::Unknown, "{:?}", r.parts());
-        }
+        assert_each(
+            &verdicts,
+            &t,
+            &[(3, A, Some(B)), (4, B, None), (5, D, None), (6, C, None)],
+            Verdict::Unknown,
+        );
     }
 
     /// A shape found to read differently vouches for none of its parts and casts doubt on
@@ -236,10 +258,12 @@ mod tests {
         verdicts.set(2, Some(&record(&t, 2, A, Some(B))), Verdict::Good);
         verdicts.set(3, Some(&record(&t, 3, C, Some(D))), Verdict::Good);
         assert_eq!(verdicts.get(&record(&t, 1, A, Some(B))), Verdict::Bad);
-        for (shape, id, inner) in [(4, A, Some(D)), (5, C, Some(B))] {
-            let r = record(&t, shape, id, inner);
-            assert_eq!(verdicts.get(&r), Verdict::Unknown, "{:?}", r.parts());
-        }
+        assert_each(
+            &verdicts,
+            &t,
+            &[(4, A, Some(D)), (5, C, Some(B))],
+            Verdict::Unknown,
+        );
         assert!(!verdicts.covered(&record(&t, 4, A, Some(D)), &FxHashSet::default()));
     }
 
@@ -301,20 +325,12 @@ mod tests {
         verdicts.set(1, Some(&record(&t, 1, A, None)), Verdict::Good);
         let new = record(&t, 2, A, Some(B));
         assert!(!verdicts.covered(&new, &FxHashSet::default()));
-        let comparing: FxHashSet<ShapePart> = record(&t, 3, C, Some(B))
-            .parts()
-            .unwrap()
-            .into_iter()
-            .collect();
+        let comparing = parts_of(&record(&t, 3, C, Some(B)));
         assert!(
             !verdicts.covered(&new, &comparing),
             "A never held a fragment"
         );
-        let comparing: FxHashSet<ShapePart> = record(&t, 3, A, Some(D))
-            .parts()
-            .unwrap()
-            .into_iter()
-            .collect();
+        let comparing = parts_of(&record(&t, 3, A, Some(D)));
         assert!(!verdicts.covered(&new, &comparing), "B was never compared");
         let mut both = comparing;
         both.extend(record(&t, 4, C, Some(B)).parts().unwrap());
