@@ -26,6 +26,8 @@ pub(crate) struct Record<'a> {
     pub shape: u64,
     /// The run's id of its template.
     pub(super) id: u32,
+    /// The chunk offset of its template's definition, as the record names it.
+    pub(super) def: u32,
 }
 
 /// An embedded fragment of a record: its template, its values, and the chunk offset of the
@@ -59,7 +61,7 @@ pub(crate) fn read_record<'a>(
     start: usize,
     end: usize,
 ) -> Option<Record<'a>> {
-    let (id, template, values) = instance(templates, start, end)?;
+    let (id, template, values, def) = instance(templates, start, end)?;
     let mut shape = Fnv::default();
     shape.write_u32(id);
     let mut nested = templates.nested_list();
@@ -70,16 +72,34 @@ pub(crate) fn read_record<'a>(
         nested,
         shape: shape.finish(),
         id,
+        def,
     })
 }
 
-/// A fragment holding one template instance: the template's id, the template, the values.
+/// A fragment holding one template instance: the template's id, the template, the values,
+/// and the chunk offset of the template's definition.
 fn instance<'a>(
     templates: &mut ChunkTemplates<'a>,
     start: usize,
     end: usize,
-) -> Option<(u32, &'a Template, Vec<Raw<'a>>)> {
+) -> Option<(u32, &'a Template, Vec<Raw<'a>>, u32)> {
     let chunk = templates.chunk;
+    let (def, at) = instance_head(chunk, start, end)?;
+    let mut cur = Cursor::at(chunk.get(..end)?, at);
+    let mut values = templates.value_list();
+    read_values(&mut cur, &mut values)?;
+    // Nothing but the end of the fragment may follow.
+    if cur.pos() < end && cur.u8()? != token::EOF {
+        return None;
+    }
+    let (id, template) = templates.get(def)?;
+    Some((id, template, values, def))
+}
+
+/// The head of a fragment holding one template instance at `chunk[start..end]`: the chunk
+/// offset of its template's definition, and where its values begin (their count), past the
+/// definition when it is written inline.
+pub(super) fn instance_head(chunk: &[u8], start: usize, end: usize) -> Option<(u32, usize)> {
     let mut cur = Cursor::at(chunk.get(..end)?, start);
     // A record starts with a fragment header; an embedded fragment often does not.
     let mut next = cur.u8()?;
@@ -97,14 +117,7 @@ fn instance<'a>(
         let size = u32_at(chunk, cur.pos() + 20)? as usize;
         cur.skip(24usize.checked_add(size)?)?;
     }
-    let mut values = templates.value_list();
-    read_values(&mut cur, &mut values)?;
-    // Nothing but the end of the fragment may follow.
-    if cur.pos() < end && cur.u8()? != token::EOF {
-        return None;
-    }
-    let (id, template) = templates.get(def)?;
-    Some((id, template, values))
+    Some((def, cur.pos()))
 }
 
 fn shape_of<'a>(
@@ -122,7 +135,7 @@ fn shape_of<'a>(
             return None;
         }
         let end = value.offset + value.bytes.len();
-        let (id, template, inner) = instance(templates, value.offset, end)?;
+        let (id, template, inner, _) = instance(templates, value.offset, end)?;
         shape.write_u32(id);
         let at = nested.len();
         nested.push(Nested {
@@ -476,7 +489,7 @@ impl<'c> Replay<'c> {
                                 return None;
                             }
                             let end = value.offset + value.bytes.len();
-                            let (_, nested, nested_values) =
+                            let (_, nested, nested_values, _) =
                                 instance(templates, value.offset, end)?;
                             let outer = self.base;
                             if let Some(marks) = &self.marks {

@@ -11,14 +11,21 @@
 //! another, its embedded fragments among them) but for the values that only the varying
 //! System fields read (see `system_memo::varying_of`), of which the type and size are. The
 //! identity is read from those as building the System part reads them.
+//!
+//! A record is first looked for among the kept ones by its bytes alone, before it is read
+//! ([`Repeats::find_placed`]): where a kept record's values lie is known, so a repeat's are
+//! compared in place and only its varying values are read. A flood's records then cost a
+//! comparison of their bytes; a record found so is one that reading it would find too.
 
 use std::sync::Arc;
 
-use super::record::Record;
-use super::system_memo::{set_varying, varying_of, Varying};
+use super::cursor::u32_at;
+use super::record::{instance_head, Record};
+use super::system_memo::{set_varying, set_varying_with, varying_of, Varying};
 use super::template::Template;
-use super::value::Raw;
+use super::value::{size_fits, ty, Raw};
 use crate::event::Event;
+use crate::evtx_format::token;
 use crate::source::Identity;
 
 /// The events kept in one chunk for later records to repeat, in the order they were kept.
@@ -39,6 +46,25 @@ struct Kept {
     shape: u64,
     key: Vec<u8>,
     event: Box<Event>,
+    /// Where its values lie, to find its repeats by their bytes; `None` when they cannot be
+    /// (see [`Placed::of`]).
+    placed: Option<Placed>,
+}
+
+/// Where a kept record's values lie, each relative to the start of their table of types and
+/// sizes: a later record of the same template whose values lie the same way, with the same
+/// bytes but for those left out of the key, repeats it.
+#[derive(Debug)]
+struct Placed {
+    /// The chunk offset of the template's definition, as the record names it.
+    def: u32,
+    /// Each value's type, offset and size.
+    values: Vec<(u8, usize, usize)>,
+    /// The pieces of the span that make the key (offset and size each), in order.
+    pieces: Vec<(usize, usize)>,
+    /// Where the last value ends.
+    end: usize,
+    varied: Arc<Varied>,
 }
 
 /// A template's varying System fields and the values only they read, left out of the key.
@@ -91,12 +117,71 @@ impl Repeats {
         let Some(spans) = keyed_spans(record, chunk, &varied.left_out) else {
             return Err(event);
         };
+        let key = spans.concat();
+        // A record of the shape and key of one kept before is found as that one's repeat:
+        // only the first kept of each is looked for by its bytes, as reading finds the first.
+        let first = !self
+            .kept
+            .iter()
+            .any(|k| k.shape == record.shape && k.key == key);
         self.kept.push(Kept {
             shape: record.shape,
-            key: spans.concat(),
+            key,
             event,
+            placed: first.then(|| Placed::of(record, &varied)).flatten(),
         });
         Ok(self.kept.len() - 1)
+    }
+
+    /// The kept event that the record at `chunk[start..stop]` (of id `record_id`) repeats,
+    /// and its identity, told from its bytes before it is read: `Some` only where
+    /// [`Repeats::find`] on the record read would give the same; `None` says nothing (the
+    /// record is then read, and looked for by `find`).
+    pub(crate) fn find_placed(
+        &self,
+        chunk: &[u8],
+        start: usize,
+        stop: usize,
+        record_id: u64,
+    ) -> Option<(usize, Identity)> {
+        if self.kept.is_empty() {
+            return None;
+        }
+        let (def, count_at) = instance_head(chunk, start, stop)?;
+        let count = u32_at(chunk.get(..stop)?, count_at)? as usize;
+        let table = count_at + 4;
+        let (at, kept, placed) = self.kept.iter().enumerate().find_map(|(at, kept)| {
+            let placed = kept.placed.as_ref()?;
+            let same = placed.def == def
+                && placed.values.len() == count
+                && placed.holds(&kept.key, chunk, table, stop);
+            same.then_some((at, kept, placed))
+        })?;
+        // Within the span `holds` compared, so within the chunk.
+        let value = |i: u16| {
+            let &(ty, offset, size) = placed.values.get(usize::from(i))?;
+            let at = table + offset;
+            let bytes = chunk.get(at..at + size)?;
+            Some(Raw {
+                ty,
+                bytes,
+                offset: at,
+            })
+        };
+        // The values left out of the key have the kept one's types and sizes; reading would
+        // also require them well-formed.
+        let well_formed = placed
+            .varied
+            .left_out
+            .iter()
+            .all(|&i| value(i).is_some_and(|v| size_fits(v.ty, v.bytes)));
+        if !well_formed {
+            return None;
+        }
+        let mut identity = Identity::of(&kept.event);
+        set_varying_with(&placed.varied.varying, value, &mut identity)?;
+        identity.origin_record = Some(record_id);
+        Some((at, identity))
     }
 
     /// The event kept at `at`.
@@ -113,6 +198,65 @@ impl Repeats {
         let varied = varied_of(template).map(Arc::new);
         self.templates.push((address, varied.clone()));
         varied
+    }
+}
+
+impl Placed {
+    /// Where `record`'s values lie (`varied` its template's); `None` when a value left out of
+    /// the key holds a fragment, which the record's shape reads.
+    fn of(record: &Record<'_>, varied: &Arc<Varied>) -> Option<Placed> {
+        let values = &record.values;
+        let table = values
+            .first()?
+            .offset
+            .checked_sub(values.len().checked_mul(4)?)?;
+        let values: Vec<(u8, usize, usize)> = values
+            .iter()
+            .map(|v| Some((v.ty, v.offset.checked_sub(table)?, v.bytes.len())))
+            .collect::<Option<_>>()?;
+        let mut pieces = Vec::with_capacity(varied.left_out.len() + 1);
+        let mut from = 0;
+        for &i in &varied.left_out {
+            let (ty, at, size) = *values.get(usize::from(i))?;
+            if ty == ty::BINXML {
+                return None;
+            }
+            pieces.push((from, at.checked_sub(from)?));
+            from = at + size;
+        }
+        let (_, at, size) = *values.last()?;
+        let end = at + size;
+        pieces.push((from, end.checked_sub(from)?));
+        Some(Placed {
+            def: record.def,
+            values,
+            pieces,
+            end,
+            varied: Arc::clone(varied),
+        })
+    }
+
+    /// Whether the values whose table starts at `chunk[table]`, in a fragment ending at
+    /// `stop`, lie as these do and hold `key` in the pieces that make it, with nothing but
+    /// the fragment's end after them (as reading requires).
+    fn holds(&self, key: &[u8], chunk: &[u8], table: usize, stop: usize) -> bool {
+        let Some(end) = table.checked_add(self.end).filter(|&end| end <= stop) else {
+            return false;
+        };
+        let Some(span) = chunk.get(table..end) else {
+            return false;
+        };
+        if end < stop && chunk.get(end) != Some(&token::EOF) {
+            return false;
+        }
+        let mut rest = key;
+        for &(from, size) in &self.pieces {
+            match rest.split_at_checked(size) {
+                Some((held, tail)) if span.get(from..from + size) == Some(held) => rest = tail,
+                _ => return false,
+            }
+        }
+        rest.is_empty()
     }
 }
 
@@ -203,6 +347,7 @@ mod tests {
             nested: Vec::new(),
             shape: 1,
             id: 0,
+            def: 0,
         }
     }
 

@@ -119,18 +119,18 @@ impl Varying {
     /// Sets this field of `event`'s identity from `values` as the builder would; `None` for a
     /// value of another type than the builder reads directly (the caller then builds the part
     /// whole).
-    fn set(self, values: &[Raw<'_>], event: &mut Identity) -> Option<()> {
+    fn set<'v>(self, value: impl Fn(u16) -> Option<Raw<'v>>, event: &mut Identity) -> Option<()> {
         let left_out = self
             .dependency
-            .and_then(|d| values.get(usize::from(d)))
-            .is_some_and(Raw::is_null);
+            .and_then(&value)
+            .is_some_and(|v| v.is_null());
         if left_out {
             return Some(());
         }
-        let number = |i: u16| values.get(usize::from(i)).and_then(Raw::number);
+        let number = |i: u16| value(i).as_ref().and_then(Raw::number);
         match self.slot {
             VaryingSlot::Time(i) => {
-                let time: Timestamp = values.get(usize::from(i)).and_then(Raw::filetime)?;
+                let time: Timestamp = value(i).as_ref().and_then(Raw::filetime)?;
                 event.time = Some(time);
             }
             VaryingSlot::RecordId(i) => event.record_id = Some(number(i)?),
@@ -226,7 +226,16 @@ pub(super) fn set_varying(
     values: &[Raw<'_>],
     identity: &mut Identity,
 ) -> Option<()> {
-    varying.iter().try_for_each(|v| v.set(values, identity))
+    set_varying_with(varying, |i| values.get(usize::from(i)).copied(), identity)
+}
+
+/// [`set_varying`] from values told by their index (`None` past the last).
+pub(super) fn set_varying_with<'v>(
+    varying: &[Varying],
+    value: impl Fn(u16) -> Option<Raw<'v>>,
+    identity: &mut Identity,
+) -> Option<()> {
+    varying.iter().try_for_each(|v| v.set(&value, identity))
 }
 
 /// The varying fields of `plan` when it is plain (see [`PlanFields`]), and the values that

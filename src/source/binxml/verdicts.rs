@@ -186,6 +186,7 @@ mod tests {
             nested: nested.into_iter().collect(),
             shape,
             id,
+            def: 0,
         }
     }
 

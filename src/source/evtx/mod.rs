@@ -676,10 +676,40 @@ impl FileState<'_> {
                 filetime,
             } = RecordAt::read(bytes, offset)?;
             let time = filetime_timestamp(filetime)?;
-            let record = read_record(&mut read.templates, start, stop)?;
             outcome.records += 1;
             outcome.first_time = Some(outcome.first_time.map_or(time, |f| f.min(time)));
             outcome.last_time = Some(outcome.last_time.map_or(time, |l| l.max(time)));
+            // A repeat of a kept record is told by its bytes, unread (once the chunk's host is
+            // known: the kept record was read while it was sought).
+            let placed = match &read.repeats {
+                Some(repeats) if !seek_computer => {
+                    repeats.find_placed(read.templates.chunk(), start, stop, record_id)
+                }
+                _ => None,
+            };
+            #[cfg(test)]
+            if let Some(found) = &placed {
+                // What the tests hold the reader to: a repeat told by its bytes is the one
+                // that reading the record finds.
+                let record = read_record(&mut read.templates, start, stop)
+                    .expect("a repeat told by its bytes reads");
+                let chunk = read.templates.chunk();
+                let by_reading = read
+                    .repeats
+                    .as_mut()
+                    .and_then(|r| r.find(&record, chunk, record_id));
+                assert_eq!(by_reading.as_ref(), Some(found));
+                read.templates.give_back(record);
+            }
+            if let Some((at, identity)) = placed {
+                wanted.push(Wanted::Repeat(at, identity, false));
+                if record_id == last_record_id {
+                    break;
+                }
+                offset = end;
+                continue;
+            }
+            let record = read_record(&mut read.templates, start, stop)?;
             // The shared verdicts are asked once per shape and chunk.
             let mut verdict = *asked
                 .entry(record.shape)
