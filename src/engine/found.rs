@@ -69,11 +69,8 @@ pub(super) fn keep_new_evidence(found: &Mutex<Found>, batch: &mut Vec<Signal>) {
                 && same_evidence(held(b, p), &incoming[at])
         });
         let same = next.or_else(|| {
-            let hash = hash?;
-            let found = seen.find(hash, |&(h, b, p)| {
-                h == hash && same_evidence(held(b, p), &incoming[at])
-            });
-            found.map(|&(_, b, p)| (b, p))
+            let found = seen.find(hash?, |&(b, p)| same_evidence(held(b, p), &incoming[at]));
+            found.copied()
         });
         match (hash, same) {
             (_, Some((b, p))) => {
@@ -88,8 +85,12 @@ pub(super) fn keep_new_evidence(found: &Mutex<Found>, batch: &mut Vec<Signal>) {
             }
             (hash, None) => {
                 if let Some(hash) = hash {
-                    let place = (hash, number, front as u32);
-                    seen.insert_unique(hash, place, |&(hash, ..)| hash);
+                    // Each kept signal's hash is kept beside it, read again as the table grows.
+                    let hash_at = |&(b, p): &(u32, u32)| match kept_hashes.get(b as usize) {
+                        Some(hashes) => hashes[p as usize],
+                        None => front_hashes[p as usize],
+                    };
+                    seen.insert_unique(hash, (number, front as u32), hash_at);
                 }
                 incoming.swap(front, at);
                 front_hashes.push(hash.unwrap_or(0));
@@ -115,9 +116,10 @@ pub(super) fn keep_new_evidence(found: &Mutex<Found>, batch: &mut Vec<Signal>) {
 }
 
 /// Where each kept signal is (batch, place in it) by its identity ([`identity_hash`], then
-/// [`same_evidence`]), with its hash: compared first, so that only a signal with the same
-/// hash is read (it is far away in memory), and used for the table's growth.
-type IdentityMap = hashbrown::HashTable<(u64, u32, u32)>;
+/// [`same_evidence`]). Its hash is not held here but beside the signal (`Found::hashes`):
+/// the table stays half the size, which a flood's hundred thousand signals feel as memory
+/// first touched.
+type IdentityMap = hashbrown::HashTable<(u32, u32)>;
 
 /// The hash of what makes a signal the evidence it is ([`same_evidence`]), computed outside
 /// the lock; fixed, so that a run's work does not depend on the process. Of the texts only
