@@ -120,7 +120,16 @@ pub fn run(args: ScanArgs) -> ExitStatus {
         hosts: args.host.clone(),
         min_confidence: args.min_confidence.into(),
     };
-    let diagnosis = diagnose_collected(&mut signals, &book, &summary, &options);
+    // The diagnosis's parallel steps use as many threads as the read did.
+    let mut diagnose = || diagnose_collected(&mut signals, &book, &summary, &options);
+    let diagnosis = match rayon::ThreadPoolBuilder::new()
+        .num_threads(plan.threads)
+        .thread_name(|i| format!("evident-diagnose-{i}"))
+        .build()
+    {
+        Ok(pool) => pool.install(diagnose),
+        Err(_) => diagnose(),
+    };
     // The process is about to end and frees them all at once (a scan's signals are hundreds
     // of thousands of small allocations made on other threads; freeing them one by one took
     // a tenth of the scan's time).

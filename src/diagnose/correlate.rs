@@ -17,6 +17,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::net::IpAddr;
 
 use jiff::{SignedDuration, Timestamp};
+use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::attempts::{build_attempts, Attempt};
@@ -180,13 +181,18 @@ impl Bound {
     }
 }
 
-impl<'a> World<'a> {
-    pub fn build(
-        signals: &'a [&'a Signal],
-        book: &'a RuleBook,
-        cover: &'a CoverageIndex,
-        skew: SignedDuration,
-    ) -> World<'a> {
+/// What a [`World`] holds of the signals alone, gathered before the coverage is known: so that
+/// the two can be worked out side by side.
+pub struct Gathered {
+    own: HashMap<(usize, String), Vec<usize>>,
+    client_context: HashMap<String, Vec<usize>>,
+    attempts: Vec<Attempt>,
+    connections: Connections,
+}
+
+impl Gathered {
+    /// The signals by rule and host, the client attempts and the server connections.
+    pub fn of(signals: &[&Signal], book: &RuleBook) -> Gathered {
         let mut server_connections: Vec<usize> = Vec::new();
         let mut client_context: HashMap<String, Vec<usize>> = HashMap::new();
         let mut client_indexes = Vec::new();
@@ -251,7 +257,31 @@ impl<'a> World<'a> {
             // Runs in order (one per spelling): the stable sort merges them.
             list.sort();
         }
-        let attempts = build_attempts(signals, &client_indexes);
+        Gathered {
+            own,
+            client_context,
+            attempts: build_attempts(signals, &client_indexes),
+            connections: Connections::build(signals, server_connections),
+        }
+    }
+}
+
+impl<'a> World<'a> {
+    /// The world of `signals`, from what was gathered of them ([`Gathered::of`]) and their
+    /// coverage: attempts tied to servers and anchored to their connections.
+    pub fn build(
+        gathered: Gathered,
+        signals: &'a [&'a Signal],
+        book: &'a RuleBook,
+        cover: &'a CoverageIndex,
+        skew: SignedDuration,
+    ) -> World<'a> {
+        let Gathered {
+            own,
+            client_context,
+            attempts,
+            connections,
+        } = gathered;
         let mut world = World {
             signals,
             book,
@@ -261,7 +291,7 @@ impl<'a> World<'a> {
             attempts,
             addresses: BTreeMap::new(),
             own,
-            connections: Connections::build(signals, server_connections),
+            connections,
             client_context,
             client_ips: HashMap::new(),
             clock_offsets: HashMap::new(),
@@ -525,55 +555,65 @@ impl<'a> World<'a> {
     }
 
     /// Runs every cause and background rule; returns the incidents that reached a rung.
-    pub fn run(&mut self) -> Vec<Part> {
+    /// The rules are run side by side on the current rayon pool (a scan's: as many threads as
+    /// it reads with), each on its own; their incidents come in rule order.
+    pub fn run(&self) -> Vec<Part> {
+        let per_rule: Vec<Vec<Part>> = (0..self.book.rules.len())
+            .into_par_iter()
+            .map(|ri| self.run_rule(ri))
+            .collect();
+        per_rule.into_iter().flatten().collect()
+    }
+
+    /// The incidents of rule `ri` that reached a rung: the attempts', then each host's.
+    fn run_rule(&self, ri: usize) -> Vec<Part> {
         let mut parts = Vec::new();
-        for (ri, rule) in self.book.rules.iter().enumerate() {
-            if rule.kind == RuleKind::Context || rule.confidence.is_empty() {
-                continue;
-            }
-            let mut consumed: FxHashSet<usize> = FxHashSet::default();
-            let has_client_server = rule
-                .confidence
-                .iter()
-                .any(|c| c.correlate == Correlate::ClientServer);
-            if has_client_server {
-                for ai in 0..self.attempts.len() {
-                    if let Some(part) = self.attempt_incident(ri, rule, ai) {
-                        consumed.extend(part.members.iter().copied());
-                        parts.push(part);
-                    }
+        let rule = &self.book.rules[ri];
+        if rule.kind == RuleKind::Context || rule.confidence.is_empty() {
+            return parts;
+        }
+        let mut consumed: FxHashSet<usize> = FxHashSet::default();
+        let has_client_server = rule
+            .confidence
+            .iter()
+            .any(|c| c.correlate == Correlate::ClientServer);
+        if has_client_server {
+            for ai in 0..self.attempts.len() {
+                if let Some(part) = self.attempt_incident(ri, rule, ai) {
+                    consumed.extend(part.members.iter().copied());
+                    parts.push(part);
                 }
             }
-            let mut hosts: Vec<&String> = self
-                .own
-                .keys()
-                .filter(|(r, _)| *r == ri)
-                .map(|(_, h)| h)
-                .collect();
-            hosts.sort();
-            for host in hosts {
-                let list = &self.own[&(ri, host.clone())];
-                let mut cluster: Vec<usize> = Vec::new();
-                let mut clusters = Vec::new();
-                // Times as nanoseconds, each read once: a flood's matches are many.
-                let window = rule.window.as_nanos();
-                let mut last: Option<i128> = None;
-                let unclaimed = |i: &&usize| consumed.is_empty() || !consumed.contains(*i);
-                for &i in list.iter().filter(unclaimed) {
-                    let t = time_of(self.signals[i]).as_nanosecond();
-                    if last.is_some_and(|last| t - last > window) {
-                        clusters.push(std::mem::take(&mut cluster));
-                    }
-                    cluster.push(i);
-                    last = Some(t);
+        }
+        let mut hosts: Vec<&String> = self
+            .own
+            .keys()
+            .filter(|(r, _)| *r == ri)
+            .map(|(_, h)| h)
+            .collect();
+        hosts.sort();
+        for host in hosts {
+            let list = &self.own[&(ri, host.clone())];
+            let mut cluster: Vec<usize> = Vec::new();
+            let mut clusters = Vec::new();
+            // Times as nanoseconds, each read once: a flood's matches are many.
+            let window = rule.window.as_nanos();
+            let mut last: Option<i128> = None;
+            let unclaimed = |i: &&usize| consumed.is_empty() || !consumed.contains(*i);
+            for &i in list.iter().filter(unclaimed) {
+                let t = time_of(self.signals[i]).as_nanosecond();
+                if last.is_some_and(|last| t - last > window) {
+                    clusters.push(std::mem::take(&mut cluster));
                 }
-                if !cluster.is_empty() {
-                    clusters.push(cluster);
-                }
-                for c in clusters {
-                    if let Some(part) = self.host_incident(ri, rule, host, c) {
-                        parts.push(part);
-                    }
+                cluster.push(i);
+                last = Some(t);
+            }
+            if !cluster.is_empty() {
+                clusters.push(cluster);
+            }
+            for c in clusters {
+                if let Some(part) = self.host_incident(ri, rule, host, c) {
+                    parts.push(part);
                 }
             }
         }

@@ -249,8 +249,12 @@ fn diagnose_in_order(
     });
     let signals_ignored = total_signals - kept.len() as u64;
 
-    let cover = coverage::CoverageIndex::build(&kept, book, summary, options.skew);
-    let mut world = correlate::World::build(&kept, book, &cover, options.skew);
+    // Both read every signal; side by side on the current rayon pool.
+    let (cover, gathered) = rayon::join(
+        || coverage::CoverageIndex::build(&kept, book, summary, options.skew),
+        || correlate::Gathered::of(&kept, book),
+    );
+    let world = correlate::World::build(gathered, &kept, book, &cover, options.skew);
     let parts = world.run();
     let mut findings = fold::fold(parts, &kept, book, &world);
 

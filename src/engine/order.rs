@@ -4,6 +4,9 @@
 
 use std::borrow::Borrow;
 
+use rayon::iter::ParallelIterator;
+use rayon::slice::ParallelSliceMut;
+
 use crate::event::Text;
 use crate::signal::Signal;
 
@@ -31,7 +34,7 @@ pub(crate) fn in_order<'s>(
 }
 
 /// The places of `signals` in their order, first to last; `times[i]` is `signals[i]`'s time.
-fn sorted_places<S: Borrow<Signal>>(
+fn sorted_places<S: Borrow<Signal> + Sync>(
     signals: &[S],
     times: Vec<Option<jiff::Timestamp>>,
 ) -> Vec<usize> {
@@ -42,8 +45,9 @@ fn sorted_places<S: Borrow<Signal>>(
     match time_keys(&times) {
         Some(mut keys) => {
             // Stable, by the key alone: the signals come in runs already in order (a chunk's
-            // records), which this sort finds and merges.
-            keys.sort_by_key(|&(key, _)| key);
+            // records), which this sort finds and merges; on the current rayon pool (a scan's:
+            // as many threads as it reads with).
+            keys.par_sort_by_key(|&(key, _)| key);
             sort_ties(signals, &mut keys);
             keys.into_iter().map(|(_, at)| at).collect()
         }
@@ -68,15 +72,20 @@ fn time_keys(times: &[Option<jiff::Timestamp>]) -> Option<Vec<(u64, usize)>> {
     Some(times.iter().map(key).zip(0..).collect())
 }
 
-/// Puts the runs of signals of one time (one key) in `order` into the rest of their order.
-fn sort_ties<K: PartialEq, S: Borrow<Signal>>(signals: &[S], order: &mut [(K, usize)]) {
-    for tied in order.chunk_by_mut(|a, b| a.0 == b.0) {
-        if tied.len() > 1 {
+/// Puts the runs of signals of one time (one key) in `order` into the rest of their order,
+/// run by run on the current rayon pool.
+fn sort_ties<K: PartialEq + Send, S: Borrow<Signal> + Sync>(
+    signals: &[S],
+    order: &mut [(K, usize)],
+) {
+    order
+        .par_chunk_by_mut(|a, b| a.0 == b.0)
+        .filter(|tied| tied.len() > 1)
+        .for_each(|tied| {
             tied.sort_by(|a, b| {
                 after_time(signals[a.1].borrow(), signals[b.1].borrow()).then(a.1.cmp(&b.1))
             });
-        }
-    }
+        });
 }
 
 /// The order of two signals: by time, file, record id, zip member, record position, rule
