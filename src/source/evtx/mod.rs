@@ -351,6 +351,10 @@ thread_local! {
     /// The JSON lines of the chunk being read on this thread, reused from chunk to chunk (a
     /// fresh buffer of a few hundred KiB per chunk costs more in page faults than the lines).
     static LINES: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+    /// What the chunk being read on this thread wants delivered, reused from chunk to chunk
+    /// (a flood's chunk holds hundreds of records: grown afresh each time, the list was copied
+    /// over and over).
+    static WANTED: std::cell::Cell<Vec<Wanted>> = const { std::cell::Cell::new(Vec::new()) };
 }
 
 /// Where one record of a chunk sits, from its header (MS-EVEN6 §2.2.3): its BinXML span, the
@@ -638,7 +642,8 @@ impl FileState<'_> {
             seq,
             ..ChunkOutcome::default()
         };
-        let mut wanted = Vec::new();
+        let mut wanted = WANTED.take();
+        wanted.clear();
         let mut pending = Vec::new();
         // The shapes whose records wait for the comparisons of this chunk's new shapes, and
         // the parts of the shapes compared.
@@ -802,7 +807,7 @@ impl FileState<'_> {
         let mut batch: Vec<(Option<Timestamp>, std::ops::Range<usize>)> = Vec::new();
         // Whether each kept event is wanted, asked once for it and its repeats.
         let mut base_wanted: Vec<Option<bool>> = Vec::new();
-        for item in wanted {
+        for item in wanted.drain(..) {
             if outcome.computer.is_none() {
                 outcome.computer = match &item {
                     Wanted::Event(event, _) => host_of(event),
@@ -856,6 +861,7 @@ impl FileState<'_> {
             self.sink.accept_json(&batch, &lines);
         }
         LINES.set(lines);
+        WANTED.set(wanted);
         Some(outcome)
     }
 
