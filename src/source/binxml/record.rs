@@ -30,6 +30,17 @@ pub(crate) struct Record<'a> {
     pub(super) def: u32,
 }
 
+/// The parts a record's head is read from ([`Record::head_key`]): its template (whose literal
+/// provider or channel it may name), its event id, and the type and bytes of the values that
+/// give its provider and channel (`None` for a literal).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct HeadKey<'a> {
+    template: usize,
+    event_id: u32,
+    provider: Option<(u8, &'a [u8])>,
+    channel: Option<(u8, &'a [u8])>,
+}
+
 /// An embedded fragment of a record: its template, its values, and the chunk offset of the
 /// value that holds it.
 pub(crate) struct Nested<'a> {
@@ -193,24 +204,12 @@ impl<'a> Record<'a> {
     /// template does not tell it plainly (then build the event and ask it).
     pub(crate) fn head<'t>(&'t self, text: &'t mut String) -> Option<RecordHead<'t>> {
         text.clear();
-        let head = &self.template.head;
-        let guarded = head
-            .guards
-            .iter()
-            .any(|g| self.values.get(usize::from(*g)).is_none_or(Raw::is_null));
-        if guarded {
+        if self.head_guarded() {
             return None;
         }
         let provider = self.slot_text(&self.template.head.provider, text)?;
         let channel = self.slot_text(&self.template.head.channel, text)?;
-        let event_id = match &self.template.head.event_id {
-            Slot::Literal(id) => u32::try_from(crate::source::assemble::parse_number(id)?).ok()?,
-            Slot::Value(i) => {
-                let value = self.values.get(usize::from(*i))?;
-                u32::try_from(value.number()?).ok()?
-            }
-            Slot::Unknown => return None,
-        } & 0xFFFF;
+        let event_id = self.head_event_id()?;
         let text: &'t str = text;
         let pick = |part: HeadPart<'t>| match part {
             HeadPart::Literal(s) => s.trim(),
@@ -221,6 +220,51 @@ impl<'a> Record<'a> {
             event_id,
             channel: pick(channel),
         })
+    }
+
+    /// What this record's head is made of, as it lies in the chunk (`None` when the head is
+    /// not told plainly): records with one key have one head, so that a sink's answer for one
+    /// holds for the others without their texts being read again.
+    pub(crate) fn head_key(&self) -> Option<HeadKey<'a>> {
+        if self.head_guarded() {
+            return None;
+        }
+        let slot = |slot: &Slot| match slot {
+            Slot::Literal(_) => Some(None),
+            Slot::Value(i) => {
+                let value = self.values.get(usize::from(*i))?;
+                matches!(value.ty, ty::STRING | ty::ANSI_STRING | ty::NULL)
+                    .then_some(Some((value.ty, value.bytes)))
+            }
+            Slot::Unknown => None,
+        };
+        Some(HeadKey {
+            template: self.template as *const Template as usize,
+            event_id: self.head_event_id()?,
+            provider: slot(&self.template.head.provider)?,
+            channel: slot(&self.template.head.channel)?,
+        })
+    }
+
+    /// Whether a value the head's elements depend on is null (the head is then not plain).
+    fn head_guarded(&self) -> bool {
+        let head = &self.template.head;
+        head.guards
+            .iter()
+            .any(|g| self.values.get(usize::from(*g)).is_none_or(Raw::is_null))
+    }
+
+    /// The head's event id (its low 16 bits, as the System part shows it).
+    fn head_event_id(&self) -> Option<u32> {
+        let id = match &self.template.head.event_id {
+            Slot::Literal(id) => u32::try_from(crate::source::assemble::parse_number(id)?).ok()?,
+            Slot::Value(i) => {
+                let value = self.values.get(usize::from(*i))?;
+                u32::try_from(value.number()?).ok()?
+            }
+            Slot::Unknown => return None,
+        };
+        Some(id & 0xFFFF)
     }
 
     fn slot_text<'t>(&'t self, slot: &'t Slot, text: &mut String) -> Option<HeadPart<'t>> {

@@ -45,8 +45,8 @@ pub(crate) use chunks::EvtxBytes;
 use chunks::{Chunk, ChunkWalk};
 
 use super::binxml::{
-    filetime_timestamp, read_record, ChunkPrograms, ChunkTemplates, LineHead, LineOrigin, Record,
-    Repeats, RunPrograms, RunTemplates, TemplateKeep, Verdict, Verdicts,
+    filetime_timestamp, read_record, ChunkPrograms, ChunkTemplates, HeadKey, LineHead, LineOrigin,
+    Record, Repeats, RunPrograms, RunTemplates, TemplateKeep, Verdict, Verdicts,
 };
 use super::{
     EventSink, Identity, InputError, InputErrorKind, RecordHead, SourceCtx, SourceKind,
@@ -439,12 +439,18 @@ enum Wanted {
     Skipped,
 }
 
+/// The most heads a chunk keeps the sink's answers for.
+const HEAD_ANSWERS: usize = 16;
+
 /// What the records of one chunk read by [`binxml`](super::binxml) share.
 struct FastRead<'c, 'f> {
     templates: ChunkTemplates<'c>,
     programs: ChunkPrograms<'f>,
     /// Head text.
     text: String,
+    /// The sink's answers for the heads met in this chunk, by what they are made of: most of
+    /// a chunk's records share one provider and channel, read once.
+    head_answers: Vec<(HeadKey<'c>, Option<bool>)>,
     /// The chunk's JSON lines.
     lines: Vec<u8>,
     /// Whether the sink takes JSON lines.
@@ -660,6 +666,7 @@ impl FileState<'_> {
             templates: ChunkTemplates::new(&data.bytes, &self.shared.templates, &keep),
             programs: ChunkPrograms::new(&self.shared.programs),
             text: String::new(),
+            head_answers: Vec::new(),
             lines,
             json: self.sink.takes_json(),
             heads: self.sink.filters_heads(),
@@ -722,7 +729,7 @@ impl FileState<'_> {
             let new_shape = verdict == Verdict::Unknown && !awaited.contains(&record.shape);
             // A new shape whose record the sink does not want: neither rendered, compared nor
             // vouched for now; its first wanted record is.
-            let skipped = new_shape && read.heads && !self.head_wanted(&record, &mut read.text);
+            let skipped = new_shape && read.heads && !self.head_wanted(&record, &mut read);
             // The parts of a new shape's wanted record, worked out once.
             let mut parts = None;
             if new_shape && !skipped {
@@ -867,8 +874,28 @@ impl FileState<'_> {
 
     /// Whether the sink may want a record, by the head its values tell; `true` when they do
     /// not tell it plainly (the built event is asked instead).
-    fn head_wanted(&self, record: &Record<'_>, text: &mut String) -> bool {
-        record.head(text).is_none_or(|head| self.sink.wants(&head))
+    fn head_wanted<'c>(&self, record: &Record<'c>, read: &mut FastRead<'c, '_>) -> bool {
+        self.head_answer(record, read).unwrap_or(true)
+    }
+
+    /// Whether the sink wants a record by its head; `None` when the values do not tell the
+    /// head plainly. Asked once per chunk for the records of one [`HeadKey`].
+    fn head_answer<'c>(&self, record: &Record<'c>, read: &mut FastRead<'c, '_>) -> Option<bool> {
+        let ask = |text: &mut String| record.head(text).map(|head| self.sink.wants(&head));
+        let Some(key) = record.head_key() else {
+            return ask(&mut read.text);
+        };
+        if let Some(&(_, answer)) = read.head_answers.iter().find(|(k, _)| *k == key) {
+            // What the tests hold the reader to: the head read again gets the same answer.
+            #[cfg(test)]
+            assert_eq!(ask(&mut read.text), answer, "one head key, one answer");
+            return answer;
+        }
+        let answer = ask(&mut read.text);
+        if read.head_answers.len() < HEAD_ANSWERS {
+            read.head_answers.push((key, answer));
+        }
+        answer
     }
 
     /// A record of a good shape: `Some(None)` when its head is not wanted; else built as a
@@ -891,9 +918,7 @@ impl FileState<'_> {
         }
         // A head the values do not tell plainly is asked of the built event, at delivery.
         let asked = if read.heads {
-            record
-                .head(&mut read.text)
-                .map(|head| self.sink.wants(&head))
+            self.head_answer(record, read)
         } else {
             Some(true)
         };
