@@ -207,6 +207,17 @@ impl Signal {
         Arc::ptr_eq(&self.event, &other.event) && self.repeat == other.repeat
     }
 
+    /// Whether the two signals were given by one record as it was read (not merely by two
+    /// records alike): they hold the same copy of it and of its identity.
+    pub fn given_together(&self, other: &Signal) -> bool {
+        let same_identity = match (&self.repeat, &other.repeat) {
+            (None, None) => true,
+            (Some(x), Some(y)) => Arc::ptr_eq(x, y),
+            _ => false,
+        };
+        Arc::ptr_eq(&self.event, &other.event) && same_identity
+    }
+
     /// The matching record whole: the shared one, or a copy with the repeat's identity.
     pub fn record(&self) -> Cow<'_, Event> {
         match &self.repeat {

@@ -5,6 +5,7 @@
 use std::sync::{Arc, Mutex};
 
 use jiff::Timestamp;
+use rustc_hash::FxHashMap;
 
 use crate::event::Text;
 use crate::signal::Signal;
@@ -23,7 +24,64 @@ pub(super) struct Found {
     /// The time of each kept signal, batch by batch as `kept`: read on the reading thread
     /// with the hash, for the sort at the end.
     pub(super) times: Vec<Vec<Option<Timestamp>>>,
+    /// The kept signals that may have copies, by identity: those of the logs whose record ids
+    /// came again ([`LogIds`]).
     seen: IdentityMap,
+    /// Per log (host and channel as its records name them), the record ids kept so far.
+    logs: Vec<LogIds>,
+    log_numbers: FxHashMap<(Text, Text), usize>,
+}
+
+/// The record ids of one log (host and channel) whose signals were kept, while none came
+/// twice: a signal of a record id not among them is no copy of a kept one, and is kept without
+/// being looked up. Most logs are given once, their records read once each, and never need
+/// the table. Once a record id comes again (the log given twice, or a damaged log repeating a
+/// record), the log's kept signals are put in the table and its signals are looked up there
+/// from then on.
+#[derive(Default)]
+struct LogIds {
+    /// Disjoint runs of record ids (first, last), in order.
+    runs: Vec<(u64, u64)>,
+    /// The places of the log's kept signals; `None` once they are in the table.
+    places: Option<Vec<(u32, u32)>>,
+    /// The place of the log's last kept signal: the next signal of the same record (a record
+    /// often matches two rules) is kept beside it.
+    last: Option<(u32, u32)>,
+}
+
+/// The most runs of record ids a log keeps (records read far out of order): beyond, its
+/// signals go to the table.
+const MOST_RUNS: usize = 4096;
+
+impl LogIds {
+    /// Whether a signal of `record_id` was kept.
+    fn holds(&self, record_id: u64) -> bool {
+        let at = self.runs.partition_point(|&(_, last)| last < record_id);
+        self.runs
+            .get(at)
+            .is_some_and(|&(first, _)| first <= record_id)
+    }
+
+    /// Counts `record_id` (not held) among the kept; `false` when the log keeps too many runs.
+    fn add(&mut self, record_id: u64) -> bool {
+        let at = self.runs.partition_point(|&(_, last)| last < record_id);
+        let after_previous = at > 0 && self.runs[at - 1].1.checked_add(1) == Some(record_id);
+        let before_next = self
+            .runs
+            .get(at)
+            .is_some_and(|&(first, _)| record_id.checked_add(1) == Some(first));
+        match (after_previous, before_next) {
+            (true, true) => {
+                self.runs[at - 1].1 = self.runs[at].1;
+                self.runs.remove(at);
+            }
+            (true, false) => self.runs[at - 1].1 = record_id,
+            (false, true) => self.runs[at].0 = record_id,
+            (false, false) if self.runs.len() >= MOST_RUNS => return false,
+            (false, false) => self.runs.insert(at, (record_id, record_id)),
+        }
+        true
+    }
 }
 
 /// Moves a batch of signals into `found`, but each record only once: the same record given
@@ -46,6 +104,8 @@ pub(super) fn keep_new_evidence(found: &Mutex<Found>, batch: &mut Vec<Signal>) {
         hashes: kept_hashes,
         times: kept_times,
         seen,
+        logs,
+        log_numbers,
     } = &mut *found;
     // A copy of a log comes as runs of copies, in the order of the signals they copy: after a
     // copy of the signal at (batch, place), the next signal is first compared with the one at
@@ -57,12 +117,60 @@ pub(super) fn keep_new_evidence(found: &Mutex<Found>, batch: &mut Vec<Signal>) {
     let mut front = 0;
     let mut front_hashes: Vec<u64> = Vec::with_capacity(hashes.len());
     let mut front_times: Vec<Option<Timestamp>> = Vec::with_capacity(hashes.len());
+    // The previous signal's log, told by where its texts are (most signals share them).
+    let mut last_log: Option<(*const u8, *const u8, usize)> = None;
     for (at, hash) in hashes.into_iter().enumerate() {
         // A signal kept from this batch is in its front part, not yet among the kept batches.
         let held = |b: u32, p: u32| match kept.get(b as usize) {
             Some(batch) => &batch[p as usize],
             None => &incoming[p as usize],
         };
+        // Each kept signal's hash is kept beside it, read again as the table grows.
+        let hash_at = |&(b, p): &(u32, u32)| match kept_hashes.get(b as usize) {
+            Some(hashes) => hashes[p as usize],
+            None => front_hashes[p as usize],
+        };
+        let record_id = incoming[at].record_id().filter(|_| hash.is_some());
+        if let Some(record_id) = record_id {
+            let event = &incoming[at].event;
+            let texts = (event.computer.as_ptr(), event.channel.as_ptr());
+            let log = match last_log {
+                Some((computer, channel, log)) if (computer, channel) == texts => log,
+                _ => {
+                    let key = (Text::clone(&event.computer), Text::clone(&event.channel));
+                    let log = *log_numbers.entry(key).or_insert_with(|| {
+                        logs.push(LogIds {
+                            places: Some(Vec::new()),
+                            ..LogIds::default()
+                        });
+                        logs.len() - 1
+                    });
+                    last_log = Some((texts.0, texts.1, log));
+                    log
+                }
+            };
+            let ids = &mut logs[log];
+            if ids.places.is_some() {
+                let of_last = ids
+                    .last
+                    .is_some_and(|(b, p)| held(b, p).given_together(&incoming[at]));
+                if of_last || (!ids.holds(record_id) && ids.add(record_id)) {
+                    // No copy of a kept signal: kept without a look-up.
+                    let place = (number, front as u32);
+                    ids.places.get_or_insert_with(Vec::new).push(place);
+                    ids.last = Some(place);
+                    incoming.swap(front, at);
+                    front_hashes.push(hash.unwrap_or(0));
+                    front_times.push(times[at]);
+                    front += 1;
+                    continue;
+                }
+                // A record id again: the log's kept signals go to the table.
+                for place in ids.places.take().into_iter().flatten() {
+                    seen.insert_unique(hash_at(&place), place, hash_at);
+                }
+            }
+        }
         let next = next_held.filter(|&(b, p)| {
             let held_hash = kept_hashes.get(b as usize).and_then(|h| h.get(p as usize));
             hash.is_some_and(|hash| held_hash == Some(&hash))
@@ -85,11 +193,6 @@ pub(super) fn keep_new_evidence(found: &Mutex<Found>, batch: &mut Vec<Signal>) {
             }
             (hash, None) => {
                 if let Some(hash) = hash {
-                    // Each kept signal's hash is kept beside it, read again as the table grows.
-                    let hash_at = |&(b, p): &(u32, u32)| match kept_hashes.get(b as usize) {
-                        Some(hashes) => hashes[p as usize],
-                        None => front_hashes[p as usize],
-                    };
                     seen.insert_unique(hash, (number, front as u32), hash_at);
                 }
                 incoming.swap(front, at);
@@ -200,6 +303,47 @@ mod tests {
         keep_new_evidence(&found, &mut vec![other]);
         let kept: usize = found.into_inner().unwrap().kept.iter().map(Vec::len).sum();
         assert_eq!(kept, 2);
+    }
+
+    /// A log's record ids are kept as runs, merged as the gaps between them fill, in any
+    /// order.
+    #[test]
+    fn a_log_keeps_its_record_ids_as_runs() {
+        let mut ids = LogIds::default();
+        for id in [5, 7, 6, 1, 2, 10, u64::MAX, 9, 8] {
+            assert!(!ids.holds(id), "{id} before it is added");
+            assert!(ids.add(id));
+            assert!(ids.holds(id), "{id} once added");
+        }
+        assert_eq!(ids.runs, [(1, 2), (5, 10), (u64::MAX, u64::MAX)]);
+        assert!(!ids.holds(3) && !ids.holds(0) && !ids.holds(11));
+    }
+
+    /// A record that comes twice in one log (a damaged log repeating it) is kept once, and so
+    /// are the records after it; the signals one record gave are all kept.
+    #[test]
+    fn a_record_again_in_one_log_is_kept_once() {
+        let found = Mutex::new(Found::default());
+        let mut batch = of_file("a.evtx", [1, 2, 3, 2, 4]);
+        let mut second = batch[2].clone();
+        second.signal_id = "t".into();
+        batch.insert(3, second);
+        keep_new_evidence(&found, &mut batch);
+        keep_new_evidence(&found, &mut of_file("a.evtx", [3, 5]));
+        let found = found.into_inner().unwrap();
+        let mut kept: Vec<(u64, String)> = found
+            .kept
+            .iter()
+            .flatten()
+            .map(|s| (s.record_id().unwrap(), s.signal_id.to_string()))
+            .collect();
+        kept.sort();
+        let expected: Vec<(u64, String)> =
+            [(1, "s"), (2, "s"), (3, "s"), (3, "t"), (4, "s"), (5, "s")]
+                .into_iter()
+                .map(|(id, s)| (id, s.to_string()))
+                .collect();
+        assert_eq!(kept, expected);
     }
 
     /// A signal of the record of `file` with this id and time (in seconds).

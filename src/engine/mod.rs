@@ -341,14 +341,16 @@ pub fn collect_signals(
 ) -> (Collected, ReadSummary) {
     let found: Mutex<Found> = Mutex::new(Found::default());
     // Each reading thread gathers its signals and hands them over a batch at a time: one
-    // lock per batch, not per signal.
+    // lock per batch, not per signal. A batch ends between records: the signals of one record
+    // are handed over together.
     let batches: ThreadLocal<RefCell<Vec<Signal>>> = ThreadLocal::new();
     let emit = |s: Signal| {
         let mut batch = batches.get_or_default().borrow_mut();
-        batch.push(s);
-        if batch.len() >= SIGNAL_BATCH {
+        let full = batch.len() >= SIGNAL_BATCH;
+        if full && !batch.last().is_some_and(|last| last.given_together(&s)) {
             keep_new_evidence(&found, &mut batch);
         }
+        batch.push(s);
     };
     let (summary, _) = scan_signals(paths, rules, plan, &emit);
     for batch in batches {
