@@ -69,57 +69,79 @@ pub fn fold(parts: Vec<Part>, signals: &[&Signal], book: &RuleBook, world: &Worl
             let (_, _, record, time) = record_of(i);
             rustc_hash::FxBuildHasher.hash_one((record, time))
         };
-        let evidence_count = parts.iter().map(|p| p.evidence.len()).sum();
-        let mut seen_records = hashbrown::HashTable::<usize>::with_capacity(evidence_count);
-        let all: Vec<usize> = parts
-            .iter()
-            .flat_map(|p| p.evidence.iter().copied())
-            .filter(|&i| {
-                let (at, key) = (hash(i), record_of(i));
-                if seen_records.find(at, |&j| record_of(j) == key).is_some() {
-                    return false;
-                }
-                seen_records.insert_unique(at, i, |&j| hash(j));
-                true
-            })
-            .collect();
-        // The first incident in full (it speaks for the finding), in time order; then one
-        // record per signal of the other incidents; then the rest, up to the limit.
-        // A signal is among `all` when its record is held by it (the first of its record).
-        let in_all = |i: usize| {
-            let key = record_of(i);
-            seen_records.find(hash(i), |&j| record_of(j) == key) == Some(&i)
+        // The evidence in the parts' order, each record once, is worked out only as far as the
+        // records shown need: a flood's first incident alone gives them.
+        let mut seen_records = hashbrown::HashTable::<usize>::new();
+        let mut first_of_record = |i: usize| {
+            let (at, key) = (hash(i), record_of(i));
+            if seen_records.find(at, |&j| record_of(j) == key).is_some() {
+                return false;
+            }
+            seen_records.insert_unique(at, i, |&j| hash(j));
+            true
         };
-        let first_len = parts.first().map_or(0, |p| {
-            p.evidence
-                .iter()
-                .filter(|&&i| in_all(i))
-                .take(MAX_EVIDENCE)
-                .count()
-        });
-        evidence_idx.extend(all.iter().copied().take(first_len));
+        let mut stream = parts.iter().flat_map(|p| p.evidence.iter().copied());
+        // The first incident's first records in full (it speaks for the finding), in time
+        // order; then one record per signal of the rest; then the rest, up to the limit.
+        let mut all: Vec<usize> = Vec::new();
+        let first_incident = parts.first().map_or(0, |p| p.evidence.len());
+        for i in stream.by_ref().take(first_incident) {
+            if first_of_record(i) {
+                all.push(i);
+                if all.len() == MAX_EVIDENCE {
+                    break;
+                }
+            }
+        }
+        let first_len = all.len();
+        evidence_idx.extend(all.iter().copied());
         evidence_idx.sort_by_key(|&i| signals[i].time());
         // The (rule, signal, host) names shown so far: a few, looked through, not copied.
         let name_of = |i: usize| {
             let s = &signals[i];
             (&*s.rule_id, &*s.signal_id, &*s.event.computer)
         };
-        let mut seen_names: Vec<_> = evidence_idx.iter().map(|&i| name_of(i)).collect();
-        for &i in &all[first_len..] {
-            if evidence_idx.len() >= MAX_EVIDENCE {
-                break;
+        if evidence_idx.len() < MAX_EVIDENCE {
+            // The rest's records, each once, in order: the `at`-th, worked out when first asked.
+            let mut nth = |at: usize, all: &mut Vec<usize>| match all.get(at) {
+                Some(&i) => Some(i),
+                None => {
+                    let i = stream.by_ref().find(|&i| first_of_record(i))?;
+                    all.push(i);
+                    Some(i)
+                }
+            };
+            // One record for each name not shown yet, the first of it; the names there are
+            // told first, so that the records are not looked through past the last of them.
+            let shown: Vec<_> = evidence_idx.iter().map(|&i| name_of(i)).collect();
+            let mut names_left = Vec::new();
+            for i in parts.iter().flat_map(|p| p.evidence.iter().copied()) {
+                let name = name_of(i);
+                if !shown.contains(&name) && !names_left.contains(&name) {
+                    names_left.push(name);
+                }
             }
-            if !seen_names.contains(&name_of(i)) {
-                seen_names.push(name_of(i));
-                evidence_idx.push(i);
+            let mut at = first_len;
+            while evidence_idx.len() < MAX_EVIDENCE && !names_left.is_empty() {
+                let Some(i) = nth(at, &mut all) else {
+                    break;
+                };
+                at += 1;
+                if let Some(left) = names_left.iter().position(|&name| name == name_of(i)) {
+                    names_left.swap_remove(left);
+                    evidence_idx.push(i);
+                }
             }
-        }
-        for &i in &all[first_len..] {
-            if evidence_idx.len() >= MAX_EVIDENCE {
-                break;
-            }
-            if !evidence_idx.contains(&i) {
-                evidence_idx.push(i);
+            // Then the rest in order.
+            let mut at = first_len;
+            while evidence_idx.len() < MAX_EVIDENCE {
+                let Some(i) = nth(at, &mut all) else {
+                    break;
+                };
+                at += 1;
+                if !evidence_idx.contains(&i) {
+                    evidence_idx.push(i);
+                }
             }
         }
         let mut clients = BTreeSet::new();
