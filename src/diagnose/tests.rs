@@ -729,3 +729,46 @@ fn a_record_matched_by_two_signals_shows_once_among_the_evidence_also_when_it_re
     assert_eq!(records, (0..8).map(|k| Some(k * 10)).collect::<Vec<_>>());
     assert_eq!((f.first_seen, f.last_seen), (Some(at(0)), Some(at(190))));
 }
+
+/// A finding shows its first incident's records, then the first record of each signal not
+/// shown yet from the other incidents (however far into them), then their records in order.
+#[test]
+fn a_finding_shows_each_signal_of_its_later_incidents_once_then_their_records_in_order() {
+    let probe = rule(
+        "probe",
+        RuleKind::Cause,
+        &[("a", Side::Server), ("b", Side::Server)],
+        vec![rung(
+            "a or b",
+            Correlate::SameHost,
+            Level::Medium,
+            "{count} probes on {host}",
+        )],
+    );
+    // Two records of `a`; an hour later, thirty of `a` and then one of `b`.
+    let mut signals = vec![
+        sig("probe", "a", "SRV01", 0, &[]),
+        sig("probe", "a", "SRV01", 10, &[]),
+    ];
+    signals.extend((0..30).map(|k| sig("probe", "a", "SRV01", 3600 + k, &[])));
+    signals.push(sig("probe", "b", "SRV01", 3700, &[]));
+    let d = run(signals, &book(vec![probe]));
+    let f = d
+        .findings
+        .iter()
+        .find(|f| f.rule_id == "probe")
+        .expect("a finding");
+    assert_eq!(f.incidents, 2, "{f:#?}");
+    let shown: Vec<(String, Option<u64>)> = f
+        .evidence
+        .iter()
+        .map(|e| (e.signal.clone(), e.record_id))
+        .collect();
+    let mut expected = vec![
+        ("probe/a".to_string(), Some(0)),
+        ("probe/a".to_string(), Some(10)),
+        ("probe/b".to_string(), Some(3700)),
+    ];
+    expected.extend((0..5).map(|k| ("probe/a".to_string(), Some(3600 + k))));
+    assert_eq!(shown, expected);
+}
