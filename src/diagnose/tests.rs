@@ -684,19 +684,32 @@ fn the_clients_address_is_learnt_from_attempts_that_agree_on_the_clock_offset() 
     assert_eq!(blocked[0].incidents, 2);
 }
 
-#[test]
-fn a_record_matched_by_two_signals_shows_once_among_the_evidence_also_when_it_repeats() {
-    let probe = rule(
+/// A cause rule `probe` with server signals `a` and `b` and one same-host rung on `when`.
+fn probe_rule(when: &str) -> RuleView {
+    rule(
         "probe",
         RuleKind::Cause,
         &[("a", Side::Server), ("b", Side::Server)],
         vec![rung(
-            "a",
+            when,
             Correlate::SameHost,
             Level::Medium,
             "{count} probes on {host}",
         )],
-    );
+    )
+}
+
+/// The finding of rule `probe` in `d`.
+fn probe_finding(d: &Diagnosis) -> &Finding {
+    d.findings
+        .iter()
+        .find(|f| f.rule_id == "probe")
+        .expect("a finding")
+}
+
+#[test]
+fn a_record_matched_by_two_signals_shows_once_among_the_evidence_also_when_it_repeats() {
+    let probe = probe_rule("a");
     // Twenty records ten seconds apart, each matched by both signals (which share it); all
     // but the first repeat the first but for their time and record id.
     let first_a = sig("probe", "a", "SRV01", 0, &[]);
@@ -715,11 +728,7 @@ fn a_record_matched_by_two_signals_shows_once_among_the_evidence_also_when_it_re
         signals.push(Signal::repeated(&first_b, &identity));
     }
     let d = run(signals, &book(vec![probe]));
-    let f = d
-        .findings
-        .iter()
-        .find(|f| f.rule_id == "probe")
-        .expect("a finding");
+    let f = probe_finding(&d);
     let times: Vec<_> = f.evidence.iter().map(|e| e.time).collect();
     let expected: Vec<_> = (0..fold::MAX_EVIDENCE as i64)
         .map(|k| Some(at(k * 10)))
@@ -734,17 +743,7 @@ fn a_record_matched_by_two_signals_shows_once_among_the_evidence_also_when_it_re
 /// shown yet from the other incidents (however far into them), then their records in order.
 #[test]
 fn a_finding_shows_each_signal_of_its_later_incidents_once_then_their_records_in_order() {
-    let probe = rule(
-        "probe",
-        RuleKind::Cause,
-        &[("a", Side::Server), ("b", Side::Server)],
-        vec![rung(
-            "a or b",
-            Correlate::SameHost,
-            Level::Medium,
-            "{count} probes on {host}",
-        )],
-    );
+    let probe = probe_rule("a or b");
     // Two records of `a`; an hour later, thirty of `a` and then one of `b`.
     let mut signals = vec![
         sig("probe", "a", "SRV01", 0, &[]),
@@ -753,11 +752,7 @@ fn a_finding_shows_each_signal_of_its_later_incidents_once_then_their_records_in
     signals.extend((0..30).map(|k| sig("probe", "a", "SRV01", 3600 + k, &[])));
     signals.push(sig("probe", "b", "SRV01", 3700, &[]));
     let d = run(signals, &book(vec![probe]));
-    let f = d
-        .findings
-        .iter()
-        .find(|f| f.rule_id == "probe")
-        .expect("a finding");
+    let f = probe_finding(&d);
     assert_eq!(f.incidents, 2, "{f:#?}");
     let shown: Vec<(String, Option<u64>)> = f
         .evidence
