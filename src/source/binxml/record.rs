@@ -95,8 +95,7 @@ fn instance<'a>(
     end: usize,
 ) -> Option<(u32, &'a Template, Vec<Raw<'a>>, u32)> {
     let chunk = templates.chunk;
-    let (def, at) = instance_head(chunk, start, end)?;
-    let mut cur = Cursor::at(chunk.get(..end)?, at);
+    let (def, mut cur) = instance_head(chunk, start, end)?;
     let mut values = templates.value_list();
     read_values(&mut cur, &mut values)?;
     // Nothing but the end of the fragment may follow.
@@ -108,9 +107,9 @@ fn instance<'a>(
 }
 
 /// The head of a fragment holding one template instance at `chunk[start..end]`: the chunk
-/// offset of its template's definition, and where its values begin (their count), past the
-/// definition when it is written inline.
-pub(super) fn instance_head(chunk: &[u8], start: usize, end: usize) -> Option<(u32, usize)> {
+/// offset of its template's definition, and a cursor (over `chunk[..end]`) where its values
+/// begin (their count), past the definition when it is written inline.
+pub(super) fn instance_head(chunk: &[u8], start: usize, end: usize) -> Option<(u32, Cursor<'_>)> {
     let mut cur = Cursor::at(chunk.get(..end)?, start);
     // A record starts with a fragment header; an embedded fragment often does not.
     let mut next = cur.u8()?;
@@ -128,7 +127,7 @@ pub(super) fn instance_head(chunk: &[u8], start: usize, end: usize) -> Option<(u
         let size = u32_at(chunk, cur.pos() + 20)? as usize;
         cur.skip(24usize.checked_add(size)?)?;
     }
-    Some((def, cur.pos()))
+    Some((def, cur))
 }
 
 fn shape_of<'a>(

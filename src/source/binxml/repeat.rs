@@ -19,7 +19,6 @@
 
 use std::sync::Arc;
 
-use super::cursor::u32_at;
 use super::record::{instance_head, Record};
 use super::system_memo::{set_varying, set_varying_with, varying_of, Varying};
 use super::template::Template;
@@ -147,9 +146,9 @@ impl Repeats {
         if self.kept.is_empty() {
             return None;
         }
-        let (def, count_at) = instance_head(chunk, start, stop)?;
-        let count = u32_at(chunk.get(..stop)?, count_at)? as usize;
-        let table = count_at + 4;
+        let (def, mut cur) = instance_head(chunk, start, stop)?;
+        let count = cur.u32()? as usize;
+        let table = cur.pos();
         let (at, kept, placed) = self.kept.iter().enumerate().find_map(|(at, kept)| {
             let placed = kept.placed.as_ref()?;
             let same = placed.def == def
