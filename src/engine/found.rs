@@ -54,17 +54,24 @@ struct LogIds {
 const MOST_RUNS: usize = 4096;
 
 impl LogIds {
-    /// Whether a signal of `record_id` was kept.
-    fn holds(&self, record_id: u64) -> bool {
+    /// Counts `record_id` among the kept: `true` when it is new to the log, `false` when it
+    /// was kept before or the log keeps too many runs.
+    fn add(&mut self, record_id: u64) -> bool {
+        // Most come in order, each after the last.
+        if let Some(last) = self.runs.last_mut() {
+            if last.1.checked_add(1) == Some(record_id) {
+                last.1 = record_id;
+                return true;
+            }
+        }
         let at = self.runs.partition_point(|&(_, last)| last < record_id);
-        self.runs
+        if self
+            .runs
             .get(at)
             .is_some_and(|&(first, _)| first <= record_id)
-    }
-
-    /// Counts `record_id` (not held) among the kept; `false` when the log keeps too many runs.
-    fn add(&mut self, record_id: u64) -> bool {
-        let at = self.runs.partition_point(|&(_, last)| last < record_id);
+        {
+            return false;
+        }
         let after_previous = at > 0 && self.runs[at - 1].1.checked_add(1) == Some(record_id);
         let before_next = self
             .runs
@@ -154,12 +161,14 @@ pub(super) fn keep_new_evidence(found: &Mutex<Found>, batch: &mut Vec<Signal>) {
                 let of_last = ids
                     .last
                     .is_some_and(|(b, p)| held(b, p).given_together(&incoming[at]));
-                if of_last || (!ids.holds(record_id) && ids.add(record_id)) {
+                if of_last || ids.add(record_id) {
                     // No copy of a kept signal: kept without a look-up.
                     let place = (number, front as u32);
                     ids.places.get_or_insert_with(Vec::new).push(place);
                     ids.last = Some(place);
-                    incoming.swap(front, at);
+                    if front != at {
+                        incoming.swap(front, at);
+                    }
                     front_hashes.push(hash.unwrap_or(0));
                     front_times.push(times[at]);
                     front += 1;
@@ -195,7 +204,9 @@ pub(super) fn keep_new_evidence(found: &Mutex<Found>, batch: &mut Vec<Signal>) {
                 if let Some(hash) = hash {
                     seen.insert_unique(hash, (number, front as u32), hash_at);
                 }
-                incoming.swap(front, at);
+                if front != at {
+                    incoming.swap(front, at);
+                }
                 front_hashes.push(hash.unwrap_or(0));
                 front_times.push(times[at]);
                 front += 1;
@@ -310,13 +321,13 @@ mod tests {
     #[test]
     fn a_log_keeps_its_record_ids_as_runs() {
         let mut ids = LogIds::default();
-        for id in [5, 7, 6, 1, 2, 10, u64::MAX, 9, 8] {
-            assert!(!ids.holds(id), "{id} before it is added");
-            assert!(ids.add(id));
-            assert!(ids.holds(id), "{id} once added");
+        for id in [5, 7, 6, 1, 2, 10, u64::MAX, 9, 8, 11] {
+            assert!(ids.add(id), "{id} is new");
+            assert!(!ids.add(id), "{id} once added");
         }
-        assert_eq!(ids.runs, [(1, 2), (5, 10), (u64::MAX, u64::MAX)]);
-        assert!(!ids.holds(3) && !ids.holds(0) && !ids.holds(11));
+        assert_eq!(ids.runs, [(1, 2), (5, 11), (u64::MAX, u64::MAX)]);
+        assert!(ids.add(3) && ids.add(0) && ids.add(12));
+        assert_eq!(ids.runs, [(0, 3), (5, 12), (u64::MAX, u64::MAX)]);
     }
 
     /// A record that comes twice in one log (a damaged log repeating it) is kept once, and so
