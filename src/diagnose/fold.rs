@@ -53,97 +53,7 @@ pub fn fold(parts: Vec<Part>, signals: &[&Signal], book: &RuleBook, world: &Worl
         members.dedup();
         members.retain(|&i| signals[i].rule_id.as_ref() == rule.id);
 
-        let mut evidence_idx: Vec<usize> = Vec::new();
-        // One record matched by two signals (a rule's own 1026 and the context's) shows once.
-        // The records seen are held as the places of their signals, sized at once: a flood's
-        // finding has tens of thousands.
-        let record_of = |i: usize| {
-            let s = &signals[i];
-            let o = &s.event.origin;
-            let record = s.record_id().or(s.origin_record());
-            (o.file.as_ref(), o.member.as_deref(), record, s.time())
-        };
-        // Hashed by record id and time alone, without reading the file's name (the rest of the
-        // key tells the few records of one id and time apart).
-        let hash = |i: usize| {
-            let (_, _, record, time) = record_of(i);
-            rustc_hash::FxBuildHasher.hash_one((record, time))
-        };
-        // The evidence in the parts' order, each record once, is worked out only as far as the
-        // records shown need: a flood's first incident alone gives them.
-        let mut seen_records = hashbrown::HashTable::<usize>::new();
-        let mut first_of_record = |i: usize| {
-            let (at, key) = (hash(i), record_of(i));
-            if seen_records.find(at, |&j| record_of(j) == key).is_some() {
-                return false;
-            }
-            seen_records.insert_unique(at, i, |&j| hash(j));
-            true
-        };
-        let mut stream = parts.iter().flat_map(|p| p.evidence.iter().copied());
-        // The first incident's first records in full (it speaks for the finding), in time
-        // order; then one record per signal of the rest; then the rest, up to the limit.
-        let mut all: Vec<usize> = Vec::new();
-        let first_incident = parts.first().map_or(0, |p| p.evidence.len());
-        for i in stream.by_ref().take(first_incident) {
-            if first_of_record(i) {
-                all.push(i);
-                if all.len() == MAX_EVIDENCE {
-                    break;
-                }
-            }
-        }
-        let first_len = all.len();
-        evidence_idx.extend(all.iter().copied());
-        evidence_idx.sort_by_key(|&i| signals[i].time());
-        // The (rule, signal, host) names shown so far: a few, looked through, not copied.
-        let name_of = |i: usize| {
-            let s = &signals[i];
-            (&*s.rule_id, &*s.signal_id, &*s.event.computer)
-        };
-        if evidence_idx.len() < MAX_EVIDENCE {
-            // The rest's records, each once, in order: the `at`-th, worked out when first asked.
-            let mut nth = |at: usize, all: &mut Vec<usize>| match all.get(at) {
-                Some(&i) => Some(i),
-                None => {
-                    let i = stream.by_ref().find(|&i| first_of_record(i))?;
-                    all.push(i);
-                    Some(i)
-                }
-            };
-            // One record for each name not shown yet, the first of it; the names there are
-            // told first, so that the records are not looked through past the last of them.
-            let shown: Vec<_> = evidence_idx.iter().map(|&i| name_of(i)).collect();
-            let mut names_left = Vec::new();
-            for i in parts.iter().flat_map(|p| p.evidence.iter().copied()) {
-                let name = name_of(i);
-                if !shown.contains(&name) && !names_left.contains(&name) {
-                    names_left.push(name);
-                }
-            }
-            let mut at = first_len;
-            while evidence_idx.len() < MAX_EVIDENCE && !names_left.is_empty() {
-                let Some(i) = nth(at, &mut all) else {
-                    break;
-                };
-                at += 1;
-                if let Some(left) = names_left.iter().position(|&name| name == name_of(i)) {
-                    names_left.swap_remove(left);
-                    evidence_idx.push(i);
-                }
-            }
-            // Then the rest in order.
-            let mut at = first_len;
-            while evidence_idx.len() < MAX_EVIDENCE {
-                let Some(i) = nth(at, &mut all) else {
-                    break;
-                };
-                at += 1;
-                if !evidence_idx.contains(&i) {
-                    evidence_idx.push(i);
-                }
-            }
-        }
+        let evidence_idx = shown_evidence(&parts, signals);
         let mut clients = BTreeSet::new();
         let mut reasons = BTreeSet::new();
         for p in &parts {
@@ -268,4 +178,96 @@ pub fn fold(parts: Vec<Part>, signals: &[&Signal], book: &RuleBook, world: &Worl
         });
     }
     out
+}
+
+/// The records a finding shows, as places in `signals`, each record once: its first
+/// incident's first records (it speaks for the finding) in time order; then the first record
+/// of each signal not shown yet from the other incidents; then their records in order, up to
+/// [`MAX_EVIDENCE`]. The incidents' evidence is looked through only as far as that needs: a
+/// flood's first incident alone gives them.
+fn shown_evidence(parts: &[Part], signals: &[&Signal]) -> Vec<usize> {
+    // One record matched by two signals (a rule's own 1026 and the context's) shows once.
+    // The records seen are held as the places of their signals.
+    let record_of = |i: usize| {
+        let s = &signals[i];
+        let o = &s.event.origin;
+        let record = s.record_id().or(s.origin_record());
+        (o.file.as_ref(), o.member.as_deref(), record, s.time())
+    };
+    // Hashed by record id and time alone, without reading the file's name (the rest of the
+    // key tells the few records of one id and time apart).
+    let hash = |i: usize| {
+        let (_, _, record, time) = record_of(i);
+        rustc_hash::FxBuildHasher.hash_one((record, time))
+    };
+    let mut seen_records = hashbrown::HashTable::<usize>::new();
+    let mut first_of_record = |i: usize| {
+        let (at, key) = (hash(i), record_of(i));
+        if seen_records.find(at, |&j| record_of(j) == key).is_some() {
+            return false;
+        }
+        seen_records.insert_unique(at, i, |&j| hash(j));
+        true
+    };
+    let mut stream = parts.iter().flat_map(|p| p.evidence.iter().copied());
+    // The evidence's records, each once, in the incidents' order, as far as worked out.
+    let mut all: Vec<usize> = Vec::new();
+    let first_incident = parts.first().map_or(0, |p| p.evidence.len());
+    for i in stream.by_ref().take(first_incident) {
+        if first_of_record(i) {
+            all.push(i);
+            if all.len() == MAX_EVIDENCE {
+                break;
+            }
+        }
+    }
+    let first_len = all.len();
+    let mut shown = all.clone();
+    shown.sort_by_key(|&i| signals[i].time());
+    if shown.len() == MAX_EVIDENCE {
+        return shown;
+    }
+    // The (rule, signal, host) names of records: a few, looked through, not copied.
+    let name_of = |i: usize| {
+        let s = &signals[i];
+        (&*s.rule_id, &*s.signal_id, &*s.event.computer)
+    };
+    // The rest's records, each once, in order: the `at`-th, worked out when first asked.
+    let mut nth = |at: usize| match all.get(at) {
+        Some(&i) => Some(i),
+        None => {
+            let i = stream.by_ref().find(|&i| first_of_record(i))?;
+            all.push(i);
+            Some(i)
+        }
+    };
+    // One record for each name not shown yet, the first of it; the names there are
+    // told first, so that the records are not looked through past the last of them.
+    let names_shown: Vec<_> = shown.iter().map(|&i| name_of(i)).collect();
+    let mut names_left = Vec::new();
+    for i in parts.iter().flat_map(|p| p.evidence.iter().copied()) {
+        let name = name_of(i);
+        if !names_shown.contains(&name) && !names_left.contains(&name) {
+            names_left.push(name);
+        }
+    }
+    for i in (first_len..).map_while(&mut nth) {
+        if shown.len() == MAX_EVIDENCE || names_left.is_empty() {
+            break;
+        }
+        if let Some(left) = names_left.iter().position(|&name| name == name_of(i)) {
+            names_left.swap_remove(left);
+            shown.push(i);
+        }
+    }
+    // Then the rest in order.
+    for i in (first_len..).map_while(&mut nth) {
+        if shown.len() == MAX_EVIDENCE {
+            break;
+        }
+        if !shown.contains(&i) {
+            shown.push(i);
+        }
+    }
+    shown
 }

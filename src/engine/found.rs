@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use jiff::Timestamp;
 use rustc_hash::FxHashMap;
 
-use crate::event::Text;
+use crate::event::{Event, Text};
 use crate::signal::Signal;
 
 /// How many signals a reading thread gathers before it takes the lock to hand them over.
@@ -27,9 +27,40 @@ pub(super) struct Found {
     /// The kept signals that may have copies, by identity: those of the logs whose record ids
     /// came again ([`LogIds`]).
     seen: IdentityMap,
-    /// Per log (host and channel as its records name them), the record ids kept so far.
-    logs: Vec<LogIds>,
-    log_numbers: FxHashMap<(Text, Text), usize>,
+    /// Per log, the record ids kept so far.
+    logs: Logs,
+}
+
+/// The logs met, each by its host and channel as its records name them.
+#[derive(Default)]
+struct Logs {
+    ids: Vec<LogIds>,
+    numbers: FxHashMap<(Text, Text), usize>,
+}
+
+/// The log of the signal last asked about, told by where its texts are (most signals share
+/// them), valid for one batch: the texts may be let go after it.
+type LastLog = Option<(*const u8, *const u8, usize)>;
+
+impl Logs {
+    /// The record ids of `event`'s log.
+    fn of(&mut self, event: &Event, last: &mut LastLog) -> &mut LogIds {
+        let texts = (event.computer.as_ptr(), event.channel.as_ptr());
+        let log = match *last {
+            Some((computer, channel, log)) if (computer, channel) == texts => log,
+            _ => {
+                let key = (Text::clone(&event.computer), Text::clone(&event.channel));
+                let ids = &mut self.ids;
+                let log = *self.numbers.entry(key).or_insert_with(|| {
+                    ids.push(LogIds::default());
+                    ids.len() - 1
+                });
+                *last = Some((texts.0, texts.1, log));
+                log
+            }
+        };
+        &mut self.ids[log]
+    }
 }
 
 /// The record ids of one log (host and channel) whose signals were kept, while none came
@@ -42,8 +73,10 @@ pub(super) struct Found {
 struct LogIds {
     /// Disjoint runs of record ids (first, last), in order.
     runs: Vec<(u64, u64)>,
-    /// The places of the log's kept signals; `None` once they are in the table.
-    places: Option<Vec<(u32, u32)>>,
+    /// Whether the log's signals are in the table (and looked up there).
+    indexed: bool,
+    /// The places of the log's kept signals, until they are put in the table.
+    places: Vec<(u32, u32)>,
     /// The place of the log's last kept signal: the next signal of the same record (a record
     /// often matches two rules) is kept beside it.
     last: Option<(u32, u32)>,
@@ -112,7 +145,6 @@ pub(super) fn keep_new_evidence(found: &Mutex<Found>, batch: &mut Vec<Signal>) {
         times: kept_times,
         seen,
         logs,
-        log_numbers,
     } = &mut *found;
     // A copy of a log comes as runs of copies, in the order of the signals they copy: after a
     // copy of the signal at (batch, place), the next signal is first compared with the one at
@@ -124,8 +156,7 @@ pub(super) fn keep_new_evidence(found: &Mutex<Found>, batch: &mut Vec<Signal>) {
     let mut front = 0;
     let mut front_hashes: Vec<u64> = Vec::with_capacity(hashes.len());
     let mut front_times: Vec<Option<Timestamp>> = Vec::with_capacity(hashes.len());
-    // The previous signal's log, told by where its texts are (most signals share them).
-    let mut last_log: Option<(*const u8, *const u8, usize)> = None;
+    let mut last_log: LastLog = None;
     for (at, hash) in hashes.into_iter().enumerate() {
         // A signal kept from this batch is in its front part, not yet among the kept batches.
         let held = |b: u32, p: u32| match kept.get(b as usize) {
@@ -137,58 +168,42 @@ pub(super) fn keep_new_evidence(found: &Mutex<Found>, batch: &mut Vec<Signal>) {
             Some(hashes) => hashes[p as usize],
             None => front_hashes[p as usize],
         };
-        let record_id = incoming[at].record_id().filter(|_| hash.is_some());
-        if let Some(record_id) = record_id {
-            let event = &incoming[at].event;
-            let texts = (event.computer.as_ptr(), event.channel.as_ptr());
-            let log = match last_log {
-                Some((computer, channel, log)) if (computer, channel) == texts => log,
-                _ => {
-                    let key = (Text::clone(&event.computer), Text::clone(&event.channel));
-                    let log = *log_numbers.entry(key).or_insert_with(|| {
-                        logs.push(LogIds {
-                            places: Some(Vec::new()),
-                            ..LogIds::default()
-                        });
-                        logs.len() - 1
-                    });
-                    last_log = Some((texts.0, texts.1, log));
-                    log
-                }
-            };
-            let ids = &mut logs[log];
-            if ids.places.is_some() {
+        // A signal of a log whose record ids have not come twice, and whose own is new (or
+        // its record's, kept with it), is no copy of a kept one: kept without a look-up.
+        let mut fresh = false;
+        if let Some(record_id) = incoming[at].record_id().filter(|_| hash.is_some()) {
+            let ids = logs.of(&incoming[at].event, &mut last_log);
+            if !ids.indexed {
                 let of_last = ids
                     .last
                     .is_some_and(|(b, p)| held(b, p).given_together(&incoming[at]));
-                if of_last || ids.add(record_id) {
-                    // No copy of a kept signal: kept without a look-up.
+                fresh = of_last || ids.add(record_id);
+                if fresh {
                     let place = (number, front as u32);
-                    ids.places.get_or_insert_with(Vec::new).push(place);
+                    ids.places.push(place);
                     ids.last = Some(place);
-                    if front != at {
-                        incoming.swap(front, at);
+                } else {
+                    // A record id again: the log's kept signals go to the table.
+                    for place in std::mem::take(&mut ids.places) {
+                        seen.insert_unique(hash_at(&place), place, hash_at);
                     }
-                    front_hashes.push(hash.unwrap_or(0));
-                    front_times.push(times[at]);
-                    front += 1;
-                    continue;
-                }
-                // A record id again: the log's kept signals go to the table.
-                for place in ids.places.take().into_iter().flatten() {
-                    seen.insert_unique(hash_at(&place), place, hash_at);
+                    ids.indexed = true;
                 }
             }
         }
-        let next = next_held.filter(|&(b, p)| {
-            let held_hash = kept_hashes.get(b as usize).and_then(|h| h.get(p as usize));
-            hash.is_some_and(|hash| held_hash == Some(&hash))
-                && same_evidence(held(b, p), &incoming[at])
-        });
-        let same = next.or_else(|| {
-            let found = seen.find(hash?, |&(b, p)| same_evidence(held(b, p), &incoming[at]));
-            found.copied()
-        });
+        let same = if fresh {
+            None
+        } else {
+            let next = next_held.filter(|&(b, p)| {
+                let held_hash = kept_hashes.get(b as usize).and_then(|h| h.get(p as usize));
+                hash.is_some_and(|hash| held_hash == Some(&hash))
+                    && same_evidence(held(b, p), &incoming[at])
+            });
+            next.or_else(|| {
+                let found = seen.find(hash?, |&(b, p)| same_evidence(held(b, p), &incoming[at]));
+                found.copied()
+            })
+        };
         match (hash, same) {
             (_, Some((b, p))) => {
                 next_held = Some((b, p.saturating_add(1)));
@@ -201,7 +216,7 @@ pub(super) fn keep_new_evidence(found: &Mutex<Found>, batch: &mut Vec<Signal>) {
                 }
             }
             (hash, None) => {
-                if let Some(hash) = hash {
+                if let Some(hash) = hash.filter(|_| !fresh) {
                     seen.insert_unique(hash, (number, front as u32), hash_at);
                 }
                 if front != at {

@@ -604,8 +604,8 @@ impl<'a> Record<'a> {
     }
 
     /// The program of this record, made when its key is new: its key's hash in
-    /// `programs.kept.known`. Its values' text is left in `programs.kept.texts`. `None` when the record
-    /// cannot have one.
+    /// `programs.kept.known`. Its values' text is left in `programs.kept.texts`. `None` when
+    /// the record cannot have one.
     fn program(
         &self,
         templates: &mut ChunkTemplates<'a>,

@@ -728,8 +728,10 @@ impl FileState<'_> {
                 .or_insert_with(|| self.shared.verdicts.of_shape(record.shape));
             let new_shape = verdict == Verdict::Unknown && !awaited.contains(&record.shape);
             // A new shape whose record the sink does not want: neither rendered, compared nor
-            // vouched for now; its first wanted record is.
-            let skipped = new_shape && read.heads && !self.head_wanted(&record, &mut read);
+            // vouched for now; its first wanted record is. (A head the values do not tell
+            // plainly may be wanted: the built event is asked instead.)
+            let skipped =
+                new_shape && read.heads && self.head_answer(&record, &mut read) == Some(false);
             // The parts of a new shape's wanted record, worked out once.
             let mut parts = None;
             if new_shape && !skipped {
@@ -870,12 +872,6 @@ impl FileState<'_> {
         LINES.set(lines);
         WANTED.set(wanted);
         Some(outcome)
-    }
-
-    /// Whether the sink may want a record, by the head its values tell; `true` when they do
-    /// not tell it plainly (the built event is asked instead).
-    fn head_wanted<'c>(&self, record: &Record<'c>, read: &mut FastRead<'c, '_>) -> bool {
-        self.head_answer(record, read).unwrap_or(true)
     }
 
     /// Whether the sink wants a record by its head; `None` when the values do not tell the
