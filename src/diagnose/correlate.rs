@@ -181,6 +181,9 @@ impl Bound {
     }
 }
 
+/// How many (rule, host) lists [`Gathered::of`] keeps at hand.
+const RECENT_LISTS: usize = 4;
+
 /// What a [`World`] holds of the signals alone, gathered before the coverage is known: so that
 /// the two can be worked out side by side.
 pub struct Gathered {
@@ -203,15 +206,28 @@ impl Gathered {
             .map(|(i, r)| (r.id.as_str(), i))
             .collect();
         // Own matches are gathered under (rule, host number): a flood's hundreds of thousands
-        // of signals name a handful of hosts, whose keys are made once per spelling.
-        let mut own_by_number: FxHashMap<(usize, usize), Vec<usize>> = FxHashMap::default();
+        // of signals name a handful of hosts, whose keys are made once per spelling. Each
+        // (rule, host number) has a list in `own_lists`.
+        let mut own_lists: Vec<Vec<usize>> = Vec::new();
+        let mut own_by_number: FxHashMap<(usize, usize), usize> = FxHashMap::default();
         let mut host_numbers: FxHashMap<&str, usize> = FxHashMap::default();
         let mut host_keys: Vec<String> = Vec::new();
         // Rules by where their id's text is (signals share one copy per rule), and the
         // previous own match's host (most repeat it, as the same copy).
         let mut rule_at: FxHashMap<*const u8, Option<usize>> = FxHashMap::default();
         let mut last_host: Option<(&str, usize)> = None;
+        // The lists of the last few (rule, host) texts met: a flood's signals take turns
+        // among a few, each one copy of its rule's and its host's texts.
+        let mut recent: Vec<(&str, &str, usize)> = Vec::with_capacity(RECENT_LISTS);
         for (i, s) in signals.iter().enumerate() {
+            let texts = (s.rule_id.as_ref(), s.host());
+            let same = |&&(rule, host, _): &&(&str, &str, usize)| {
+                std::ptr::eq(rule, texts.0) && std::ptr::eq(host, texts.1)
+            };
+            if let Some(&(.., list)) = recent.iter().find(same) {
+                own_lists[list].push(i);
+                continue;
+            }
             let ri = *rule_at
                 .entry(s.rule_id.as_ptr())
                 .or_insert_with(|| rule_index.get(s.rule_id.as_ref()).copied());
@@ -230,7 +246,15 @@ impl Gathered {
                         number
                     }
                 };
-                own_by_number.entry((ri, number)).or_default().push(i);
+                let list = *own_by_number.entry((ri, number)).or_insert_with(|| {
+                    own_lists.push(Vec::new());
+                    own_lists.len() - 1
+                });
+                own_lists[list].push(i);
+                if recent.len() == RECENT_LISTS {
+                    recent.remove(0);
+                }
+                recent.push((texts.0, texts.1, list));
                 continue;
             }
             match reserved_side(&s.signal_id) {
@@ -251,7 +275,7 @@ impl Gathered {
         for ((ri, number), list) in own_by_number {
             own.entry((ri, host_keys[number].clone()))
                 .or_default()
-                .extend(list);
+                .append(&mut own_lists[list]);
         }
         for list in own.values_mut() {
             // Runs in order (one per spelling): the stable sort merges them.

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::hash::BuildHasher;
 use std::sync::Arc;
 
+use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 use super::correlate::{explain_reason, Part, World};
@@ -32,152 +33,164 @@ pub fn fold(parts: Vec<Part>, signals: &[&Signal], book: &RuleBook, world: &Worl
             .or_default()
             .push(p);
     }
-    let mut out = Vec::new();
-    for ((ri, host, level), mut parts) in groups {
-        let rule = &book.rules[ri];
-        // Correlated incidents first, then in time order: the first one speaks for the finding.
-        parts.sort_by_key(|p| {
-            (
-                !p.correlated,
-                p.evidence.first().and_then(|&i| signals[i].time()),
-            )
-        });
-        let mut members: Vec<usize> = parts
-            .iter()
-            .flat_map(|p| p.members.iter().chain(p.evidence.iter()).copied())
-            .collect();
-        // The incidents' members and evidence come as runs in order: the stable sort merges
-        // them rather than sorting tens of thousands of places afresh. Each place is then
-        // looked up once (a flood's evidence is its members again), to keep the rule's own.
-        members.sort();
-        members.dedup();
-        members.retain(|&i| signals[i].rule_id.as_ref() == rule.id);
+    // Each finding is folded on its own, side by side on the current rayon pool (a scan's:
+    // as many threads as it reads with); they come in the groups' order.
+    groups
+        .into_par_iter()
+        .map(|((ri, host, level), parts)| fold_group(ri, &host, level, parts, signals, book, world))
+        .collect()
+}
 
-        let evidence_idx = shown_evidence(&parts, signals);
-        let mut clients = BTreeSet::new();
-        let mut reasons = BTreeSet::new();
-        for p in &parts {
-            if let Some(ai) = p.attempt {
-                let a = &world.attempts[ai];
-                clients.insert(world.cover.name_of(&a.client));
-                if let Some(r) = a.disconnect_reason {
-                    reasons.insert(r);
-                }
+/// The finding of rule `ri` on `host` at `level`, folded from its incidents `parts`.
+fn fold_group(
+    ri: usize,
+    host: &str,
+    level: Level,
+    mut parts: Vec<Part>,
+    signals: &[&Signal],
+    book: &RuleBook,
+    world: &World,
+) -> Finding {
+    let rule = &book.rules[ri];
+    // Correlated incidents first, then in time order: the first one speaks for the finding.
+    parts.sort_by_key(|p| {
+        (
+            !p.correlated,
+            p.evidence.first().and_then(|&i| signals[i].time()),
+        )
+    });
+    let mut members: Vec<usize> = parts
+        .iter()
+        .flat_map(|p| p.members.iter().chain(p.evidence.iter()).copied())
+        .collect();
+    // The incidents' members and evidence come as runs in order: the stable sort merges
+    // them rather than sorting tens of thousands of places afresh. Each place is then
+    // looked up once (a flood's evidence is its members again), to keep the rule's own.
+    members.sort();
+    members.dedup();
+    members.retain(|&i| signals[i].rule_id.as_ref() == rule.id);
+
+    let evidence_idx = shown_evidence(&parts, signals);
+    let mut clients = BTreeSet::new();
+    let mut reasons = BTreeSet::new();
+    for p in &parts {
+        if let Some(ai) = p.attempt {
+            let a = &world.attempts[ai];
+            clients.insert(world.cover.name_of(&a.client));
+            if let Some(r) = a.disconnect_reason {
+                reasons.insert(r);
             }
         }
-        // The members' time span, and the values of every `top` field counted by the values
-        // themselves where the events hold them (no copy each), in one pass: a flood's members
-        // are far apart in memory.
-        let (mut first_seen, mut last_seen) = (None, None);
-        let mut counts: Vec<FxHashMap<Cow<'_, str>, u64>> =
-            vec![FxHashMap::default(); rule.top.len()];
-        // Each `top` field's System name told once; a member's values of them all found in one
-        // pass over its own fields.
-        let names: Vec<(&str, Option<SystemName>)> = rule
-            .top
-            .iter()
-            .map(|f| (f.as_str(), SystemName::of(f)))
-            .collect();
-        let mut values: Vec<Option<Cow<'_, str>>> = vec![None; rule.top.len()];
-        // A flood's members are signals that share a few records (its repeats share the one
-        // they repeat, and a record's signals share it): the values of a record as one signal
-        // sees it are read once per run of such signals, unless a `top` field is one in which
-        // repeats differ. The runs last matched are kept open, the one matched longest ago is
-        // counted when there are too many; counts are sums, so the order they are added in
-        // does not matter.
-        let top_reads_identity = names
-            .iter()
-            .any(|(_, system)| system.is_some_and(Identity::tells));
-        let alike = |a: &Signal, b: &Signal| {
-            Arc::ptr_eq(&a.event, &b.event) && a.own_fields == b.own_fields
-        };
-        let mut count_run = |first: usize, run: u64| {
-            signals[first].fields_named(&names, &mut values);
-            for (value, counts) in values.iter_mut().zip(counts.iter_mut()) {
-                let value = match value.take() {
-                    Some(Cow::Borrowed(v)) => Cow::Borrowed(v.trim()),
-                    Some(Cow::Owned(v)) => Cow::Owned(v.trim().to_string()),
-                    None => continue,
-                };
-                if !value.is_empty() && value != "-" {
-                    *counts.entry(value).or_default() += run;
-                }
-            }
-        };
-        // (first member of the run, its length, the member that matched it last).
-        let mut runs: Vec<(usize, u64, usize)> = Vec::with_capacity(RUNS_KEPT);
-        for &i in &members {
-            let signal = signals[i];
-            if let Some(t) = signal.time() {
-                first_seen = Some(first_seen.map_or(t, |f: jiff::Timestamp| f.min(t)));
-                last_seen = Some(last_seen.map_or(t, |l: jiff::Timestamp| l.max(t)));
-            }
-            if top_reads_identity {
-                count_run(i, 1);
-                continue;
-            }
-            match runs
-                .iter_mut()
-                .find(|(first, ..)| alike(signals[*first], signal))
-            {
-                Some((_, n, last)) => (*n, *last) = (*n + 1, i),
-                None => {
-                    if runs.len() == RUNS_KEPT {
-                        let oldest = (0..runs.len()).min_by_key(|&at| runs[at].2).unwrap_or(0);
-                        let (first, n, _) = runs.swap_remove(oldest);
-                        count_run(first, n);
-                    }
-                    runs.push((i, 1, i));
-                }
-            }
-        }
-        for (first, n, _) in runs {
-            count_run(first, n);
-        }
-        let mut top = Vec::new();
-        for (field, counts) in rule.top.iter().zip(counts) {
-            let mut values: Vec<TopValue> = counts
-                .into_iter()
-                .map(|(value, count)| TopValue {
-                    value: value.into_owned(),
-                    count,
-                })
-                .collect();
-            values.sort_by(|a, b| b.count.cmp(&a.count).then(a.value.cmp(&b.value)));
-            values.truncate(MAX_TOP_VALUES);
-            if !values.is_empty() {
-                top.push(TopField {
-                    field: field.clone(),
-                    values,
-                });
-            }
-        }
-        out.push(Finding {
-            rank: 0,
-            rule_id: rule.id.clone(),
-            title: rule.title.clone(),
-            kind: rule.kind,
-            severity: rule.severity,
-            host: world.cover.name_of(&host),
-            confidence: level,
-            why: parts.first().map(|p| p.why.clone()).unwrap_or_default(),
-            correlated: parts.iter().any(|p| p.correlated),
-            clients: clients.into_iter().collect(),
-            client_errors: reasons.into_iter().map(explain_reason).collect(),
-            first_seen,
-            last_seen,
-            evidence_count: members.len() as u64,
-            incidents: parts.len() as u64,
-            top,
-            evidence: evidence_idx
-                .iter()
-                .map(|&i| Evidence::of(signals[i]))
-                .collect(),
-            fix: rule.fix.clone(),
-            unconfirmed: rule.unconfirmed.clone(),
-        });
     }
-    out
+    // The members' time span, and the values of every `top` field counted by the values
+    // themselves where the events hold them (no copy each), in one pass: a flood's members
+    // are far apart in memory.
+    let (mut first_seen, mut last_seen) = (None, None);
+    let mut counts: Vec<FxHashMap<Cow<'_, str>, u64>> = vec![FxHashMap::default(); rule.top.len()];
+    // Each `top` field's System name told once; a member's values of them all found in one
+    // pass over its own fields.
+    let names: Vec<(&str, Option<SystemName>)> = rule
+        .top
+        .iter()
+        .map(|f| (f.as_str(), SystemName::of(f)))
+        .collect();
+    let mut values: Vec<Option<Cow<'_, str>>> = vec![None; rule.top.len()];
+    // A flood's members are signals that share a few records (its repeats share the one
+    // they repeat, and a record's signals share it): the values of a record as one signal
+    // sees it are read once per run of such signals, unless a `top` field is one in which
+    // repeats differ. The runs last matched are kept open, the one matched longest ago is
+    // counted when there are too many; counts are sums, so the order they are added in
+    // does not matter.
+    let top_reads_identity = names
+        .iter()
+        .any(|(_, system)| system.is_some_and(Identity::tells));
+    let alike =
+        |a: &Signal, b: &Signal| Arc::ptr_eq(&a.event, &b.event) && a.own_fields == b.own_fields;
+    let mut count_run = |first: usize, run: u64| {
+        signals[first].fields_named(&names, &mut values);
+        for (value, counts) in values.iter_mut().zip(counts.iter_mut()) {
+            let value = match value.take() {
+                Some(Cow::Borrowed(v)) => Cow::Borrowed(v.trim()),
+                Some(Cow::Owned(v)) => Cow::Owned(v.trim().to_string()),
+                None => continue,
+            };
+            if !value.is_empty() && value != "-" {
+                *counts.entry(value).or_default() += run;
+            }
+        }
+    };
+    // (first member of the run, its length, the member that matched it last).
+    let mut runs: Vec<(usize, u64, usize)> = Vec::with_capacity(RUNS_KEPT);
+    for &i in &members {
+        let signal = signals[i];
+        if let Some(t) = signal.time() {
+            first_seen = Some(first_seen.map_or(t, |f: jiff::Timestamp| f.min(t)));
+            last_seen = Some(last_seen.map_or(t, |l: jiff::Timestamp| l.max(t)));
+        }
+        if top_reads_identity {
+            count_run(i, 1);
+            continue;
+        }
+        match runs
+            .iter_mut()
+            .find(|(first, ..)| alike(signals[*first], signal))
+        {
+            Some((_, n, last)) => (*n, *last) = (*n + 1, i),
+            None => {
+                if runs.len() == RUNS_KEPT {
+                    let oldest = (0..runs.len()).min_by_key(|&at| runs[at].2).unwrap_or(0);
+                    let (first, n, _) = runs.swap_remove(oldest);
+                    count_run(first, n);
+                }
+                runs.push((i, 1, i));
+            }
+        }
+    }
+    for (first, n, _) in runs {
+        count_run(first, n);
+    }
+    let mut top = Vec::new();
+    for (field, counts) in rule.top.iter().zip(counts) {
+        let mut values: Vec<TopValue> = counts
+            .into_iter()
+            .map(|(value, count)| TopValue {
+                value: value.into_owned(),
+                count,
+            })
+            .collect();
+        values.sort_by(|a, b| b.count.cmp(&a.count).then(a.value.cmp(&b.value)));
+        values.truncate(MAX_TOP_VALUES);
+        if !values.is_empty() {
+            top.push(TopField {
+                field: field.clone(),
+                values,
+            });
+        }
+    }
+    Finding {
+        rank: 0,
+        rule_id: rule.id.clone(),
+        title: rule.title.clone(),
+        kind: rule.kind,
+        severity: rule.severity,
+        host: world.cover.name_of(host),
+        confidence: level,
+        why: parts.first().map(|p| p.why.clone()).unwrap_or_default(),
+        correlated: parts.iter().any(|p| p.correlated),
+        clients: clients.into_iter().collect(),
+        client_errors: reasons.into_iter().map(explain_reason).collect(),
+        first_seen,
+        last_seen,
+        evidence_count: members.len() as u64,
+        incidents: parts.len() as u64,
+        top,
+        evidence: evidence_idx
+            .iter()
+            .map(|&i| Evidence::of(signals[i]))
+            .collect(),
+        fix: rule.fix.clone(),
+        unconfirmed: rule.unconfirmed.clone(),
+    }
 }
 
 /// The records a finding shows, as places in `signals`, each record once: its first
