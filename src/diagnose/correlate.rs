@@ -1030,7 +1030,8 @@ impl<'a> World<'a> {
         thresholds_hold(self.signals, entry, &own).then_some(bound)
     }
 
-    /// Fills a rung's `why` template (docs/RULES.md, "Confidence").
+    /// Fills a rung's `why` template (docs/RULES.md, "Confidence"); `own` are the rung's own
+    /// matches, ascending.
     fn render_why(
         &self,
         entry: &ConfidenceView,
@@ -1049,9 +1050,9 @@ impl<'a> World<'a> {
                     "the server".into()
                 }
             });
-        let times: Vec<Timestamp> = own.iter().map(|&i| time_of(self.signals[i])).collect();
-        let first = times.iter().min().copied();
-        let last = times.iter().max().copied();
+        // `own` is ascending ([`Bound::own`]), so in time order.
+        let first = own.first().map(|&i| time_of(self.signals[i]));
+        let last = own.last().map(|&i| time_of(self.signals[i]));
         let delta = a.and_then(|a| {
             let server_time = bound
                 .by_name
@@ -1105,12 +1106,16 @@ struct Cluster<'s> {
 }
 
 impl<'s> Cluster<'s> {
+    /// The cluster of the matches `all`, ascending: in time order, as `signals` are.
     fn new(signals: &'s [&'s Signal], all: Vec<usize>) -> Cluster<'s> {
-        let mut span: Option<(Timestamp, Timestamp)> = None;
+        debug_assert!(all.is_sorted());
+        // The span is from the first match's time to the last's.
+        let span = all
+            .first()
+            .zip(all.last())
+            .map(|(&first, &last)| (time_of(signals[first]), time_of(signals[last])));
         let mut by_signal: Vec<(&'s str, Vec<usize>)> = Vec::new();
         for &i in &all {
-            let t = time_of(signals[i]);
-            span = Some(span.map_or((t, t), |(a, b)| (a.min(t), b.max(t))));
             let name: &'s str = &signals[i].signal_id;
             let known = by_signal
                 .iter()
