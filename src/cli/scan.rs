@@ -92,14 +92,31 @@ pub fn exit_status(diagnosis: &Diagnosis, rule_errors: bool) -> ExitStatus {
     }
 }
 
-pub fn run(args: ScanArgs) -> ExitStatus {
-    let (rules, rule_errors) = RuleSet::load_for_matching(args.rules.as_deref());
-    for e in &rule_errors {
-        eprintln!("evident: {e}");
+/// Runs `work` on `pool`, or on this thread when the pool could not be built.
+fn on_pool<R: Send>(
+    pool: &Result<rayon::ThreadPool, rayon::ThreadPoolBuildError>,
+    work: impl FnOnce() -> R + Send,
+) -> R {
+    match pool {
+        Ok(pool) => pool.install(work),
+        Err(_) => work(),
     }
+}
+
+pub fn run(args: ScanArgs) -> ExitStatus {
     let mut plan = ReadPlan::default();
     if let Some(threads) = args.threads {
         plan.threads = threads.max(1);
+    }
+    // The scan's own parallel steps (compiling the rules, the diagnosis) use as many threads
+    // as the read does.
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(plan.threads)
+        .thread_name(|i| format!("evident-work-{i}"))
+        .build();
+    let (rules, rule_errors) = on_pool(&pool, || RuleSet::load_for_matching(args.rules.as_deref()));
+    for e in &rule_errors {
+        eprintln!("evident: {e}");
     }
     let out: Box<dyn Write> = match &args.output {
         Some(path) => match File::create(path) {
@@ -120,16 +137,9 @@ pub fn run(args: ScanArgs) -> ExitStatus {
         hosts: args.host.clone(),
         min_confidence: args.min_confidence.into(),
     };
-    // The diagnosis's parallel steps use as many threads as the read did.
-    let mut diagnose = || diagnose_collected(&mut signals, &book, &summary, &options);
-    let diagnosis = match rayon::ThreadPoolBuilder::new()
-        .num_threads(plan.threads)
-        .thread_name(|i| format!("evident-diagnose-{i}"))
-        .build()
-    {
-        Ok(pool) => pool.install(diagnose),
-        Err(_) => diagnose(),
-    };
+    let diagnosis = on_pool(&pool, || {
+        diagnose_collected(&mut signals, &book, &summary, &options)
+    });
     // The process is about to end and frees them all at once (a scan's signals are hundreds
     // of thousands of small allocations made on other threads; freeing them one by one took
     // a tenth of the scan's time).

@@ -22,12 +22,17 @@ pub fn load() -> (Vec<Rule>, Vec<RuleError>) {
 /// Loads the embedded rules without their `examples`, for a scan: the examples are most of
 /// each file's text, reading them was most of a scan's start-up, and only `rules check` and
 /// the tests (which check every embedded example) run them. Each is read from the JSON that
-/// `build.rs` made of it (`EMBEDDED_RULES_JSON`): reading the YAML was most of the rest.
+/// `build.rs` made of it (`EMBEDDED_RULES_JSON`): reading the YAML was most of the rest. The
+/// text is then only where an error is placed; a file without JSON is read from its text,
+/// cut before its examples.
 pub fn load_for_matching() -> (Vec<Rule>, Vec<RuleError>) {
     let texts: Vec<(&str, Cow<'_, str>, Option<&str>)> = EMBEDDED_RULES
         .iter()
         .zip(EMBEDDED_RULES_JSON)
-        .map(|(&(name, text), &json)| (name, without_examples(text), json))
+        .map(|(&(name, text), &json)| match json {
+            Some(json) => (name, Cow::Borrowed(text), Some(json)),
+            None => (name, without_examples(text), None),
+        })
         .collect();
     loader::load_texts_with_json(
         texts

@@ -3,6 +3,8 @@
 
 use std::path::Path;
 
+use rayon::prelude::*;
+
 use super::compile::CompiledDetection;
 use super::detection::{Detection, DetectionError, PathSeg, Spot};
 use super::locate::locate;
@@ -309,13 +311,19 @@ pub fn load_texts<'a>(
 pub fn load_texts_with_json<'a>(
     files: impl IntoIterator<Item = (&'a str, &'a str, Option<&'a str>)>,
 ) -> (Vec<Rule>, Vec<RuleError>) {
-    let mut rules: Vec<Rule> = Vec::new();
-    let mut errors = Vec::new();
-    for (name, text, json) in files {
-        let loaded = match json {
+    // Each file is read and compiled on its own, side by side on the current rayon pool;
+    // the ids are then checked in the files' order.
+    let files: Vec<_> = files.into_iter().collect();
+    let loaded: Vec<Result<Rule, RuleError>> = files
+        .par_iter()
+        .map(|&(name, text, json)| match json {
             Some(json) => load_json(name, text, json),
             None => load_str(name, text),
-        };
+        })
+        .collect();
+    let mut rules: Vec<Rule> = Vec::new();
+    let mut errors = Vec::new();
+    for ((name, text, _), loaded) in files.into_iter().zip(loaded) {
         match loaded {
             Ok(rule) => {
                 if let Some(first) = rules.iter().find(|r| r.def.id == rule.def.id) {
