@@ -99,6 +99,16 @@ fn in_range<'l>(
     &list[lo..hi.max(lo)]
 }
 
+/// Puts places that come as runs in order (the matches of a few names, or of a few spellings
+/// of one host) in order: a merge of the runs, unless there is one. A flood's one run of tens
+/// of thousands is left as it is; the merge would take a buffer as large, memory touched for
+/// the first time.
+fn sort_runs(places: &mut [usize]) {
+    if !places.is_sorted() {
+        places.sort();
+    }
+}
+
 /// `decode`-style text for a client disconnect reason (1026 `Value`).
 pub fn explain_reason(code: u32) -> String {
     let meaning = match code {
@@ -164,8 +174,7 @@ impl Bound {
             .filter(|(n, _)| rule.signal(n).is_some())
             .flat_map(|(_, v)| v.iter().copied())
             .collect();
-        // Each name's matches are in order already: the stable sort merges those runs.
-        own.sort();
+        sort_runs(&mut own);
         own.dedup();
         own
     }
@@ -273,13 +282,16 @@ impl Gathered {
         // in time order.
         let mut own: HashMap<(usize, String), Vec<usize>> = HashMap::new();
         for ((ri, number), list) in own_by_number {
-            own.entry((ri, host_keys[number].clone()))
-                .or_default()
-                .append(&mut own_lists[list]);
+            let merged = own.entry((ri, host_keys[number].clone())).or_default();
+            if merged.is_empty() {
+                std::mem::swap(merged, &mut own_lists[list]);
+            } else {
+                merged.append(&mut own_lists[list]);
+            }
         }
+        // Runs in order, one per spelling.
         for list in own.values_mut() {
-            // Runs in order (one per spelling): the stable sort merges them.
-            list.sort();
+            sort_runs(list);
         }
         Gathered {
             own,
@@ -748,8 +760,8 @@ impl<'a> World<'a> {
         for s in &rule.signals {
             out.extend(self.own_for_attempt(ri, rule, &s.name, s.side, ai));
         }
-        // Each signal's matches are in order already: the stable sort merges those runs.
-        out.sort();
+        // Each signal's matches are in order already.
+        sort_runs(&mut out);
         out.dedup();
         out
     }
@@ -1025,8 +1037,8 @@ impl<'a> World<'a> {
             .iter()
             .flat_map(|name| cluster.of(name).iter().copied())
             .collect();
-        // Each name's matches are in order already: the stable sort merges those runs.
-        own.sort();
+        // Each name's matches are in order already.
+        sort_runs(&mut own);
         thresholds_hold(self.signals, entry, &own).then_some(bound)
     }
 

@@ -304,30 +304,32 @@ impl Collected {
     /// are let go.
     pub fn in_order(&mut self) -> Vec<&Signal> {
         let times = self.take_times();
-        let mut signals: Vec<&Signal> = Vec::with_capacity(times.len());
+        let mut signals: Vec<&Signal> = Vec::with_capacity(self.len());
         self.batches.iter().for_each(|batch| signals.extend(batch));
-        order::in_order(&signals, times)
+        order::in_order(&signals, times.iter().flatten().copied())
     }
 
     /// The signals themselves, in their order.
     pub fn into_sorted(mut self) -> Vec<Signal> {
         let times = self.take_times();
-        let mut signals = Vec::with_capacity(times.len());
+        let mut signals = Vec::with_capacity(self.len());
         self.batches
             .into_iter()
             .for_each(|batch| signals.extend(batch));
-        order::sort_timed(&mut signals, times);
+        order::sort_timed(&mut signals, times.iter().flatten().copied());
         signals
     }
 
-    /// Each signal's time, in the batches' order: those kept (let go here), or, were they
-    /// taken before, read again.
-    fn take_times(&mut self) -> Vec<Option<jiff::Timestamp>> {
+    /// Each signal's time, batch by batch as the signals: those kept (let go here), or, were
+    /// they taken before, read again. Not joined into one list: a flood's would be megabytes
+    /// of memory touched for the first time, which costs more than reading them.
+    fn take_times(&mut self) -> Vec<Vec<Option<jiff::Timestamp>>> {
         let kept = std::mem::take(&mut self.times);
         if kept.iter().map(Vec::len).sum::<usize>() == self.len() {
-            kept.concat()
+            kept
         } else {
-            self.batches.iter().flatten().map(Signal::time).collect()
+            let batch_times = |batch: &Vec<Signal>| batch.iter().map(Signal::time).collect();
+            self.batches.iter().map(batch_times).collect()
         }
     }
 }

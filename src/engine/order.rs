@@ -12,38 +12,38 @@ use crate::signal::Signal;
 
 /// Sorts `signals` into their order ([`order_of`]).
 pub fn sort_signals(signals: &mut [Signal]) {
-    let times = signals.iter().map(Signal::time).collect();
-    sort_timed(signals, times);
+    let times: Vec<_> = signals.iter().map(Signal::time).collect();
+    sort_timed(signals, times.into_iter());
 }
 
-/// [`sort_signals`] given each signal's time (`times[i]` is `signals[i].time()`).
-pub(crate) fn sort_timed(signals: &mut [Signal], times: Vec<Option<jiff::Timestamp>>) {
+/// Each signal's time, in the signals' order (`i`-th: `signals[i].time()`). Gone through
+/// twice, so that they need not be gathered into one list first.
+pub(crate) trait Times: Iterator<Item = Option<jiff::Timestamp>> + Clone {}
+
+impl<T: Iterator<Item = Option<jiff::Timestamp>> + Clone> Times for T {}
+
+/// [`sort_signals`] given each signal's time.
+pub(crate) fn sort_timed(signals: &mut [Signal], times: impl Times) {
     let order = sorted_places(signals, times);
     permute(signals, order);
 }
 
-/// References to `signals` in their order ([`order_of`]), given each one's time (`times[i]` is
-/// `signals[i].time()`, read by the reading thread as it handed the signal over: here it would
-/// be a trip to the signal, far away in memory). The signals stay where they are.
-pub(crate) fn in_order<'s>(
-    signals: &[&'s Signal],
-    times: Vec<Option<jiff::Timestamp>>,
-) -> Vec<&'s Signal> {
+/// References to `signals` in their order ([`order_of`]), given each one's time (read by the
+/// reading thread as it handed the signal over: here it would be a trip to the signal, far
+/// away in memory). The signals stay where they are.
+pub(crate) fn in_order<'s>(signals: &[&'s Signal], times: impl Times) -> Vec<&'s Signal> {
     let order = sorted_places(signals, times);
     order.into_iter().map(|at| signals[at]).collect()
 }
 
-/// The places of `signals` in their order, first to last; `times[i]` is `signals[i]`'s time.
-fn sorted_places<S: Borrow<Signal> + Sync>(
-    signals: &[S],
-    times: Vec<Option<jiff::Timestamp>>,
-) -> Vec<usize> {
-    debug_assert_eq!(signals.len(), times.len());
+/// The places of `signals` in their order, first to last, given each one's time.
+fn sorted_places<S: Borrow<Signal> + Sync>(signals: &[S], times: impl Times) -> Vec<usize> {
     // Signals are large and far apart in memory: their times are sorted side by side (with
     // the place, so that the sort is stable), and only the few signals of one time are read,
     // to be put in the rest of their order.
-    match time_keys(&times) {
+    match time_keys(times.clone(), signals.len()) {
         Some(mut keys) => {
+            debug_assert_eq!(keys.len(), signals.len());
             // Stable, by the key alone: the signals come in runs already in order (a chunk's
             // records), which this sort finds and merges; on the current rayon pool (a scan's:
             // as many threads as it reads with).
@@ -52,8 +52,7 @@ fn sorted_places<S: Borrow<Signal> + Sync>(
             keys.into_iter().map(|(_, at)| at).collect()
         }
         None => {
-            let mut times: Vec<(Option<jiff::Timestamp>, usize)> =
-                times.into_iter().zip(0..).collect();
+            let mut times: Vec<(Option<jiff::Timestamp>, usize)> = times.zip(0..).collect();
             times.sort_unstable();
             sort_ties(signals, &mut times);
             times.into_iter().map(|(_, at)| at).collect()
@@ -61,15 +60,20 @@ fn sorted_places<S: Borrow<Signal> + Sync>(
     }
 }
 
-/// Each time as a number in the times' order (none first, then nanoseconds after the
-/// earliest), with its place; `None` when the times span more than a `u64` of nanoseconds
-/// (some 580 years: a clock gone wrong), which are then sorted as times.
-fn time_keys(times: &[Option<jiff::Timestamp>]) -> Option<Vec<(u64, usize)>> {
-    let min = times.iter().flatten().min()?.as_nanosecond();
-    let max = times.iter().flatten().max()?.as_nanosecond();
+/// Each of the `count` times as a number in the times' order (none first, then nanoseconds
+/// after the earliest), with its place; `None` when the times span more than a `u64` of
+/// nanoseconds (some 580 years: a clock gone wrong), which are then sorted as times.
+fn time_keys(times: impl Times, count: usize) -> Option<Vec<(u64, usize)>> {
+    let (min, max) = times.clone().flatten().fold(None, |span, t| match span {
+        None => Some((t, t)),
+        Some((min, max)) => Some((t.min(min), t.max(max))),
+    })?;
+    let (min, max) = (min.as_nanosecond(), max.as_nanosecond());
     u64::try_from(max - min).ok()?.checked_add(1)?;
-    let key = |t: &Option<jiff::Timestamp>| t.map_or(0, |t| (t.as_nanosecond() - min) as u64 + 1);
-    Some(times.iter().map(key).zip(0..).collect())
+    let key = |t: Option<jiff::Timestamp>| t.map_or(0, |t| (t.as_nanosecond() - min) as u64 + 1);
+    let mut keys = Vec::with_capacity(count);
+    keys.extend(times.map(key).zip(0..));
+    Some(keys)
 }
 
 /// Puts the runs of signals of one time (one key) in `order` into the rest of their order,
@@ -203,8 +207,14 @@ mod tests {
                 .then_with(|| a.rule_id.cmp(&b.rule_id))
                 .then_with(|| a.signal_id.cmp(&b.signal_id))
         });
-        assert!(time_keys(&times_of(&signals)).is_some(), "times as numbers");
-        let refs = in_order(&signals.iter().collect::<Vec<_>>(), times_of(&signals));
+        assert!(
+            time_keys(times_of(&signals).into_iter(), signals.len()).is_some(),
+            "times as numbers"
+        );
+        let refs = in_order(
+            &signals.iter().collect::<Vec<_>>(),
+            times_of(&signals).into_iter(),
+        );
         let refs: Vec<Signal> = refs.into_iter().cloned().collect();
         sort_signals(&mut signals);
         let ids = |v: &[Signal]| {
@@ -246,12 +256,15 @@ mod tests {
             })
             .collect();
         assert!(
-            time_keys(&times_of(&signals)).is_none(),
+            time_keys(times_of(&signals).into_iter(), signals.len()).is_none(),
             "a span beyond u64 nanoseconds"
         );
         let mut expected = signals.clone();
         expected.sort_by(order_of);
-        let refs = in_order(&signals.iter().collect::<Vec<_>>(), times_of(&signals));
+        let refs = in_order(
+            &signals.iter().collect::<Vec<_>>(),
+            times_of(&signals).into_iter(),
+        );
         let keywords = |v: &[Signal]| v.iter().map(|s| s.event.keywords).collect::<Vec<_>>();
         let refs: Vec<Signal> = refs.into_iter().cloned().collect();
         assert_eq!(
