@@ -4,7 +4,7 @@
 
 use std::borrow::Borrow;
 
-use rayon::iter::ParallelIterator;
+use rayon::iter::{IntoParallelRefIterator, ParallelIterator};
 use rayon::slice::ParallelSliceMut;
 
 use crate::event::Text;
@@ -24,7 +24,7 @@ impl<T: Iterator<Item = Option<jiff::Timestamp>> + Clone> Times for T {}
 
 /// [`sort_signals`] given each signal's time.
 pub(crate) fn sort_timed(signals: &mut [Signal], times: impl Times) {
-    let order = sorted_places(signals, times);
+    let order = sorted_places(signals, times, |at| at);
     permute(signals, order);
 }
 
@@ -32,12 +32,17 @@ pub(crate) fn sort_timed(signals: &mut [Signal], times: impl Times) {
 /// reading thread as it handed the signal over: here it would be a trip to the signal, far
 /// away in memory). The signals stay where they are.
 pub(crate) fn in_order<'s>(signals: &[&'s Signal], times: impl Times) -> Vec<&'s Signal> {
-    let order = sorted_places(signals, times);
-    order.into_iter().map(|at| signals[at]).collect()
+    sorted_places(signals, times, |at| signals[at])
 }
 
-/// The places of `signals` in their order, first to last, given each one's time.
-fn sorted_places<S: Borrow<Signal> + Sync>(signals: &[S], times: impl Times) -> Vec<usize> {
+/// `place` of each place of `signals`, in the signals' order, first to last, given each
+/// one's time. The list is made on the current rayon pool: a flood's is megabytes of memory
+/// touched for the first time.
+fn sorted_places<S: Borrow<Signal> + Sync, T: Send>(
+    signals: &[S],
+    times: impl Times,
+    place: impl Fn(usize) -> T + Sync,
+) -> Vec<T> {
     // Signals are large and far apart in memory: their times are sorted side by side (with
     // the place, so that the sort is stable), and only the few signals of one time are read,
     // to be put in the rest of their order.
@@ -49,13 +54,13 @@ fn sorted_places<S: Borrow<Signal> + Sync>(signals: &[S], times: impl Times) -> 
             // as many threads as it reads with).
             keys.par_sort_by_key(|&(key, _)| key);
             sort_ties(signals, &mut keys);
-            keys.into_iter().map(|(_, at)| at).collect()
+            keys.par_iter().map(|&(_, at)| place(at)).collect()
         }
         None => {
             let mut times: Vec<(Option<jiff::Timestamp>, usize)> = times.zip(0..).collect();
             times.sort_unstable();
             sort_ties(signals, &mut times);
-            times.into_iter().map(|(_, at)| at).collect()
+            times.par_iter().map(|&(_, at)| place(at)).collect()
         }
     }
 }
