@@ -4,9 +4,9 @@
 
 use std::sync::{Arc, Mutex};
 
-use jiff::Timestamp;
 use rustc_hash::FxHashMap;
 
+use super::order::{time_nanos, NO_TIME};
 use crate::event::{Event, Text};
 use crate::signal::Signal;
 
@@ -21,9 +21,12 @@ pub(super) struct Found {
     /// The identity hash of each kept signal ([`identity_hash`]; 0 for none), batch by batch
     /// as `kept`.
     hashes: Vec<Vec<u64>>,
-    /// The time of each kept signal, batch by batch as `kept`: read on the reading thread
-    /// with the hash, for the sort at the end.
-    pub(super) times: Vec<Vec<Option<Timestamp>>>,
+    /// The time of each kept signal ([`time_nanos`]), batch by batch as `kept`: read on the
+    /// reading thread with the hash, for the sort at the end.
+    pub(super) times: Vec<Vec<i64>>,
+    /// Whether a kept signal's time did not fit [`time_nanos`]: the sort then reads the
+    /// signals' times again.
+    pub(super) times_lost: bool,
     /// The kept signals that may have copies, by identity: those of the logs whose record ids
     /// came again ([`LogIds`]).
     seen: IdentityMap,
@@ -130,10 +133,13 @@ impl LogIds {
 /// whichever thread read it first. `batch` is left empty.
 pub(super) fn keep_new_evidence(found: &Mutex<Found>, batch: &mut Vec<Signal>) {
     let mut hashes: Vec<Option<u64>> = Vec::with_capacity(batch.len());
-    let mut times: Vec<Option<Timestamp>> = Vec::with_capacity(batch.len());
+    let mut times: Vec<i64> = Vec::with_capacity(batch.len());
+    let mut times_lost = false;
     for signal in batch.iter() {
         hashes.push(identity_hash(signal));
-        times.push(signal.time());
+        let time = time_nanos(signal.time());
+        times_lost |= time.is_none();
+        times.push(time.unwrap_or(NO_TIME));
     }
     let mut incoming = std::mem::replace(batch, Vec::with_capacity(SIGNAL_BATCH));
     let Ok(mut found) = found.lock() else {
@@ -143,6 +149,7 @@ pub(super) fn keep_new_evidence(found: &Mutex<Found>, batch: &mut Vec<Signal>) {
         kept,
         hashes: kept_hashes,
         times: kept_times,
+        times_lost: kept_times_lost,
         seen,
         logs,
     } = &mut *found;
@@ -155,7 +162,8 @@ pub(super) fn keep_new_evidence(found: &Mutex<Found>, batch: &mut Vec<Signal>) {
     // the kept signals they replace) end up behind them and are dropped.
     let mut front = 0;
     let mut front_hashes: Vec<u64> = Vec::with_capacity(hashes.len());
-    let mut front_times: Vec<Option<Timestamp>> = Vec::with_capacity(hashes.len());
+    let mut front_times: Vec<i64> = Vec::with_capacity(hashes.len());
+    *kept_times_lost |= times_lost;
     let mut last_log: LastLog = None;
     for (at, hash) in hashes.into_iter().enumerate() {
         // A signal kept from this batch is in its front part, not yet among the kept batches.
@@ -331,6 +339,19 @@ mod tests {
         assert_eq!(kept, 2);
     }
 
+    /// A kept time too far from 1970 for the short form is told, so that the sort reads the
+    /// signals' own times.
+    #[test]
+    fn a_time_beyond_the_short_form_is_told() {
+        let found = Mutex::new(Found::default());
+        keep_new_evidence(&found, &mut of_file("a.evtx", [1, 2]));
+        assert!(!found.lock().unwrap().times_lost);
+        let mut far = signal_of("a.evtx", Some(3), None);
+        Arc::make_mut(&mut far.event).time = Some(jiff::Timestamp::MAX);
+        keep_new_evidence(&found, &mut vec![far]);
+        assert!(found.into_inner().unwrap().times_lost);
+    }
+
     /// A log's record ids are kept as runs, merged as the gaps between them fill, in any
     /// order.
     #[test]
@@ -432,7 +453,10 @@ mod tests {
                 .map(|s| identity_hash(s).unwrap_or(0))
                 .collect();
             assert_eq!(&own, hashes);
-            let own_times: Vec<Option<Timestamp>> = batch.iter().map(Signal::time).collect();
+            let own_times: Vec<i64> = batch
+                .iter()
+                .map(|s| time_nanos(s.time()).unwrap())
+                .collect();
             assert_eq!(&own_times, times);
         }
     }

@@ -285,8 +285,9 @@ pub fn scan_signals(
 #[derive(Default)]
 pub struct Collected {
     batches: Vec<Vec<Signal>>,
-    /// Each signal's time, batch by batch as `batches`.
-    times: Vec<Vec<Option<jiff::Timestamp>>>,
+    /// Each signal's time ([`order::time_nanos`]), batch by batch as `batches`; none when one
+    /// did not fit (the signals' own are then read).
+    times: Vec<Vec<i64>>,
 }
 
 impl Collected {
@@ -306,7 +307,10 @@ impl Collected {
         let times = self.take_times();
         let mut signals: Vec<&Signal> = Vec::with_capacity(self.len());
         self.batches.iter().for_each(|batch| signals.extend(batch));
-        order::in_order(&signals, times.iter().flatten().copied())
+        match times {
+            Some(times) => order::in_order(&signals, order::kept_times(&times)),
+            None => order::in_order(&signals, order::times_of(&signals)),
+        }
     }
 
     /// The signals themselves, in their order.
@@ -316,21 +320,20 @@ impl Collected {
         self.batches
             .into_iter()
             .for_each(|batch| signals.extend(batch));
-        order::sort_timed(&mut signals, times.iter().flatten().copied());
+        match times {
+            Some(times) => order::sort_timed(&mut signals, order::kept_times(&times)),
+            None => order::sort_signals(&mut signals),
+        }
         signals
     }
 
-    /// Each signal's time, batch by batch as the signals: those kept (let go here), or, were
-    /// they taken before, read again. Not joined into one list: a flood's would be megabytes
-    /// of memory touched for the first time, which costs more than reading them.
-    fn take_times(&mut self) -> Vec<Vec<Option<jiff::Timestamp>>> {
+    /// Each signal's time as kept, batch by batch as the signals (let go here); `None` when
+    /// they cannot be used (one did not fit, or they were taken before), and the signals'
+    /// own are to be read. Not joined into one list: a flood's would be megabytes of memory
+    /// touched for the first time, which costs more than reading them.
+    fn take_times(&mut self) -> Option<Vec<Vec<i64>>> {
         let kept = std::mem::take(&mut self.times);
-        if kept.iter().map(Vec::len).sum::<usize>() == self.len() {
-            kept
-        } else {
-            let batch_times = |batch: &Vec<Signal>| batch.iter().map(Signal::time).collect();
-            self.batches.iter().map(batch_times).collect()
-        }
+        (kept.iter().map(Vec::len).sum::<usize>() == self.len()).then_some(kept)
     }
 }
 
@@ -358,10 +361,16 @@ pub fn collect_signals(
     for batch in batches {
         keep_new_evidence(&found, &mut batch.into_inner());
     }
-    let Found { kept, times, .. } = found.into_inner().unwrap_or_else(|p| p.into_inner());
+    let Found {
+        kept,
+        times,
+        times_lost,
+        ..
+    } = found.into_inner().unwrap_or_else(|p| p.into_inner());
     let collected = Collected {
         batches: kept,
-        times,
+        // A time that did not fit: the signals' own are read for the sort.
+        times: if times_lost { Vec::new() } else { times },
     };
     (collected, summary)
 }
@@ -422,6 +431,57 @@ diagnosis:
             ],
             message: Some("long text".into()),
             ..Event::default()
+        }
+    }
+
+    /// The collected signals come in their order whether their times were kept in the short
+    /// form or, one being too far from 1970 for it, read from the signals again.
+    #[test]
+    fn collected_signals_come_in_order_with_kept_or_read_times() {
+        let at = |second: i64| jiff::Timestamp::from_second(second).ok();
+        let signal = |record_id: u64, time: Option<jiff::Timestamp>| {
+            let event = Event {
+                record_id: Some(record_id),
+                time,
+                ..event("stopped")
+            };
+            Signal::new(
+                "r".into(),
+                "s".into(),
+                crate::signal::Side::Server,
+                Arc::new(event),
+            )
+        };
+        for far in [None, Some(jiff::Timestamp::MAX)] {
+            let batches = vec![
+                vec![signal(1, at(30)), signal(2, at(10))],
+                vec![signal(3, far), signal(4, at(20)), signal(5, None)],
+            ];
+            let kept: Option<Vec<Vec<i64>>> = batches
+                .iter()
+                .map(|batch| batch.iter().map(|s| order::time_nanos(s.time())).collect())
+                .collect();
+            assert_eq!(
+                kept.is_none(),
+                far.is_some(),
+                "only a far time does not fit"
+            );
+            let mut expected: Vec<Signal> = batches.iter().flatten().cloned().collect();
+            expected.sort_by(order_of);
+            let ids = |v: &[&Signal]| v.iter().map(|s| s.record_id()).collect::<Vec<_>>();
+            let mut collected = Collected {
+                batches,
+                times: kept.unwrap_or_default(),
+            };
+            assert_eq!(
+                ids(&collected.in_order()),
+                ids(&expected.iter().collect::<Vec<_>>())
+            );
+            let sorted = collected.into_sorted();
+            assert_eq!(
+                ids(&sorted.iter().collect::<Vec<_>>()),
+                ids(&expected.iter().collect::<Vec<_>>())
+            );
         }
     }
 

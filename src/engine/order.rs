@@ -12,15 +12,44 @@ use crate::signal::Signal;
 
 /// Sorts `signals` into their order ([`order_of`]).
 pub fn sort_signals(signals: &mut [Signal]) {
-    let times: Vec<_> = signals.iter().map(Signal::time).collect();
+    let times: Vec<_> = times_of(signals).collect();
     sort_timed(signals, times.into_iter());
 }
 
-/// Each signal's time, in the signals' order (`i`-th: `signals[i].time()`). Gone through
-/// twice, so that they need not be gathered into one list first.
-pub(crate) trait Times: Iterator<Item = Option<jiff::Timestamp>> + Clone {}
+/// Each signal's time as nanoseconds since 1970 (`Timestamp::as_nanosecond`), in the
+/// signals' order (`i`-th: `signals[i]`'s). Gone through twice, so that they need not be
+/// gathered into one list first.
+pub(crate) trait Times: Iterator<Item = Option<i128>> + Clone {}
 
-impl<T: Iterator<Item = Option<jiff::Timestamp>> + Clone> Times for T {}
+impl<T: Iterator<Item = Option<i128>> + Clone> Times for T {}
+
+/// [`time_nanos`] for a signal without a time.
+pub(crate) const NO_TIME: i64 = i64::MIN;
+
+/// A signal's time as kept for the sort: nanoseconds since 1970 in 8 bytes, where an
+/// `Option<Timestamp>` takes 24 (a flood's are megabytes). [`NO_TIME`] for none; `None` for a
+/// time too far from 1970 for it (before 1677 or after 2262: a clock gone wrong).
+pub(crate) fn time_nanos(time: Option<jiff::Timestamp>) -> Option<i64> {
+    match time {
+        None => Some(NO_TIME),
+        Some(t) => i64::try_from(t.as_nanosecond())
+            .ok()
+            .filter(|&n| n != NO_TIME),
+    }
+}
+
+/// The times kept by [`time_nanos`], batch by batch, as [`Times`].
+pub(crate) fn kept_times(batches: &[Vec<i64>]) -> impl Times + '_ {
+    let time = |&n: &i64| (n != NO_TIME).then_some(i128::from(n));
+    batches.iter().flatten().map(time)
+}
+
+/// The signals' own times as [`Times`].
+pub(crate) fn times_of<S: Borrow<Signal>>(signals: &[S]) -> impl Times + '_ {
+    signals
+        .iter()
+        .map(|s| s.borrow().time().map(|t| t.as_nanosecond()))
+}
 
 /// [`sort_signals`] given each signal's time.
 pub(crate) fn sort_timed(signals: &mut [Signal], times: impl Times) {
@@ -57,7 +86,7 @@ fn sorted_places<S: Borrow<Signal> + Sync, T: Send>(
             keys.par_iter().map(|&(_, at)| place(at)).collect()
         }
         None => {
-            let mut times: Vec<(Option<jiff::Timestamp>, usize)> = times.zip(0..).collect();
+            let mut times: Vec<(Option<i128>, usize)> = times.zip(0..).collect();
             times.sort_unstable();
             sort_ties(signals, &mut times);
             times.par_iter().map(|&(_, at)| place(at)).collect()
@@ -73,9 +102,8 @@ fn time_keys(times: impl Times, count: usize) -> Option<Vec<(u64, usize)>> {
         None => Some((t, t)),
         Some((min, max)) => Some((t.min(min), t.max(max))),
     })?;
-    let (min, max) = (min.as_nanosecond(), max.as_nanosecond());
     u64::try_from(max - min).ok()?.checked_add(1)?;
-    let key = |t: Option<jiff::Timestamp>| t.map_or(0, |t| (t.as_nanosecond() - min) as u64 + 1);
+    let key = |t: Option<i128>| t.map_or(0, |t| (t - min) as u64 + 1);
     let mut keys = Vec::with_capacity(count);
     keys.extend(times.map(key).zip(0..));
     Some(keys)
@@ -213,13 +241,10 @@ mod tests {
                 .then_with(|| a.signal_id.cmp(&b.signal_id))
         });
         assert!(
-            time_keys(times_of(&signals).into_iter(), signals.len()).is_some(),
+            time_keys(times_of(&signals), signals.len()).is_some(),
             "times as numbers"
         );
-        let refs = in_order(
-            &signals.iter().collect::<Vec<_>>(),
-            times_of(&signals).into_iter(),
-        );
+        let refs = in_order(&signals.iter().collect::<Vec<_>>(), times_of(&signals));
         let refs: Vec<Signal> = refs.into_iter().cloned().collect();
         sort_signals(&mut signals);
         let ids = |v: &[Signal]| {
@@ -261,15 +286,12 @@ mod tests {
             })
             .collect();
         assert!(
-            time_keys(times_of(&signals).into_iter(), signals.len()).is_none(),
+            time_keys(times_of(&signals), signals.len()).is_none(),
             "a span beyond u64 nanoseconds"
         );
         let mut expected = signals.clone();
         expected.sort_by(order_of);
-        let refs = in_order(
-            &signals.iter().collect::<Vec<_>>(),
-            times_of(&signals).into_iter(),
-        );
+        let refs = in_order(&signals.iter().collect::<Vec<_>>(), times_of(&signals));
         let keywords = |v: &[Signal]| v.iter().map(|s| s.event.keywords).collect::<Vec<_>>();
         let refs: Vec<Signal> = refs.into_iter().cloned().collect();
         assert_eq!(
@@ -281,10 +303,6 @@ mod tests {
         assert_eq!(keywords(&signals), keywords(&expected));
         assert_eq!(signals[0].time(), None);
         assert_eq!(signals[6].time(), Some(jiff::Timestamp::MAX));
-    }
-
-    fn times_of(signals: &[Signal]) -> Vec<Option<jiff::Timestamp>> {
-        signals.iter().map(Signal::time).collect()
     }
 
     #[test]
