@@ -630,23 +630,35 @@ impl<'a> World<'a> {
         hosts.sort();
         for host in hosts {
             let list = &self.own[&(ri, host.clone())];
-            let mut cluster: Vec<usize> = Vec::new();
-            let mut clusters = Vec::new();
-            // Times as nanoseconds, each read once: a flood's matches are many.
+            let unclaimed: Vec<usize>;
+            let list = if consumed.is_empty() {
+                list
+            } else {
+                unclaimed = list
+                    .iter()
+                    .copied()
+                    .filter(|i| !consumed.contains(i))
+                    .collect();
+                &unclaimed
+            };
+            // The clusters are stretches of the list, each copied once whole (a flood's is
+            // tens of thousands of places: grown place by place, it would be copied as it
+            // grows). Times as nanoseconds, each read once.
             let window = rule.window.as_nanos();
+            let mut starts = vec![0];
             let mut last: Option<i128> = None;
-            let unclaimed = |i: &&usize| consumed.is_empty() || !consumed.contains(*i);
-            for &i in list.iter().filter(unclaimed) {
+            for (at, &i) in list.iter().enumerate() {
                 let t = time_of(self.signals[i]).as_nanosecond();
                 if last.is_some_and(|last| t - last > window) {
-                    clusters.push(std::mem::take(&mut cluster));
+                    starts.push(at);
                 }
-                cluster.push(i);
                 last = Some(t);
             }
-            if !cluster.is_empty() {
-                clusters.push(cluster);
-            }
+            starts.push(list.len());
+            let clusters = starts
+                .windows(2)
+                .map(|w| list[w[0]..w[1]].to_vec())
+                .filter(|c| !c.is_empty());
             for c in clusters {
                 if let Some(part) = self.host_incident(ri, rule, host, c) {
                     parts.push(part);
