@@ -78,8 +78,9 @@ struct LogIds {
     runs: Vec<(u64, u64)>,
     /// Whether the log's signals are in the table (and looked up there).
     indexed: bool,
-    /// The places of the log's kept signals, until they are put in the table.
-    places: Vec<(u32, u32)>,
+    /// The places of the log's kept signals, until they are put in the table: as runs
+    /// (batch, first place, count), as they are kept side by side.
+    places: Vec<(u32, u32, u32)>,
     /// The place of the log's last kept signal: the next signal of the same record (a record
     /// often matches two rules) is kept beside it.
     last: Option<(u32, u32)>,
@@ -124,6 +125,23 @@ impl LogIds {
             (false, false) => self.runs.insert(at, (record_id, record_id)),
         }
         true
+    }
+
+    /// Counts `place` among the places of the log's kept signals.
+    fn keep(&mut self, (batch, at): (u32, u32)) {
+        match self.places.last_mut() {
+            Some((b, first, count)) if *b == batch && first.checked_add(*count) == Some(at) => {
+                *count += 1
+            }
+            _ => self.places.push((batch, at, 1)),
+        }
+    }
+
+    /// The places of the log's kept signals, one by one; the log holds none after.
+    fn take_places(&mut self) -> impl Iterator<Item = (u32, u32)> {
+        std::mem::take(&mut self.places)
+            .into_iter()
+            .flat_map(|(batch, first, count)| (first..first + count).map(move |at| (batch, at)))
     }
 }
 
@@ -188,11 +206,11 @@ pub(super) fn keep_new_evidence(found: &Mutex<Found>, batch: &mut Vec<Signal>) {
                 fresh = of_last || ids.add(record_id);
                 if fresh {
                     let place = (number, front as u32);
-                    ids.places.push(place);
+                    ids.keep(place);
                     ids.last = Some(place);
                 } else {
                     // A record id again: the log's kept signals go to the table.
-                    for place in std::mem::take(&mut ids.places) {
+                    for place in ids.take_places() {
                         seen.insert_unique(hash_at(&place), place, hash_at);
                     }
                     ids.indexed = true;
