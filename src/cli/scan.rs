@@ -92,7 +92,8 @@ pub fn exit_status(diagnosis: &Diagnosis, rule_errors: bool) -> ExitStatus {
     }
 }
 
-/// Runs `work` on `pool`, or on this thread when the pool could not be built.
+/// Runs `work` on `pool`; when the pool could not be built, on this thread, its parallel
+/// steps on rayon's global pool.
 fn on_pool<R: Send>(
     pool: &Result<rayon::ThreadPool, rayon::ThreadPoolBuildError>,
     work: impl FnOnce() -> R + Send,

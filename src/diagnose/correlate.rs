@@ -99,10 +99,10 @@ fn in_range<'l>(
     &list[lo..hi.max(lo)]
 }
 
-/// Puts places that come as runs in order (the matches of a few names, or of a few spellings
-/// of one host) in order: a merge of the runs, unless there is one. A flood's one run of tens
-/// of thousands is left as it is; the merge would take a buffer as large, memory touched for
-/// the first time.
+/// Puts in order places that come as a few runs, each in order (the matches of a few names,
+/// or of a few spellings of one host): the runs are merged, unless the places are in order
+/// already. A flood's single run of tens of thousands is left as it is: the merge would take
+/// a buffer as large, memory touched for the first time.
 fn sort_runs(places: &mut [usize]) {
     if !places.is_sorted() {
         places.sort();
@@ -221,12 +221,13 @@ impl Gathered {
         let mut own_by_number: FxHashMap<(usize, usize), usize> = FxHashMap::default();
         let mut host_numbers: FxHashMap<&str, usize> = FxHashMap::default();
         let mut host_keys: Vec<String> = Vec::new();
-        // Rules by where their id's text is (signals share one copy per rule), and the
-        // previous own match's host (most repeat it, as the same copy).
+        // Rules by where their id's text is (signals share one copy per rule), and the host
+        // last numbered (most repeat it, as the same copy).
         let mut rule_at: FxHashMap<*const u8, Option<usize>> = FxHashMap::default();
         let mut last_host: Option<(&str, usize)> = None;
-        // The lists of the last few (rule, host) texts met: a flood's signals take turns
-        // among a few, each one copy of its rule's and its host's texts.
+        // The lists of the last few (rule, host) texts looked up, by where the texts are: a
+        // flood's signals take turns among a few, each one copy of its rule's and its host's
+        // texts.
         let mut recent: Vec<(&str, &str, usize)> = Vec::with_capacity(RECENT_LISTS);
         for (i, s) in signals.iter().enumerate() {
             let texts = (s.rule_id.as_ref(), s.host());
@@ -1045,12 +1046,11 @@ impl<'a> World<'a> {
         if truth != Truth::True {
             return None;
         }
-        let mut own: Vec<usize> = expr::positive_names(&entry.when)
+        // Counted, and their values told apart: in any order.
+        let own: Vec<usize> = expr::positive_names(&entry.when)
             .iter()
             .flat_map(|name| cluster.of(name).iter().copied())
             .collect();
-        // Each name's matches are in order already.
-        sort_runs(&mut own);
         thresholds_hold(self.signals, entry, &own).then_some(bound)
     }
 

@@ -242,20 +242,10 @@ fn diagnose_in_order(
 ) -> Diagnosis {
     debug_assert!(signals.is_sorted_by(|a, b| crate::engine::order_of(a, b).is_le()));
     let total_signals = signals.len() as u64;
-    // The signals with a time in `--from`..`--to`: in time order (those without one first),
-    // they are one stretch, found by halving rather than by reading every signal.
-    let first = signals.partition_point(|s| match s.time() {
-        None => true,
-        Some(t) => options.from.is_some_and(|f| t < f),
-    });
-    let end = first
-        + signals[first..].partition_point(|s| {
-            s.time()
-                .is_some_and(|t| options.to.is_none_or(|to| t <= to))
-        });
+    let within = within(&signals, options.from, options.to);
     let mut kept = signals;
-    kept.truncate(end);
-    kept.drain(..first);
+    kept.truncate(within.end);
+    kept.drain(..within.start);
     let signals_ignored = total_signals - kept.len() as u64;
 
     // Both read every signal; side by side on the current rayon pool.
@@ -313,6 +303,23 @@ fn diagnose_in_order(
         errors,
         stats,
     }
+}
+
+/// The stretch of `signals` (in their order) with a time from `from` to `to`, both included
+/// when given: in time order (those without one first), it is found by halving rather than
+/// by reading every signal.
+fn within(
+    signals: &[&Signal],
+    from: Option<Timestamp>,
+    to: Option<Timestamp>,
+) -> std::ops::Range<usize> {
+    let first = signals.partition_point(|s| match s.time() {
+        None => true,
+        Some(t) => from.is_some_and(|f| t < f),
+    });
+    let after =
+        signals[first..].partition_point(|s| s.time().is_some_and(|t| to.is_none_or(|to| t <= to)));
+    first..first + after
 }
 
 /// Orders findings: causes before background; then confidence, correlated before not, more

@@ -470,38 +470,30 @@ fn the_only_server_is_taken_as_the_target_and_the_why_says_so() {
     );
 }
 
-/// `--from` and `--to` keep the signals with a time between them, both included; a signal
-/// without a time is never diagnosed.
+/// `--from` and `--to` keep the signals with a time between them, both included, in their
+/// order; a signal without a time is never kept.
 #[test]
 fn the_time_filter_keeps_the_signals_from_to_inclusive_and_none_without_a_time() {
-    let b = book(vec![tls_rule()]);
-    let mut signals = tls_incident();
-    let mut timeless = signals[signals.len() - 1].clone();
-    Arc::make_mut(&mut timeless.event).time = None;
-    signals.push(timeless);
-    let times: Vec<Option<i64>> = signals
+    let seconds = [None, None, Some(1), Some(3), Some(3), Some(5), Some(9)];
+    let signals: Vec<Signal> = seconds
         .iter()
-        .map(|s| s.time().map(|t| t.as_second() - at(0).as_second()))
+        .map(|&s| {
+            let mut signal = sig(TLS, "no_common_cipher", "SRV01", s.unwrap_or(0), &[]);
+            Arc::make_mut(&mut signal.event).time = s.map(at);
+            signal
+        })
         .collect();
-    let summary = summary_for(&signals, &[]);
-    for (from, to) in [
-        (None, None),
-        (Some(3), Some(31)),
-        (Some(4), None),
-        (None, Some(0)),
-    ] {
-        let options = DiagnoseOptions {
-            from: from.map(at),
-            to: to.map(at),
-            ..DiagnoseOptions::default()
-        };
-        let within = |t: &Option<i64>| {
-            t.is_some_and(|t| from.is_none_or(|f| t >= f) && to.is_none_or(|to| t <= to))
-        };
-        let ignored = times.iter().filter(|t| !within(t)).count() as u64;
-        let d = diagnose(signals.clone(), &b, &summary, &options);
-        assert_eq!(d.stats.signals_ignored, ignored, "{from:?}..{to:?}");
-        assert_eq!(d.stats.signals, times.len() as u64);
+    let refs: Vec<&Signal> = signals.iter().collect();
+    let ends = || std::iter::once(None).chain((0..11).map(Some));
+    for (from, to) in ends().flat_map(|f| ends().map(move |t| (f, t))) {
+        let expected: Vec<usize> = (0..seconds.len())
+            .filter(|&i| {
+                seconds[i]
+                    .is_some_and(|t| from.is_none_or(|f| t >= f) && to.is_none_or(|to| t <= to))
+            })
+            .collect();
+        let range = super::within(&refs, from.map(at), to.map(at));
+        assert_eq!(range.collect::<Vec<_>>(), expected, "{from:?}..{to:?}");
     }
 }
 

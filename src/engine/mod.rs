@@ -285,9 +285,9 @@ pub fn scan_signals(
 #[derive(Default)]
 pub struct Collected {
     batches: Vec<Vec<Signal>>,
-    /// Each signal's time ([`order::time_nanos`]), batch by batch as `batches`; none when one
-    /// did not fit (the signals' own are then read).
-    times: Vec<Vec<i64>>,
+    /// Each signal's time ([`order::time_nanos`]), batch by batch as `batches`; `None` when
+    /// one did not fit, or once taken: the signals' own are then read.
+    times: Option<Vec<Vec<i64>>>,
 }
 
 impl Collected {
@@ -328,12 +328,25 @@ impl Collected {
     }
 
     /// Each signal's time as kept, batch by batch as the signals (let go here); `None` when
-    /// they cannot be used (one did not fit, or they were taken before), and the signals'
-    /// own are to be read. Not joined into one list: a flood's would be megabytes of memory
-    /// touched for the first time, which costs more than reading them.
+    /// there are none to use, and the signals' own are to be read. Not joined into one list:
+    /// a flood's would be megabytes of memory touched for the first time, which costs more
+    /// than reading them.
     fn take_times(&mut self) -> Option<Vec<Vec<i64>>> {
-        let kept = std::mem::take(&mut self.times);
-        (kept.iter().map(Vec::len).sum::<usize>() == self.len()).then_some(kept)
+        self.times.take()
+    }
+
+    /// The signals `found` kept, with their times unless one did not fit.
+    fn from_found(found: Found) -> Collected {
+        let Found {
+            kept,
+            times,
+            times_lost,
+            ..
+        } = found;
+        Collected {
+            batches: kept,
+            times: (!times_lost).then_some(times),
+        }
     }
 }
 
@@ -361,18 +374,8 @@ pub fn collect_signals(
     for batch in batches {
         keep_new_evidence(&found, &mut batch.into_inner());
     }
-    let Found {
-        kept,
-        times,
-        times_lost,
-        ..
-    } = found.into_inner().unwrap_or_else(|p| p.into_inner());
-    let collected = Collected {
-        batches: kept,
-        // A time that did not fit: the signals' own are read for the sort.
-        times: if times_lost { Vec::new() } else { times },
-    };
-    (collected, summary)
+    let found = found.into_inner().unwrap_or_else(|p| p.into_inner());
+    (Collected::from_found(found), summary)
 }
 
 #[cfg(test)]
@@ -435,7 +438,8 @@ diagnosis:
     }
 
     /// The collected signals come in their order whether their times were kept in the short
-    /// form or, one being too far from 1970 for it, read from the signals again.
+    /// form by the duplicate check or, one being too far from 1970 for it, read from the
+    /// signals again.
     #[test]
     fn collected_signals_come_in_order_with_kept_or_read_times() {
         let at = |second: i64| jiff::Timestamp::from_second(second).ok();
@@ -452,36 +456,26 @@ diagnosis:
                 Arc::new(event),
             )
         };
-        for far in [None, Some(jiff::Timestamp::MAX)] {
-            let batches = vec![
+        for far in [at(15), Some(jiff::Timestamp::MAX)] {
+            let batches = [
                 vec![signal(1, at(30)), signal(2, at(10))],
                 vec![signal(3, far), signal(4, at(20)), signal(5, None)],
             ];
-            let kept: Option<Vec<Vec<i64>>> = batches
-                .iter()
-                .map(|batch| batch.iter().map(|s| order::time_nanos(s.time())).collect())
-                .collect();
-            assert_eq!(
-                kept.is_none(),
-                far.is_some(),
-                "only a far time does not fit"
-            );
+            let collect = || {
+                let found = Mutex::new(Found::default());
+                for batch in &batches {
+                    keep_new_evidence(&found, &mut batch.clone());
+                }
+                Collected::from_found(found.into_inner().unwrap())
+            };
+            assert_eq!(collect().times.is_none(), far == Some(jiff::Timestamp::MAX));
             let mut expected: Vec<Signal> = batches.iter().flatten().cloned().collect();
             expected.sort_by(order_of);
             let ids = |v: &[&Signal]| v.iter().map(|s| s.record_id()).collect::<Vec<_>>();
-            let mut collected = Collected {
-                batches,
-                times: kept.unwrap_or_default(),
-            };
-            assert_eq!(
-                ids(&collected.in_order()),
-                ids(&expected.iter().collect::<Vec<_>>())
-            );
-            let sorted = collected.into_sorted();
-            assert_eq!(
-                ids(&sorted.iter().collect::<Vec<_>>()),
-                ids(&expected.iter().collect::<Vec<_>>())
-            );
+            let expected = ids(&expected.iter().collect::<Vec<_>>());
+            assert_eq!(ids(&collect().in_order()), expected, "{far:?}");
+            let sorted = collect().into_sorted();
+            assert_eq!(ids(&sorted.iter().collect::<Vec<_>>()), expected, "{far:?}");
         }
     }
 

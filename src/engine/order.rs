@@ -13,12 +13,12 @@ use crate::signal::Signal;
 /// Sorts `signals` into their order ([`order_of`]).
 pub fn sort_signals(signals: &mut [Signal]) {
     let times: Vec<_> = times_of(signals).collect();
-    sort_timed(signals, times.into_iter());
+    sort_timed(signals, times.iter().copied());
 }
 
 /// Each signal's time as nanoseconds since 1970 (`Timestamp::as_nanosecond`), in the
-/// signals' order (`i`-th: `signals[i]`'s). Gone through twice, so that they need not be
-/// gathered into one list first.
+/// signals' order (`i`-th: `signals[i]`'s). Gone through twice (cloned: a clone should be
+/// cheap), so that they need not be gathered into one list first.
 pub(crate) trait Times: Iterator<Item = Option<i128>> + Clone {}
 
 impl<T: Iterator<Item = Option<i128>> + Clone> Times for T {}
@@ -27,8 +27,9 @@ impl<T: Iterator<Item = Option<i128>> + Clone> Times for T {}
 pub(crate) const NO_TIME: i64 = i64::MIN;
 
 /// A signal's time as kept for the sort: nanoseconds since 1970 in 8 bytes, where an
-/// `Option<Timestamp>` takes 24 (a flood's are megabytes). [`NO_TIME`] for none; `None` for a
-/// time too far from 1970 for it (before 1677 or after 2262: a clock gone wrong).
+/// `Option<Timestamp>` takes 24 (a flood's are megabytes). [`NO_TIME`] stands for no time.
+/// `None` means the time does not fit the form: too far from 1970 (before 1677 or after
+/// 2262, a clock gone wrong), or the one instant that would read as no time.
 pub(crate) fn time_nanos(time: Option<jiff::Timestamp>) -> Option<i64> {
     match time {
         None => Some(NO_TIME),
@@ -87,6 +88,7 @@ fn sorted_places<S: Borrow<Signal> + Sync, T: Send>(
         }
         None => {
             let mut times: Vec<(Option<i128>, usize)> = times.zip(0..).collect();
+            debug_assert_eq!(times.len(), signals.len());
             times.sort_unstable();
             sort_ties(signals, &mut times);
             times.par_iter().map(|&(_, at)| place(at)).collect()
@@ -303,6 +305,23 @@ mod tests {
         assert_eq!(keywords(&signals), keywords(&expected));
         assert_eq!(signals[0].time(), None);
         assert_eq!(signals[6].time(), Some(jiff::Timestamp::MAX));
+    }
+
+    /// The short form of a time: none, and the instants at and beyond its ends.
+    #[test]
+    fn times_in_the_short_form() {
+        let at = |n: i128| jiff::Timestamp::from_nanosecond(n).ok();
+        assert_eq!(time_nanos(None), Some(NO_TIME));
+        assert_eq!(time_nanos(at(-1)), Some(-1));
+        assert_eq!(time_nanos(at(i64::MAX.into())), Some(i64::MAX));
+        assert_eq!(time_nanos(at(i128::from(i64::MIN) + 1)), Some(i64::MIN + 1));
+        // The one instant whose nanoseconds are the mark of no time, and those beyond.
+        assert_eq!(time_nanos(at(i64::MIN.into())), None);
+        assert_eq!(time_nanos(at(i128::from(i64::MAX) + 1)), None);
+        assert_eq!(time_nanos(Some(jiff::Timestamp::MIN)), None);
+        let kept = vec![vec![NO_TIME, -1], vec![7]];
+        let times: Vec<Option<i128>> = kept_times(&kept).collect();
+        assert_eq!(times, [None, Some(-1), Some(7)]);
     }
 
     #[test]

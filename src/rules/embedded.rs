@@ -23,8 +23,8 @@ pub fn load() -> (Vec<Rule>, Vec<RuleError>) {
 /// each file's text, reading them was most of a scan's start-up, and only `rules check` and
 /// the tests (which check every embedded example) run them. Each is read from the JSON that
 /// `build.rs` made of it (`EMBEDDED_RULES_JSON`): reading the YAML was most of the rest. The
-/// text is then only where an error is placed; a file without JSON is read from its text,
-/// cut before its examples.
+/// whole text is then only where an error is placed (or read, should its JSON not read); a
+/// file without JSON is read from its text cut before its examples.
 pub fn load_for_matching() -> (Vec<Rule>, Vec<RuleError>) {
     let texts: Vec<(&str, Cow<'_, str>, Option<&str>)> = EMBEDDED_RULES
         .iter()
