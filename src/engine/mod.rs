@@ -304,12 +304,13 @@ impl Collected {
     /// The signals in their order ([`order_of`]), where they are. The times kept for the sort
     /// are let go.
     pub fn in_order(&mut self) -> Vec<&Signal> {
-        let times = self.take_times();
-        let mut signals: Vec<&Signal> = Vec::with_capacity(self.len());
-        self.batches.iter().for_each(|batch| signals.extend(batch));
-        match times {
-            Some(times) => order::in_order(&signals, order::kept_times(&times)),
-            None => order::in_order(&signals, order::times_of(&signals)),
+        match self.take_times() {
+            Some(times) => order::merged_in_order(&self.batches, &times),
+            None => {
+                let mut signals: Vec<&Signal> = Vec::with_capacity(self.len());
+                self.batches.iter().for_each(|batch| signals.extend(batch));
+                order::in_order(&signals, order::times_of(&signals))
+            }
         }
     }
 

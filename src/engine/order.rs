@@ -3,6 +3,8 @@
 //! them), so that a report does not depend on which thread read what.
 
 use std::borrow::Borrow;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 
 use rayon::iter::{IntoParallelRefIterator, ParallelIterator};
 use rayon::slice::ParallelSliceMut;
@@ -94,6 +96,76 @@ fn sorted_places<S: Borrow<Signal> + Sync, T: Send>(
             times.par_iter().map(|&(_, at)| place(at)).collect()
         }
     }
+}
+
+/// References to the signals of `batches` in their order ([`order_of`]), given each one's
+/// time as kept (`times[b][p]` is `batches[b][p]`'s, by [`time_nanos`], none of them lost).
+///
+/// The batches come each mostly in time order (a reading thread's records, in the order of its
+/// file), so they are merged, the earliest first, rather than sorted afresh: no list of keys
+/// and no sort buffer, each the size of the whole (a flood's are megabytes of memory touched
+/// for the first time), and a batch is followed as long as it stays the earliest. Signals of
+/// one time come as in a stable sort (batch, then place in it), then go into the rest of their
+/// order ([`after_time`]).
+pub(crate) fn merged_in_order<'s>(
+    batches: &'s [Vec<Signal>],
+    times: &[Vec<i64>],
+) -> Vec<&'s Signal> {
+    debug_assert!(batches.iter().map(Vec::len).eq(times.iter().map(Vec::len)));
+    // Each batch's places in time order (stable): as they are, unless the batch is not.
+    let orders: Vec<Option<Vec<u32>>> = times
+        .iter()
+        .map(|batch| {
+            (!batch.is_sorted()).then(|| {
+                let mut order: Vec<u32> = (0..batch.len() as u32).collect();
+                order.sort_by_key(|&p| batch[p as usize]);
+                order
+            })
+        })
+        .collect();
+    let place = |b: usize, at: usize| orders[b].as_ref().map_or(at, |o| o[at] as usize);
+    // Each batch's next signal, the earliest first: (time, batch, how far along it).
+    let mut next: BinaryHeap<Reverse<(i64, usize, usize)>> = times
+        .iter()
+        .enumerate()
+        .filter(|(_, batch)| !batch.is_empty())
+        .map(|(b, batch)| Reverse((batch[place(b, 0)], b, 0)))
+        .collect();
+    let count = times.iter().map(Vec::len).sum();
+    let mut out: Vec<&Signal> = Vec::with_capacity(count);
+    // The signals of the time last given, with their places, to be put in order.
+    let mut tied: Vec<((usize, usize), &Signal)> = Vec::new();
+    let mut tied_time = None;
+    let flush = |tied: &mut Vec<((usize, usize), &'s Signal)>, out: &mut Vec<&'s Signal>| {
+        if tied.len() > 1 {
+            tied.sort_by(|a, b| after_time(a.1, b.1).then(a.0.cmp(&b.0)));
+        }
+        out.extend(tied.drain(..).map(|(_, signal)| signal));
+    };
+    while let Some(Reverse((_, b, mut at))) = next.pop() {
+        // This batch is followed while it stays before the next one's earliest signal.
+        let until = next.peek().map(|&Reverse((time, b, _))| (time, b));
+        loop {
+            let p = place(b, at);
+            let time = times[b][p];
+            if tied_time != Some(time) {
+                flush(&mut tied, &mut out);
+                tied_time = Some(time);
+            }
+            tied.push(((b, p), &batches[b][p]));
+            at += 1;
+            if at == times[b].len() {
+                break;
+            }
+            let time = times[b][place(b, at)];
+            if until.is_some_and(|until| (time, b) > until) {
+                next.push(Reverse((time, b, at)));
+                break;
+            }
+        }
+    }
+    flush(&mut tied, &mut out);
+    out
 }
 
 /// Each of the `count` times as a number in the times' order (none first, then nanoseconds
@@ -248,6 +320,31 @@ mod tests {
         );
         let refs = in_order(&signals.iter().collect::<Vec<_>>(), times_of(&signals));
         let refs: Vec<Signal> = refs.into_iter().cloned().collect();
+        // The same signals handed over in batches cut at uneven places (an empty one among
+        // them), merged.
+        let mut batches: Vec<Vec<Signal>> = Vec::new();
+        let mut rest: &[Signal] = &signals;
+        for size in [1, 7, 64, 0, 3, 200].into_iter().cycle() {
+            if rest.is_empty() {
+                break;
+            }
+            let (batch, after) = rest.split_at(size.min(rest.len()));
+            batches.push(batch.to_vec());
+            rest = after;
+        }
+        let times: Vec<Vec<i64>> = batches
+            .iter()
+            .map(|batch| {
+                batch
+                    .iter()
+                    .map(|s| time_nanos(s.time()).unwrap())
+                    .collect()
+            })
+            .collect();
+        let merged: Vec<Signal> = merged_in_order(&batches, &times)
+            .into_iter()
+            .cloned()
+            .collect();
         sort_signals(&mut signals);
         let ids = |v: &[Signal]| {
             v.iter()
@@ -256,6 +353,11 @@ mod tests {
         };
         assert_eq!(ids(&signals), ids(&expected));
         assert_eq!(ids(&refs), ids(&expected), "references sort as signals do");
+        assert_eq!(
+            ids(&merged),
+            ids(&expected),
+            "batches merge as signals sort"
+        );
         assert!(signals.is_sorted_by(|a, b| order_of(a, b).is_le()));
     }
 
