@@ -60,9 +60,9 @@ pub(crate) fn sort_timed(signals: &mut [Signal], times: impl Times) {
     permute(signals, order);
 }
 
-/// References to `signals` in their order ([`order_of`]), given each one's time (read by the
-/// reading thread as it handed the signal over: here it would be a trip to the signal, far
-/// away in memory). The signals stay where they are.
+/// References to `signals` in their order ([`order_of`]), given each one's time. The signals
+/// stay where they are. (A scan's signals are merged from their batches instead
+/// ([`merged_in_order`]), unless a kept time was lost; then their own times are read.)
 pub(crate) fn in_order<'s>(signals: &[&'s Signal], times: impl Times) -> Vec<&'s Signal> {
     sorted_places(signals, times, |at| signals[at])
 }
@@ -106,24 +106,25 @@ fn sorted_places<S: Borrow<Signal> + Sync, T: Send>(
 /// and no sort buffer, each the size of the whole (a flood's are megabytes of memory touched
 /// for the first time), and a batch is followed as long as it stays the earliest. Signals of
 /// one time come as in a stable sort (batch, then place in it), then go into the rest of their
-/// order ([`after_time`]).
+/// order ([`after_time`]) by a stable sort of their own: its buffer is as large as the
+/// signals of that one time.
 pub(crate) fn merged_in_order<'s>(
     batches: &'s [Vec<Signal>],
     times: &[Vec<i64>],
 ) -> Vec<&'s Signal> {
     debug_assert!(batches.iter().map(Vec::len).eq(times.iter().map(Vec::len)));
     // Each batch's places in time order (stable): as they are, unless the batch is not.
-    let orders: Vec<Option<Vec<u32>>> = times
+    let orders: Vec<Option<Vec<usize>>> = times
         .iter()
         .map(|batch| {
             (!batch.is_sorted()).then(|| {
-                let mut order: Vec<u32> = (0..batch.len() as u32).collect();
-                order.sort_by_key(|&p| batch[p as usize]);
+                let mut order: Vec<usize> = (0..batch.len()).collect();
+                order.sort_by_key(|&p| batch[p]);
                 order
             })
         })
         .collect();
-    let place = |b: usize, at: usize| orders[b].as_ref().map_or(at, |o| o[at] as usize);
+    let place = |b: usize, at: usize| orders[b].as_ref().map_or(at, |o| o[at]);
     // Each batch's next signal, the earliest first: (time, batch, how far along it).
     let mut next: BinaryHeap<Reverse<(i64, usize, usize)>> = times
         .iter()
@@ -133,14 +134,14 @@ pub(crate) fn merged_in_order<'s>(
         .collect();
     let count = times.iter().map(Vec::len).sum();
     let mut out: Vec<&Signal> = Vec::with_capacity(count);
-    // The signals of the time last given, with their places, to be put in order.
-    let mut tied: Vec<((usize, usize), &Signal)> = Vec::new();
+    // Where the signals of the time last given start in `out`, and that time. They come in
+    // the order of their places, so a stable sort puts them in the rest of their order.
+    let mut tied_from = 0;
     let mut tied_time = None;
-    let flush = |tied: &mut Vec<((usize, usize), &'s Signal)>, out: &mut Vec<&'s Signal>| {
+    let flush = |tied: &mut [&Signal]| {
         if tied.len() > 1 {
-            tied.sort_by(|a, b| after_time(a.1, b.1).then(a.0.cmp(&b.0)));
+            tied.sort_by(|a, b| after_time(a, b));
         }
-        out.extend(tied.drain(..).map(|(_, signal)| signal));
     };
     while let Some(Reverse((_, b, mut at))) = next.pop() {
         // This batch is followed while it stays before the next one's earliest signal.
@@ -149,10 +150,10 @@ pub(crate) fn merged_in_order<'s>(
             let p = place(b, at);
             let time = times[b][p];
             if tied_time != Some(time) {
-                flush(&mut tied, &mut out);
-                tied_time = Some(time);
+                flush(&mut out[tied_from..]);
+                (tied_from, tied_time) = (out.len(), Some(time));
             }
-            tied.push(((b, p), &batches[b][p]));
+            out.push(&batches[b][p]);
             at += 1;
             if at == times[b].len() {
                 break;
@@ -164,7 +165,7 @@ pub(crate) fn merged_in_order<'s>(
             }
         }
     }
-    flush(&mut tied, &mut out);
+    flush(&mut out[tied_from..]);
     out
 }
 
@@ -345,6 +346,26 @@ mod tests {
             .into_iter()
             .cloned()
             .collect();
+        // The same cuts, each batch in time order (as most are): followed while the earliest.
+        let mut sorted_batches = batches.clone();
+        for batch in &mut sorted_batches {
+            batch.sort_by_key(Signal::time);
+        }
+        let sorted_times: Vec<Vec<i64>> = sorted_batches
+            .iter()
+            .map(|batch| {
+                batch
+                    .iter()
+                    .map(|s| time_nanos(s.time()).unwrap())
+                    .collect()
+            })
+            .collect();
+        let merged_sorted: Vec<Signal> = merged_in_order(&sorted_batches, &sorted_times)
+            .into_iter()
+            .cloned()
+            .collect();
+        assert!(merged_in_order(&[], &[]).is_empty());
+        assert!(merged_in_order(&[vec![], vec![]], &[vec![], vec![]]).is_empty());
         sort_signals(&mut signals);
         let ids = |v: &[Signal]| {
             v.iter()
@@ -357,6 +378,11 @@ mod tests {
             ids(&merged),
             ids(&expected),
             "batches merge as signals sort"
+        );
+        assert_eq!(
+            ids(&merged_sorted),
+            ids(&expected),
+            "batches in time order merge as signals sort"
         );
         assert!(signals.is_sorted_by(|a, b| order_of(a, b).is_le()));
     }
