@@ -171,6 +171,7 @@ pub(super) fn keep_new_evidence(found: &Mutex<Found>, batch: &mut Vec<Signal>) {
         seen,
         logs,
     } = &mut *found;
+    *kept_times_lost |= times_lost;
     // A copy of a log comes as runs of copies, in the order of the signals they copy: after a
     // copy of the signal at (batch, place), the next signal is first compared with the one at
     // (batch, place + 1), read next to it, before the table is looked up far away in memory.
@@ -181,7 +182,6 @@ pub(super) fn keep_new_evidence(found: &Mutex<Found>, batch: &mut Vec<Signal>) {
     let mut front = 0;
     let mut front_hashes: Vec<u64> = Vec::with_capacity(hashes.len());
     let mut front_times: Vec<i64> = Vec::with_capacity(hashes.len());
-    *kept_times_lost |= times_lost;
     let mut last_log: LastLog = None;
     for (at, hash) in hashes.into_iter().enumerate() {
         // A signal kept from this batch is in its front part, not yet among the kept batches.

@@ -333,37 +333,28 @@ mod tests {
             batches.push(batch.to_vec());
             rest = after;
         }
-        let times: Vec<Vec<i64>> = batches
-            .iter()
-            .map(|batch| {
-                batch
-                    .iter()
-                    .map(|s| time_nanos(s.time()).unwrap())
-                    .collect()
-            })
-            .collect();
-        let merged: Vec<Signal> = merged_in_order(&batches, &times)
-            .into_iter()
-            .cloned()
-            .collect();
+        let merge = |batches: &[Vec<Signal>]| -> Vec<Signal> {
+            let times: Vec<Vec<i64>> = batches
+                .iter()
+                .map(|batch| {
+                    batch
+                        .iter()
+                        .map(|s| time_nanos(s.time()).unwrap())
+                        .collect()
+                })
+                .collect();
+            merged_in_order(batches, &times)
+                .into_iter()
+                .cloned()
+                .collect()
+        };
+        let merged = merge(&batches);
         // The same cuts, each batch in time order (as most are): followed while the earliest.
         let mut sorted_batches = batches.clone();
         for batch in &mut sorted_batches {
             batch.sort_by_key(Signal::time);
         }
-        let sorted_times: Vec<Vec<i64>> = sorted_batches
-            .iter()
-            .map(|batch| {
-                batch
-                    .iter()
-                    .map(|s| time_nanos(s.time()).unwrap())
-                    .collect()
-            })
-            .collect();
-        let merged_sorted: Vec<Signal> = merged_in_order(&sorted_batches, &sorted_times)
-            .into_iter()
-            .cloned()
-            .collect();
+        let merged_sorted = merge(&sorted_batches);
         assert!(merged_in_order(&[], &[]).is_empty());
         assert!(merged_in_order(&[vec![], vec![]], &[vec![], vec![]]).is_empty());
         sort_signals(&mut signals);
