@@ -11,12 +11,17 @@
 //! host in every record), is given as it is and not kept; [`let_go`] ends a thread's copies.
 
 use std::cell::RefCell;
+use std::sync::Arc;
 
 use crate::event::Text;
+use crate::signal::{Side, SignalKind};
 
 /// The bytes of text kept per thread, and the longest text kept.
 const MOST_BYTES: usize = 4 << 20;
 const LONGEST: usize = 256;
+
+/// The most kinds of signal kept per thread (a rule pack has hundreds).
+const MOST_KINDS: usize = 4096;
 
 /// Where a text is used: the two texts last given at each place are tried first, without
 /// hashing (the two signals of a TLS probe take turns at the rule and signal names).
@@ -40,6 +45,10 @@ struct SharedText {
     bytes: usize,
     /// The texts last given at each place, the latest first.
     last: [[Option<Text>; 2]; PLACES],
+    /// The kinds of signal given, by their shared texts.
+    kinds: rustc_hash::FxHashMap<(Text, Text, Side), Arc<SignalKind>>,
+    /// The kinds last given, the latest first.
+    last_kinds: [Option<Arc<SignalKind>>; 2],
 }
 
 thread_local! {
@@ -49,6 +58,11 @@ thread_local! {
 /// This thread's copy of `text`, used at `place`.
 pub(crate) fn shared(place: Place, text: &str) -> Text {
     SHARED_TEXT.with_borrow_mut(|shared| shared.get(place, text))
+}
+
+/// This thread's copy of the kind of signal `signal` of rule `rule`, on `side`.
+pub(crate) fn shared_kind(rule: &str, signal: &str, side: Side) -> Arc<SignalKind> {
+    SHARED_TEXT.with_borrow_mut(|shared| shared.kind(rule, signal, side))
 }
 
 /// Lets go of this thread's copies (those still in use stay with their users).
@@ -80,6 +94,42 @@ impl SharedText {
         };
         last[1] = last[0].replace(Text::clone(&shared));
         shared
+    }
+
+    fn kind(&mut self, rule: &str, signal: &str, side: Side) -> Arc<SignalKind> {
+        let is = |k: &Option<Arc<SignalKind>>| {
+            k.as_ref()
+                .filter(|k| *k.rule_id == *rule && *k.signal_id == *signal && k.side == side)
+                .map(Arc::clone)
+        };
+        if let Some(latest) = is(&self.last_kinds[0]) {
+            return latest;
+        }
+        if let Some(before) = is(&self.last_kinds[1]) {
+            self.last_kinds.swap(0, 1);
+            return before;
+        }
+        let key = (
+            self.get(Place::Rule, rule),
+            self.get(Place::Signal, signal),
+            side,
+        );
+        let kind = match self.kinds.get(&key) {
+            Some(kind) => Arc::clone(kind),
+            None => {
+                let kind = Arc::new(SignalKind {
+                    rule_id: Text::clone(&key.0),
+                    signal_id: Text::clone(&key.1),
+                    side,
+                });
+                if self.kinds.len() < MOST_KINDS {
+                    self.kinds.insert(key, Arc::clone(&kind));
+                }
+                kind
+            }
+        };
+        self.last_kinds[1] = self.last_kinds[0].replace(Arc::clone(&kind));
+        kind
     }
 }
 

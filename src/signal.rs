@@ -7,6 +7,7 @@
 //! must be able to give the same answer from those lines alone: everything it needs is here.
 
 use std::borrow::Cow;
+use std::num::NonZeroU64;
 use std::sync::Arc;
 
 use jiff::Timestamp;
@@ -46,19 +47,31 @@ impl std::fmt::Display for Side {
     }
 }
 
-/// One record matched by one signal of one rule.
-///
-/// Written and read as JSON with the record whole (a repeat's identity applied, see
-/// [`Signal::record`]): the form is the same whether or not the record was a repeat.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(into = "SignalLine", from = "SignalLine")]
-pub struct Signal {
+/// What one signal of one rule says, apart from the record it was found in. Shared by the
+/// signals it gives (one copy per reading thread: `shared_text::shared_kind`), so that a
+/// signal holds one pointer for it instead of two texts and a side.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct SignalKind {
     /// The rule's `id`, e.g. `tls-mismatch`.
     pub rule_id: Text,
     /// The signal's name inside the rule, e.g. `no_common_cipher`.
     pub signal_id: Text,
     /// The side the rule says this signal is observed on.
     pub side: Side,
+}
+
+/// One record matched by one signal of one rule.
+///
+/// Written and read as JSON with the record whole (a repeat's identity applied, see
+/// [`Signal::record`]): the form is the same whether or not the record was a repeat.
+/// Four words and a repeat's identity (64 bytes): a scan keeps a flood's hundreds of
+/// thousands to the end.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(into = "SignalLine", from = "SignalLine")]
+pub struct Signal {
+    /// The rule, signal and side ([`Signal::rule_id`], [`Signal::signal_id`],
+    /// [`Signal::side`]).
+    pub(crate) kind: Arc<SignalKind>,
     /// The matching record, but for its identity when it repeats another
     /// ([`Signal::repeated`]): read its time, record id, process, thread and place in its
     /// source (`origin.record`) through [`Signal::time`], [`Signal::record_id`],
@@ -77,9 +90,47 @@ pub struct Signal {
     pub own_fields: u64,
     /// For a record that repeats an earlier one of its chunk but for its identity (a flood:
     /// see `source::binxml::repeat`), that identity; `event` is then the earlier record, shared
-    /// instead of copied for each repeat. Behind a pointer, shared by the record's signals:
-    /// signals are sorted and moved in their thousands, and most are not repeats.
-    pub(crate) repeat: Option<Arc<Identity>>,
+    /// instead of copied for each repeat. Held here, in 40 bytes, not behind a pointer: a
+    /// flood's records would each cost an allocation, and memory touched for the first time
+    /// is most of what a flood costs.
+    pub(crate) repeat: Option<RepeatIdentity>,
+}
+
+/// A repeat's [`Identity`] as its signal holds it: in 40 bytes, where `Identity` takes 72,
+/// with every value present and a record id other than 0, as a flood's records have them
+/// (a repeat without is copied whole instead: [`Signal::repeated`]). The time is kept as it is,
+/// not as numbers that would be checked again each time it is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RepeatIdentity {
+    time: Timestamp,
+    /// Never 0, which leaves `Option<RepeatIdentity>` the same size.
+    record_id: NonZeroU64,
+    origin_record: u64,
+    process_id: u32,
+    thread_id: u32,
+}
+
+impl RepeatIdentity {
+    /// `identity` as a signal holds it, when it can be.
+    pub(crate) fn of(identity: &Identity) -> Option<RepeatIdentity> {
+        Some(RepeatIdentity {
+            time: identity.time?,
+            record_id: NonZeroU64::new(identity.record_id?)?,
+            origin_record: identity.origin_record?,
+            process_id: identity.process_id?,
+            thread_id: identity.thread_id?,
+        })
+    }
+
+    fn identity(&self) -> Identity {
+        Identity {
+            time: Some(self.time),
+            record_id: Some(self.record_id.get()),
+            process_id: Some(self.process_id),
+            thread_id: Some(self.thread_id),
+            origin_record: Some(self.origin_record),
+        }
+    }
 }
 
 /// [`Signal`] as written: the record whole.
@@ -100,9 +151,9 @@ impl From<Signal> for SignalLine {
                 Cow::Borrowed(_) => signal.event,
                 Cow::Owned(record) => Arc::new(record),
             },
-            rule_id: signal.rule_id,
-            signal_id: signal.signal_id,
-            side: signal.side,
+            rule_id: Text::clone(&signal.kind.rule_id),
+            signal_id: Text::clone(&signal.kind.signal_id),
+            side: signal.kind.side,
             own_fields: signal.own_fields,
         }
     }
@@ -111,9 +162,11 @@ impl From<Signal> for SignalLine {
 impl From<SignalLine> for Signal {
     fn from(line: SignalLine) -> Signal {
         Signal {
-            rule_id: line.rule_id,
-            signal_id: line.signal_id,
-            side: line.side,
+            kind: Arc::new(SignalKind {
+                rule_id: line.rule_id,
+                signal_id: line.signal_id,
+                side: line.side,
+            }),
             event: line.event,
             own_fields: line.own_fields,
             repeat: None,
@@ -125,13 +178,8 @@ impl From<SignalLine> for Signal {
 /// as a repeat.
 impl PartialEq for Signal {
     fn eq(&self, other: &Signal) -> bool {
-        (&self.rule_id, &self.signal_id, self.side, self.own_fields)
-            == (
-                &other.rule_id,
-                &other.signal_id,
-                other.side,
-                other.own_fields,
-            )
+        (Arc::ptr_eq(&self.kind, &other.kind) || self.kind == other.kind)
+            && self.own_fields == other.own_fields
             && self.identity() == other.identity()
             && (Arc::ptr_eq(&self.event, &other.event) || self.record() == other.record())
     }
@@ -158,9 +206,11 @@ impl Signal {
     /// A signal whose every field of `event` is its own.
     pub fn new(rule_id: Text, signal_id: Text, side: Side, event: Arc<Event>) -> Signal {
         Signal {
-            rule_id,
-            signal_id,
-            side,
+            kind: Arc::new(SignalKind {
+                rule_id,
+                signal_id,
+                side,
+            }),
             event,
             own_fields: ALL_FIELDS,
             repeat: None,
@@ -169,53 +219,91 @@ impl Signal {
 
     /// `base`'s signal again for a record that is `base`'s but for `identity`: what matching
     /// that record gives when no rule reads its identity. It shares `base`'s record.
-    pub fn repeated(base: &Signal, identity: &Arc<Identity>) -> Signal {
+    /// An identity that a signal cannot hold in short ([`RepeatIdentity`]) is applied to a
+    /// copy of the record instead.
+    pub fn repeated(base: &Signal, identity: &Identity) -> Signal {
+        match RepeatIdentity::of(identity) {
+            Some(repeat) => Signal::repeating(base, repeat),
+            None => {
+                let mut record = base.record().into_owned();
+                identity.apply(&mut record);
+                Signal {
+                    event: Arc::new(record),
+                    repeat: None,
+                    ..base.clone()
+                }
+            }
+        }
+    }
+
+    /// [`Signal::repeated`] for an identity already in short.
+    pub(crate) fn repeating(base: &Signal, repeat: RepeatIdentity) -> Signal {
         Signal {
-            repeat: Some(Arc::clone(identity)),
+            repeat: Some(repeat),
             ..base.clone()
         }
+    }
+
+    /// This signal as if given by another rule or signal of the same side (tests).
+    #[cfg(test)]
+    pub(crate) fn renamed(&self, rule_id: Option<&str>, signal_id: Option<&str>) -> Signal {
+        Signal {
+            kind: Arc::new(SignalKind {
+                rule_id: rule_id.map_or_else(|| Text::clone(self.rule_id()), Text::from),
+                signal_id: signal_id.map_or_else(|| Text::clone(self.signal_id()), Text::from),
+                side: self.side(),
+            }),
+            ..self.clone()
+        }
+    }
+
+    /// The rule's `id`, e.g. `tls-mismatch`.
+    pub fn rule_id(&self) -> &Text {
+        &self.kind.rule_id
+    }
+
+    /// The signal's name inside the rule, e.g. `no_common_cipher`.
+    pub fn signal_id(&self) -> &Text {
+        &self.kind.signal_id
+    }
+
+    /// The side the rule says this signal is observed on.
+    pub fn side(&self) -> Side {
+        self.kind.side
     }
 
     /// The record's time, record id, process, thread and place in its source.
     pub fn identity(&self) -> Identity {
         self.repeat
-            .as_deref()
-            .map_or_else(|| Identity::of(&self.event), |id| *id)
+            .as_ref()
+            .map_or_else(|| Identity::of(&self.event), RepeatIdentity::identity)
     }
 
     /// `System/TimeCreated` of the record.
     pub fn time(&self) -> Option<Timestamp> {
-        self.repeat.as_ref().map_or(self.event.time, |id| id.time)
+        self.repeat
+            .as_ref()
+            .map_or(self.event.time, |r| Some(r.time))
     }
 
     /// `System/EventRecordID` of the record.
     pub fn record_id(&self) -> Option<u64> {
         self.repeat
             .as_ref()
-            .map_or(self.event.record_id, |id| id.record_id)
+            .map_or(self.event.record_id, |r| Some(r.record_id.get()))
     }
 
     /// The record's place in its source (`Origin::record`).
     pub fn origin_record(&self) -> Option<u64> {
         self.repeat
             .as_ref()
-            .map_or(self.event.origin.record, |id| id.origin_record)
+            .map_or(self.event.origin.record, |r| Some(r.origin_record))
     }
 
-    /// Whether the two signals are of one record (their records are one shared copy).
+    /// Whether the two signals are of one record as it was read: they hold one shared copy
+    /// of it and the same identity (not merely two records alike).
     pub fn same_record(&self, other: &Signal) -> bool {
         Arc::ptr_eq(&self.event, &other.event) && self.repeat == other.repeat
-    }
-
-    /// Whether the two signals were given by one record as it was read (not merely by two
-    /// records alike): they hold the same copy of it and of its identity.
-    pub fn given_together(&self, other: &Signal) -> bool {
-        let same_identity = match (&self.repeat, &other.repeat) {
-            (None, None) => true,
-            (Some(x), Some(y)) => Arc::ptr_eq(x, y),
-            _ => false,
-        };
-        Arc::ptr_eq(&self.event, &other.event) && same_identity
     }
 
     /// The matching record whole: the shared one, or a copy with the repeat's identity.
@@ -224,7 +312,7 @@ impl Signal {
             None => Cow::Borrowed(&self.event),
             Some(identity) => {
                 let mut record = Event::clone(&self.event);
-                identity.apply(&mut record);
+                identity.identity().apply(&mut record);
                 Cow::Owned(record)
             }
         }
@@ -275,6 +363,7 @@ impl Signal {
             if value.is_none() {
                 *value = system.and_then(|name| match &self.repeat {
                     Some(identity) => identity
+                        .identity()
                         .value(name)
                         .unwrap_or_else(|| self.event.system_value(name)),
                     None => self.event.system_value(name),
@@ -310,7 +399,7 @@ mod tests {
             thread_id: Some(9),
             origin_record: Some(8),
         };
-        let repeat = Signal::repeated(&base, &Arc::new(identity));
+        let repeat = Signal::repeated(&base, &identity);
         let mut full = Event::clone(&base.event);
         identity.apply(&mut full);
         let in_full = Signal::new("r".into(), "s".into(), Side::Server, Arc::new(full));
@@ -336,6 +425,62 @@ mod tests {
         assert_eq!(text, serde_json::to_string(&in_full).unwrap());
         let back: Signal = serde_json::from_str(&text).unwrap();
         assert_eq!(back, in_full);
+    }
+
+    /// A repeat is its own record whether its identity is held in short or, a value being
+    /// absent or its record id 0, applied to a copy of the record; a signal is 64 bytes.
+    #[test]
+    fn a_repeat_is_its_record_with_its_identity_held_in_short_or_not() {
+        let base = Signal::new(
+            "r".into(),
+            "s".into(),
+            Side::Server,
+            Arc::new(Event {
+                fields: vec![Field::new("AlertDesc", "40")],
+                time: Timestamp::new(-5, -7).ok(),
+                record_id: Some(7),
+                ..Event::default()
+            }),
+        );
+        for time in [
+            None,
+            Some(Timestamp::MIN),
+            Timestamp::new(1, 999_999_999).ok(),
+        ] {
+            for record_id in [None, Some(0), Some(u64::MAX)] {
+                for other in 0..8 {
+                    let value = |bit: u32, v: u32| (other >> bit & 1 == 1).then_some(v);
+                    let identity = Identity {
+                        time,
+                        record_id,
+                        process_id: value(0, 0),
+                        thread_id: value(1, u32::MAX),
+                        origin_record: value(2, 9).map(u64::from),
+                    };
+                    let short = RepeatIdentity::of(&identity);
+                    let whole = time.is_some() && record_id.is_some_and(|id| id != 0) && other == 7;
+                    assert_eq!(short.is_some(), whole, "{identity:?}");
+                    assert!(short.is_none_or(|short| short.identity() == identity));
+                    let repeat = Signal::repeated(&base, &identity);
+                    assert_eq!(repeat.repeat.is_some(), whole);
+                    assert_eq!(repeat.identity(), identity);
+                    let mut full = Event::clone(&base.event);
+                    identity.apply(&mut full);
+                    assert_eq!(*repeat.record(), full);
+                    assert_eq!(
+                        (repeat.time(), repeat.record_id(), repeat.origin_record()),
+                        (time, record_id, identity.origin_record)
+                    );
+                    let thread = identity.thread_id.map(|t| t.to_string());
+                    assert_eq!(repeat.field("ThreadID").as_deref(), thread.as_deref());
+                }
+            }
+        }
+        #[cfg(target_pointer_width = "64")]
+        {
+            assert_eq!(std::mem::size_of::<Option<RepeatIdentity>>(), 40);
+            assert_eq!(std::mem::size_of::<Signal>(), 64);
+        }
     }
 
     #[test]

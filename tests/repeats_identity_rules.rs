@@ -126,8 +126,8 @@ fn rules_that_read_the_identity_match_each_record_of_a_flood() {
                 .into_inner()
                 .unwrap()
                 .iter()
-                .filter(|s| s.rule_id.starts_with("probe-"))
-                .map(|s| (s.rule_id.to_string(), s.origin_record()))
+                .filter(|s| s.rule_id().starts_with("probe-"))
+                .map(|s| (s.rule_id().to_string(), s.origin_record()))
                 .collect();
             probes.sort();
             probes

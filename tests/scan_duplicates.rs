@@ -36,8 +36,8 @@ fn a_log_given_twice_gives_its_signals_once() {
         .all(|s| s.record().origin.file.starts_with(&first)));
     let key = |s: &evident::signal::Signal| {
         (
-            s.rule_id.clone(),
-            s.signal_id.clone(),
+            s.rule_id().clone(),
+            s.signal_id().clone(),
             s.record_id(),
             s.time(),
             s.host().to_string(),

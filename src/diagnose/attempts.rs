@@ -41,7 +41,7 @@ impl Attempt {
     pub fn has(&self, name: &str, signals: &[&Signal]) -> bool {
         self.signals
             .iter()
-            .any(|&i| signals[i].signal_id.as_ref() == name)
+            .any(|&i| signals[i].signal_id().as_ref() == name)
     }
 
     /// The first of the attempt's events of that reserved name.
@@ -49,7 +49,7 @@ impl Attempt {
         self.signals
             .iter()
             .map(|&i| signals[i])
-            .find(|s| s.signal_id.as_ref() == name)
+            .find(|s| s.signal_id().as_ref() == name)
     }
 
     /// A failed attempt: it ended with a disconnect and never reached "connected".
@@ -115,11 +115,11 @@ pub fn build_attempts(signals: &[&Signal], indexes: &[usize]) -> Vec<Attempt> {
             let slot = match &activity {
                 Some(a) => match by_activity.get(a) {
                     Some(&slot) => Some(slot),
-                    None if s.signal_id.as_ref() == CLIENT_ATTEMPT => None,
+                    None if s.signal_id().as_ref() == CLIENT_ATTEMPT => None,
                     // An attempt opened without an ActivityID may learn one from a later event.
                     None => open_plain.filter(|&o| host_attempts[o].activity_id.is_none()),
                 },
-                None if s.signal_id.as_ref() == CLIENT_ATTEMPT => None,
+                None if s.signal_id().as_ref() == CLIENT_ATTEMPT => None,
                 None => open_plain,
             };
             let slot = match slot {
@@ -154,7 +154,7 @@ pub fn build_attempts(signals: &[&Signal], indexes: &[usize]) -> Vec<Attempt> {
             }
             attempt.signals.push(i);
             attempt.end = attempt.end.max(time);
-            match s.signal_id.as_ref() {
+            match s.signal_id().as_ref() {
                 CLIENT_ATTEMPT => {
                     if attempt.target.is_none() {
                         attempt.target = value_of(s);

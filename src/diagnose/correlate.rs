@@ -230,7 +230,7 @@ impl Gathered {
         // texts.
         let mut recent: Vec<(&str, &str, usize)> = Vec::with_capacity(RECENT_LISTS);
         for (i, s) in signals.iter().enumerate() {
-            let texts = (s.rule_id.as_ref(), s.host());
+            let texts = (s.rule_id().as_ref(), s.host());
             let same = |&&(rule, host, _): &&(&str, &str, usize)| {
                 std::ptr::eq(rule, texts.0) && std::ptr::eq(host, texts.1)
             };
@@ -239,8 +239,8 @@ impl Gathered {
                 continue;
             }
             let ri = *rule_at
-                .entry(s.rule_id.as_ptr())
-                .or_insert_with(|| rule_index.get(s.rule_id.as_ref()).copied());
+                .entry(s.rule_id().as_ptr())
+                .or_insert_with(|| rule_index.get(s.rule_id().as_ref()).copied());
             let Some(ri) = ri else {
                 continue;
             };
@@ -267,7 +267,7 @@ impl Gathered {
                 recent.push((texts.0, texts.1, list));
                 continue;
             }
-            match reserved_side(&s.signal_id) {
+            match reserved_side(s.signal_id()) {
                 Some(Side::Client) => {
                     client_indexes.push(i);
                     client_context
@@ -275,7 +275,9 @@ impl Gathered {
                         .or_default()
                         .push(i);
                 }
-                Some(_) if s.signal_id.as_ref() == SERVER_CONNECTION => server_connections.push(i),
+                Some(_) if s.signal_id().as_ref() == SERVER_CONNECTION => {
+                    server_connections.push(i)
+                }
                 _ => {}
             }
         }
@@ -705,7 +707,7 @@ impl<'a> World<'a> {
                         .by_name
                         .values()
                         .flatten()
-                        .any(|&i| self.signals[i].side != Side::Client);
+                        .any(|&i| self.signals[i].side() != Side::Client);
                     let host = match (&a.server, server_side) {
                         (Some((s, _)), true) => s.clone(),
                         _ => a.client.clone(),
@@ -743,7 +745,7 @@ impl<'a> World<'a> {
                             a.signals
                                 .iter()
                                 .copied()
-                                .filter(|&i| self.signals[i].signal_id.as_ref() == name),
+                                .filter(|&i| self.signals[i].signal_id().as_ref() == name),
                         );
                     }
                     if let Some(anchor) = self.server_connection_of(ai) {
@@ -827,7 +829,7 @@ impl<'a> World<'a> {
                 .copied()
                 .filter(|&i| {
                     let s = &self.signals[i];
-                    if s.signal_id.as_ref() != name {
+                    if s.signal_id().as_ref() != name {
                         return false;
                     }
                     match (&s.event.activity_id, &a.activity_id) {
@@ -852,7 +854,7 @@ impl<'a> World<'a> {
             in_range(self.signals, list, from, to)
                 .iter()
                 .copied()
-                .filter(|&i| self.signals[i].signal_id.as_ref() == name)
+                .filter(|&i| self.signals[i].signal_id().as_ref() == name)
                 .filter(|&i| self.of_attempt_connection(ai, server, i, scope))
                 .collect()
         }
@@ -910,7 +912,7 @@ impl<'a> World<'a> {
                     a.signals
                         .iter()
                         .copied()
-                        .filter(|&i| self.signals[i].signal_id.as_ref() == name)
+                        .filter(|&i| self.signals[i].signal_id().as_ref() == name)
                         .collect()
                 } else if name == SERVER_CONNECTION {
                     self.server_connection_of(ai).into_iter().collect()
@@ -972,7 +974,7 @@ impl<'a> World<'a> {
             let client_only = cluster
                 .all
                 .iter()
-                .all(|&i| self.signals[i].side == Side::Client);
+                .all(|&i| self.signals[i].side() == Side::Client);
             if client_only {
                 // Client evidence says that and when, not why (domain reference §1.1).
                 level = level.min(Level::Medium);
@@ -1027,7 +1029,7 @@ impl<'a> World<'a> {
                     in_range(self.signals, l, from, to)
                         .iter()
                         .copied()
-                        .filter(|&i| self.signals[i].signal_id.as_ref() == name)
+                        .filter(|&i| self.signals[i].signal_id().as_ref() == name)
                         .collect()
                 })
                 .unwrap_or_default()
@@ -1082,7 +1084,7 @@ impl<'a> World<'a> {
                 .by_name
                 .values()
                 .flatten()
-                .filter(|&&i| self.signals[i].side != Side::Client)
+                .filter(|&&i| self.signals[i].side() != Side::Client)
                 .map(|&i| time_of(self.signals[i]))
                 .min()?;
             let offset = attempt
@@ -1108,7 +1110,7 @@ impl<'a> World<'a> {
                         a.and_then(|a| {
                             a.signals
                                 .iter()
-                                .find(|&&i| self.signals[i].signal_id.as_ref() == sig)
+                                .find(|&&i| self.signals[i].signal_id().as_ref() == sig)
                         })
                     })?;
                     self.signals[i].field(field)?.into_owned()
@@ -1140,7 +1142,7 @@ impl<'s> Cluster<'s> {
             .map(|(&first, &last)| (time_of(signals[first]), time_of(signals[last])));
         let mut by_signal: Vec<(&'s str, Vec<usize>)> = Vec::new();
         for &i in &all {
-            let name: &'s str = &signals[i].signal_id;
+            let name: &'s str = signals[i].signal_id();
             let known = by_signal
                 .iter()
                 .position(|(n, _)| std::ptr::eq(*n, name))

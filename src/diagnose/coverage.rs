@@ -88,7 +88,7 @@ impl CoverageIndex {
         let mut last: Option<(SignalGroup<'_>, usize)> = None;
         for s in signals {
             let origin = &s.event.origin;
-            let key = (&*origin.file, origin.member.as_deref(), s.host(), s.side);
+            let key = (&*origin.file, origin.member.as_deref(), s.host(), s.side());
             let number = match last {
                 Some((previous, number)) if same_texts(previous, key) => number,
                 _ => {
@@ -578,9 +578,9 @@ pub fn report(
     }
     let has_client = !index.hosts_with_role(Side::Client).is_empty();
     let server_signals = signals.iter().any(|s| {
-        s.side != Side::Client
+        s.side() != Side::Client
             && book
-                .get(&s.rule_id)
+                .get(s.rule_id())
                 .is_some_and(|r| r.kind == RuleKind::Cause)
     });
     if !has_client && server_signals {

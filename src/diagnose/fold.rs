@@ -68,7 +68,7 @@ fn fold_group(
     // looked up once (a flood's evidence is its members again), to keep the rule's own.
     members.sort();
     members.dedup();
-    members.retain(|&i| signals[i].rule_id.as_ref() == rule.id);
+    members.retain(|&i| signals[i].rule_id().as_ref() == rule.id);
 
     let evidence_idx = shown_evidence(&parts, signals);
     let mut clients = BTreeSet::new();
@@ -243,7 +243,7 @@ fn shown_evidence(parts: &[Part], signals: &[&Signal]) -> Vec<usize> {
     // The (rule, signal, host) names of records: a few, looked through, not copied.
     let name_of = |i: usize| {
         let s = &signals[i];
-        (&*s.rule_id, &*s.signal_id, &*s.event.computer)
+        (s.rule_id(), s.signal_id(), &*s.event.computer)
     };
     // The rest's records, each once, in order: the `at`-th, worked out when first asked.
     let mut nth = |at: usize| match all.get(at) {

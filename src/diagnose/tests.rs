@@ -152,10 +152,10 @@ fn correlated_server_evidence_ranks_first_with_high_confidence() {
 fn evidence_beyond_the_skew_is_not_tied_to_the_attempt() {
     let b = book(vec![tls_rule()]);
     let mut signals = tls_incident();
-    signals.retain(|s| &*s.signal_id != SERVER_CONNECTION);
+    signals.retain(|s| &**s.signal_id() != SERVER_CONNECTION);
     // Move the server event 20 minutes away: beyond window (2 min) + skew (5 min).
     for s in &mut signals {
-        if &*s.signal_id == "no_common_cipher" {
+        if &**s.signal_id() == "no_common_cipher" {
             Arc::make_mut(&mut s.event).time = Some(at(1200));
         }
     }
@@ -207,7 +207,7 @@ fn missing_server_connection_is_decided_only_when_the_server_log_was_given() {
     ]
     .concat();
     let mut signals = signals;
-    signals[2].rule_id = "network-blocked".into();
+    signals[2] = signals[2].renamed(Some("network-blocked"), None);
     // RdpCoreTS given and covering the attempt: the absence counts.
     let d = run(signals.clone(), &b);
     let f = &d.findings[0];
@@ -302,10 +302,7 @@ fn top_values_count_every_repeat_of_a_shared_record() {
                 base,
                 &[("ClientIP", ip.as_str()), ("Other", "x")],
             );
-            let mut hello = Signal {
-                signal_id: "hello".into(),
-                ..probe.clone()
-            };
+            let mut hello = probe.renamed(None, Some("hello"));
             probe.own_fields = 0b01;
             hello.own_fields = 0b10;
             (probe, hello)
@@ -456,7 +453,7 @@ fn the_only_server_is_taken_as_the_target_and_the_why_says_so() {
     let b = book(vec![tls_rule()]);
     let mut signals = tls_incident();
     for s in &mut signals {
-        if &*s.signal_id == CLIENT_ATTEMPT {
+        if &**s.signal_id() == CLIENT_ATTEMPT {
             Arc::make_mut(&mut s.event).fields[0].value = "203.0.113.7".into();
         }
     }
@@ -571,7 +568,7 @@ fn a_refusal_in_another_clients_handshake_is_not_tied_to_the_attempt() {
     // The user's own handshake is not refused; 9 s after the user's 131 (server clock),
     // another client (a till terminal whose logs were not given) is refused within its own
     // set-up, well inside the rule's window around the attempt.
-    signals.retain(|s| &*s.signal_id != "no_common_cipher");
+    signals.retain(|s| &**s.signal_id() != "no_common_cipher");
     signals.push(sig(
         "rdp-connection",
         SERVER_CONNECTION,
@@ -620,7 +617,7 @@ fn server_evidence_naming_another_client_or_its_activity_is_not_the_attempts() {
     // A record that names another client's address.
     let mut signals = tls_incident();
     for s in &mut signals {
-        if &*s.signal_id == "no_common_cipher" {
+        if &**s.signal_id() == "no_common_cipher" {
             Arc::make_mut(&mut s.event)
                 .fields
                 .push(crate::event::Field::new("IpAddress", "10.0.7.14"));
@@ -642,7 +639,7 @@ fn server_evidence_naming_another_client_or_its_activity_is_not_the_attempts() {
         .act("{B0B0-1}"),
     );
     for s in &mut signals {
-        if &*s.signal_id == "no_common_cipher" {
+        if &**s.signal_id() == "no_common_cipher" {
             Arc::make_mut(&mut s.event).activity_id = Some("{b0b0-1}".into());
         }
     }
@@ -741,7 +738,7 @@ fn a_record_matched_by_two_signals_shows_once_among_the_evidence_also_when_it_re
     // but the first repeat the first but for their time and record id.
     let first_a = sig("probe", "a", "SRV01", 0, &[]);
     let mut first_b = first_a.clone();
-    first_b.signal_id = "b".into();
+    first_b = first_b.renamed(None, Some("b"));
     let mut signals = vec![first_a.clone(), first_b.clone()];
     for k in 1..20 {
         let identity = Arc::new(crate::event::Identity {

@@ -21,9 +21,11 @@ pub fn sig(rule: &str, name: &str, host: &str, secs: i64, fields: &[(&str, &str)
         Side::Server
     });
     Signal {
-        rule_id: rule.into(),
-        signal_id: name.into(),
-        side,
+        kind: std::sync::Arc::new(crate::signal::SignalKind {
+            rule_id: rule.into(),
+            signal_id: name.into(),
+            side,
+        }),
         own_fields: crate::signal::ALL_FIELDS,
         repeat: None,
         event: std::sync::Arc::new(Event {

@@ -202,7 +202,7 @@ pub(super) fn keep_new_evidence(found: &Mutex<Found>, batch: &mut Vec<Signal>) {
             if !ids.indexed {
                 let of_last = ids
                     .last
-                    .is_some_and(|(b, p)| held(b, p).given_together(&incoming[at]));
+                    .is_some_and(|(b, p)| held(b, p).same_record(&incoming[at]));
                 fresh = of_last || ids.add(record_id);
                 if fresh {
                     let place = (number, front as u32);
@@ -286,7 +286,7 @@ fn identity_hash(s: &Signal) -> Option<u64> {
     const SEED: u64 = 0x5eed_e1d3;
     let e = &s.event;
     let key = (
-        (&*s.rule_id, &*s.signal_id),
+        (s.rule_id(), s.signal_id()),
         (e.event_id, s.record_id()?, s.time()?),
     );
     Some(foldhash::quality::FixedState::with_seed(SEED).hash_one(key))
@@ -306,8 +306,8 @@ fn same_evidence(a: &Signal, b: &Signal) -> bool {
     x.event_id == y.event_id
         && Some(record_id) == b.record_id()
         && Some(time) == b.time()
-        && text(&a.rule_id, &b.rule_id)
-        && text(&a.signal_id, &b.signal_id)
+        && text(a.rule_id(), b.rule_id())
+        && text(a.signal_id(), b.signal_id())
         && (Arc::ptr_eq(x, y)
             || (text(&x.computer, &y.computer)
                 && text(&x.channel, &y.channel)
@@ -334,7 +334,7 @@ mod tests {
         assert!(!same_evidence(&one, &at("a.evtx", Some(8), Some(100))));
         assert!(!same_evidence(&one, &at("a.evtx", Some(7), Some(101))));
         let mut other_signal = at("a.evtx", Some(7), Some(100));
-        other_signal.signal_id = "t".into();
+        other_signal = other_signal.renamed(None, Some("t"));
         assert!(!same_evidence(&one, &other_signal));
         // A record without an id or a time is never merged, not even with itself.
         let bare = at("a.evtx", None, Some(100));
@@ -391,7 +391,7 @@ mod tests {
         let found = Mutex::new(Found::default());
         let mut batch = of_file("a.evtx", [1, 2, 3, 2, 4]);
         let mut second = batch[2].clone();
-        second.signal_id = "t".into();
+        second = second.renamed(None, Some("t"));
         batch.insert(3, second);
         keep_new_evidence(&found, &mut batch);
         keep_new_evidence(&found, &mut of_file("a.evtx", [3, 5]));
@@ -400,7 +400,7 @@ mod tests {
             .kept
             .iter()
             .flatten()
-            .map(|s| (s.record_id().unwrap(), s.signal_id.to_string()))
+            .map(|s| (s.record_id().unwrap(), s.signal_id().to_string()))
             .collect();
         kept.sort();
         let expected: Vec<(u64, String)> =
@@ -414,9 +414,11 @@ mod tests {
     /// A signal of the record of `file` with this id and time (in seconds).
     fn signal_of(file: &str, record_id: Option<u64>, time: Option<i64>) -> Signal {
         Signal {
-            rule_id: "r".into(),
-            signal_id: "s".into(),
-            side: crate::signal::Side::Server,
+            kind: std::sync::Arc::new(crate::signal::SignalKind {
+                rule_id: "r".into(),
+                signal_id: "s".into(),
+                side: crate::signal::Side::Server,
+            }),
             own_fields: crate::signal::ALL_FIELDS,
             repeat: None,
             event: Arc::new(Event {

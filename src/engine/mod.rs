@@ -21,8 +21,8 @@ use thread_local::ThreadLocal;
 
 use crate::event::{Event, Field};
 use crate::rules::{CompiledSignal, Rule, RuleSet};
-use crate::shared_text::{shared, Place};
-use crate::signal::{Signal, ALL_FIELDS, MARKED_FIELDS};
+use crate::shared_text::shared_kind;
+use crate::signal::{RepeatIdentity, Signal, ALL_FIELDS, MARKED_FIELDS};
 use crate::source::{read_inputs, EventSink, Identity, ReadPlan, ReadSummary, RecordHead};
 
 mod found;
@@ -141,9 +141,11 @@ impl EventSink for SignalSink<'_> {
     fn accept_repeat(&self, base: &Event, identity: &Identity) {
         let address = base as *const Event as usize;
         let bases = self.bases.get_or_default().borrow();
-        let Some((_, signals)) = bases.iter().rev().find(|(at, _)| *at == address) else {
+        let found = bases.iter().rev().find(|(at, _)| *at == address);
+        let (Some((_, signals)), Some(repeat)) = (found, RepeatIdentity::of(identity)) else {
             drop(bases);
-            // A base this thread was not given: matched as any event.
+            // A base this thread was not given, or an identity a signal does not hold in
+            // short: matched as any event.
             let mut event = base.clone();
             identity.apply(&mut event);
             return self.accept(event);
@@ -153,10 +155,9 @@ impl EventSink for SignalSink<'_> {
         if signals.is_empty() {
             return;
         }
-        // The repeat's signals are its base's again, with its identity; they share it.
-        let identity = Arc::new(*identity);
+        // The repeat's signals are its base's again, with its identity.
         for signal in signals {
-            (self.emit)(Signal::repeated(signal, &identity));
+            (self.emit)(Signal::repeating(signal, repeat));
         }
     }
 
@@ -180,9 +181,7 @@ pub fn match_event(rules: &RuleSet, event: Event) -> Vec<Signal> {
     };
     let signal = |rule: &Rule, sig: &CompiledSignal, event, own_fields| Signal {
         // (The event's own repeated texts are shared where it was built.)
-        rule_id: shared(Place::Rule, rule.id()),
-        signal_id: shared(Place::Signal, &sig.name),
-        side: sig.side,
+        kind: shared_kind(rule.id(), &sig.name, sig.side),
         event,
         own_fields,
         repeat: None,
@@ -366,7 +365,7 @@ pub fn collect_signals(
     let emit = |s: Signal| {
         let mut batch = batches.get_or_default().borrow_mut();
         let full = batch.len() >= SIGNAL_BATCH;
-        if full && !batch.last().is_some_and(|last| last.given_together(&s)) {
+        if full && !batch.last().is_some_and(|last| last.same_record(&s)) {
             keep_new_evidence(&found, &mut batch);
         }
         batch.push(s);
@@ -504,7 +503,7 @@ diagnosis:
         sink.accept(event("running"));
         let stats = sink.stats();
         let signals = found.into_inner().unwrap();
-        let names: Vec<&str> = signals.iter().map(|s| &*s.signal_id).collect();
+        let names: Vec<&str> = signals.iter().map(|s| &**s.signal_id()).collect();
         assert_eq!(names, ["stopped", "also_stopped", "any_7036", "any_7036"]);
         // The signals of one record share it, with the fields any of their rules keeps; each
         // sees its own.
@@ -541,8 +540,11 @@ diagnosis:
             .collect();
         assert_eq!(signals.len(), 6);
         let (a, b) = (&signals[0], &signals[3]);
-        assert_eq!(a.signal_id, b.signal_id);
-        for (x, y) in [(&a.rule_id, &b.rule_id), (&a.signal_id, &b.signal_id)] {
+        assert_eq!(a.signal_id(), b.signal_id());
+        for (x, y) in [
+            (&a.rule_id(), &b.rule_id()),
+            (&a.signal_id(), &b.signal_id()),
+        ] {
             assert!(Text::ptr_eq(x, y), "{x} is held twice");
         }
     }
@@ -616,8 +618,8 @@ diagnosis:
                         (
                             s.event.origin.file.to_string(),
                             s.origin_record(),
-                            s.rule_id.to_string(),
-                            s.signal_id.to_string(),
+                            s.rule_id().to_string(),
+                            s.signal_id().to_string(),
                         )
                     };
                     key(a).cmp(&key(b))

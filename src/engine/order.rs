@@ -231,8 +231,8 @@ fn after_time(a: &Signal, b: &Signal) -> std::cmp::Ordering {
         })
     };
     record()
-        .then_with(|| text(&a.rule_id, &b.rule_id))
-        .then_with(|| text(&a.signal_id, &b.signal_id))
+        .then_with(|| text(a.rule_id(), b.rule_id()))
+        .then_with(|| text(a.signal_id(), b.signal_id()))
 }
 
 /// Rearranges `items` so that position `i` holds what was at `order[i]`, by following the
@@ -266,9 +266,11 @@ mod tests {
             .map(|n| {
                 let pick = |k: u64, m: u64| (n.wrapping_mul(2654435761) >> k) % m;
                 Signal {
-                    rule_id: ["b", "a", "c"][pick(3, 3) as usize].into(),
-                    signal_id: ["y", "x"][pick(7, 2) as usize].into(),
-                    side: crate::signal::Side::Server,
+                    kind: std::sync::Arc::new(crate::signal::SignalKind {
+                        rule_id: ["b", "a", "c"][pick(3, 3) as usize].into(),
+                        signal_id: ["y", "x"][pick(7, 2) as usize].into(),
+                        side: crate::signal::Side::Server,
+                    }),
                     own_fields: crate::signal::ALL_FIELDS,
                     repeat: None,
                     event: Arc::new(Event {
@@ -290,7 +292,7 @@ mod tests {
             .collect();
         // Two signals of one record, as a scan makes them.
         let mut shared = signals[0].clone();
-        shared.rule_id = "a".into();
+        shared = shared.renamed(Some("a"), None);
         signals.push(shared);
         // Records that repeat another but for their identity: they share its record and sort
         // by their own time, record id and place.
@@ -312,8 +314,8 @@ mod tests {
             };
             key(a)
                 .cmp(&key(b))
-                .then_with(|| a.rule_id.cmp(&b.rule_id))
-                .then_with(|| a.signal_id.cmp(&b.signal_id))
+                .then_with(|| a.rule_id().cmp(b.rule_id()))
+                .then_with(|| a.signal_id().cmp(b.signal_id()))
         });
         assert!(
             time_keys(times_of(&signals), signals.len()).is_some(),
@@ -360,7 +362,7 @@ mod tests {
         sort_signals(&mut signals);
         let ids = |v: &[Signal]| {
             v.iter()
-                .map(|s| (s.event.keywords, s.rule_id.clone(), s.identity()))
+                .map(|s| (s.event.keywords, s.rule_id().clone(), s.identity()))
                 .collect::<Vec<_>>()
         };
         assert_eq!(ids(&signals), ids(&expected));
@@ -394,9 +396,11 @@ mod tests {
             .iter()
             .enumerate()
             .map(|(n, &time)| Signal {
-                rule_id: ["b", "a"][n % 2].into(),
-                signal_id: "x".into(),
-                side: crate::signal::Side::Server,
+                kind: std::sync::Arc::new(crate::signal::SignalKind {
+                    rule_id: ["b", "a"][n % 2].into(),
+                    signal_id: "x".into(),
+                    side: crate::signal::Side::Server,
+                }),
                 own_fields: crate::signal::ALL_FIELDS,
                 repeat: None,
                 event: Arc::new(Event {
