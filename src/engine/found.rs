@@ -18,11 +18,8 @@ pub(super) const SIGNAL_BATCH: usize = 256;
 #[derive(Default)]
 pub(super) struct Found {
     pub kept: Vec<Vec<Signal>>,
-    /// The identity hash of each kept signal ([`identity_hash`]; 0 for none), batch by batch
-    /// as `kept`.
-    hashes: Vec<Vec<u64>>,
     /// The time of each kept signal ([`time_nanos`]), batch by batch as `kept`: read on the
-    /// reading thread with the hash, for the sort at the end.
+    /// reading thread, for the sort at the end.
     pub(super) times: Vec<Vec<i64>>,
     /// Whether a kept signal's time did not fit [`time_nanos`]: the sort then reads the
     /// signals' times again.
@@ -145,27 +142,53 @@ impl LogIds {
     }
 }
 
+/// A reading thread's signals not yet handed over ([`keep_new_evidence`]).
+#[derive(Default)]
+pub(super) struct Batch {
+    pub signals: Vec<Signal>,
+    /// Whether to work out the signals' identity hashes before taking the lock: once some
+    /// log's signals are looked up (a log given twice), most are.
+    hash_first: bool,
+}
+
+impl Batch {
+    /// Hands the signals over to `found`; the batch is left empty.
+    pub fn hand_over(&mut self, found: &Mutex<Found>) {
+        self.hash_first = keep_new_evidence(found, &mut self.signals, self.hash_first);
+    }
+}
+
 /// Moves a batch of signals into `found`, but each record only once: the same record given
 /// twice (one log exported as .evtx and as XML, or copied into two bundles) is one piece of
 /// evidence, not two. Of the copies, the one of the first file in name order is kept,
 /// whichever thread read it first. `batch` is left empty.
-pub(super) fn keep_new_evidence(found: &Mutex<Found>, batch: &mut Vec<Signal>) {
-    let mut hashes: Vec<Option<u64>> = Vec::with_capacity(batch.len());
+///
+/// A signal is looked up by its identity hash only when it may be a copy: most logs are
+/// given once, and their signals are never hashed. With `hash_first`, the hashes are worked
+/// out before the lock is taken rather than under it, each as it is needed. Returns whether
+/// the next batch had better hash first: whether some log's signals are looked up.
+pub(super) fn keep_new_evidence(
+    found: &Mutex<Found>,
+    batch: &mut Vec<Signal>,
+    hash_first: bool,
+) -> bool {
     let mut times: Vec<i64> = Vec::with_capacity(batch.len());
     let mut times_lost = false;
     for signal in batch.iter() {
-        hashes.push(identity_hash(signal));
         let time = time_nanos(signal.time());
         times_lost |= time.is_none();
         times.push(time.unwrap_or(NO_TIME));
     }
+    let hashes: Vec<Option<u64>> = match hash_first {
+        true => batch.iter().map(identity_hash).collect(),
+        false => Vec::new(),
+    };
     let mut incoming = std::mem::replace(batch, Vec::with_capacity(SIGNAL_BATCH));
     let Ok(mut found) = found.lock() else {
-        return;
+        return hash_first;
     };
     let Found {
         kept,
-        hashes: kept_hashes,
         times: kept_times,
         times_lost: kept_times_lost,
         seen,
@@ -180,29 +203,26 @@ pub(super) fn keep_new_evidence(found: &Mutex<Found>, batch: &mut Vec<Signal>) {
     // The new signals are moved to the front of `incoming`, in order; the rest (copies, and
     // the kept signals they replace) end up behind them and are dropped.
     let mut front = 0;
-    let mut front_hashes: Vec<u64> = Vec::with_capacity(hashes.len());
-    let mut front_times: Vec<i64> = Vec::with_capacity(hashes.len());
+    let mut front_times: Vec<i64> = Vec::with_capacity(incoming.len());
     let mut last_log: LastLog = None;
-    for (at, hash) in hashes.into_iter().enumerate() {
+    for at in 0..incoming.len() {
         // A signal kept from this batch is in its front part, not yet among the kept batches.
         let held = |b: u32, p: u32| match kept.get(b as usize) {
-            Some(batch) => &batch[p as usize],
-            None => &incoming[p as usize],
+            Some(batch) => batch.get(p as usize),
+            None => incoming[..front].get(p as usize),
         };
-        // Each kept signal's hash is kept beside it, read again as the table grows.
-        let hash_at = |&(b, p): &(u32, u32)| match kept_hashes.get(b as usize) {
-            Some(hashes) => hashes[p as usize],
-            None => front_hashes[p as usize],
-        };
+        // The signal's identity (what is hashed) is whole: it may have copies.
+        let whole = incoming[at].record_id().zip(incoming[at].time());
         // A signal of a log whose record ids have not come twice, and whose own is new (or
         // its record's, kept with it), is no copy of a kept one: kept without a look-up.
         let mut fresh = false;
-        if let Some(record_id) = incoming[at].record_id().filter(|_| hash.is_some()) {
+        if let Some((record_id, _)) = whole {
             let ids = logs.of(&incoming[at].event, &mut last_log);
             if !ids.indexed {
                 let of_last = ids
                     .last
-                    .is_some_and(|(b, p)| held(b, p).same_record(&incoming[at]));
+                    .and_then(|(b, p)| held(b, p))
+                    .is_some_and(|last| last.same_record(&incoming[at]));
                 fresh = of_last || ids.add(record_id);
                 if fresh {
                     let place = (number, front as u32);
@@ -210,31 +230,36 @@ pub(super) fn keep_new_evidence(found: &Mutex<Found>, batch: &mut Vec<Signal>) {
                     ids.last = Some(place);
                 } else {
                     // A record id again: the log's kept signals go to the table.
-                    for place in ids.take_places() {
-                        seen.insert_unique(hash_at(&place), place, hash_at);
+                    for (b, p) in ids.take_places() {
+                        let hash = held(b, p).and_then(identity_hash);
+                        if let Some(hash) = hash {
+                            seen.insert_unique(hash, (hash, b, p), |&(hash, ..)| hash);
+                        }
                     }
                     ids.indexed = true;
                 }
             }
         }
-        let same = if fresh {
-            None
-        } else {
-            let next = next_held.filter(|&(b, p)| {
-                let held_hash = kept_hashes.get(b as usize).and_then(|h| h.get(p as usize));
-                hash.is_some_and(|hash| held_hash == Some(&hash))
-                    && same_evidence(held(b, p), &incoming[at])
-            });
-            next.or_else(|| {
-                let found = seen.find(hash?, |&(b, p)| same_evidence(held(b, p), &incoming[at]));
-                found.copied()
-            })
+        let hash = match (fresh, whole) {
+            (false, Some(_)) if hash_first => hashes[at],
+            (false, Some(_)) => identity_hash(&incoming[at]),
+            _ => None,
         };
+        let same = hash.and_then(|hash| {
+            let is_copy = |&(b, p): &(u32, u32)| {
+                held(b, p).is_some_and(|held| same_evidence(held, &incoming[at]))
+            };
+            next_held.filter(is_copy).or_else(|| {
+                let found = seen.find(hash, |&(_, b, p)| is_copy(&(b, p)));
+                found.map(|&(_, b, p)| (b, p))
+            })
+        });
         match (hash, same) {
             (_, Some((b, p))) => {
                 next_held = Some((b, p.saturating_add(1)));
-                let (n, o) = (&incoming[at].event.origin, &held(b, p).event.origin);
-                if (&n.file, &n.member) < (&o.file, &o.member) {
+                let held_origin = held(b, p).map(|held| &held.event.origin);
+                let (n, o) = (&incoming[at].event.origin, held_origin);
+                if o.is_some_and(|o| (&n.file, &n.member) < (&o.file, &o.member)) {
                     match kept.get_mut(b as usize) {
                         Some(batch) => std::mem::swap(&mut batch[p as usize], &mut incoming[at]),
                         None => incoming.swap(p as usize, at),
@@ -242,18 +267,19 @@ pub(super) fn keep_new_evidence(found: &Mutex<Found>, batch: &mut Vec<Signal>) {
                 }
             }
             (hash, None) => {
-                if let Some(hash) = hash.filter(|_| !fresh) {
-                    seen.insert_unique(hash, (number, front as u32), hash_at);
+                if let Some(hash) = hash {
+                    let place = (hash, number, front as u32);
+                    seen.insert_unique(hash, place, |&(hash, ..)| hash);
                 }
                 if front != at {
                     incoming.swap(front, at);
                 }
-                front_hashes.push(hash.unwrap_or(0));
                 front_times.push(times[at]);
                 front += 1;
             }
         }
     }
+    let looked_up = !seen.is_empty();
     let unused = incoming.split_off(front);
     // A batch of copies only (a log given twice) is not kept; one mostly of copies would keep
     // room for them to the end.
@@ -262,22 +288,21 @@ pub(super) fn keep_new_evidence(found: &Mutex<Found>, batch: &mut Vec<Signal>) {
             incoming.shrink_to_fit();
         }
         kept.push(incoming);
-        kept_hashes.push(front_hashes);
         kept_times.push(front_times);
     }
     // The copies not kept are freed after the lock is let go.
     drop(found);
     drop(unused);
+    looked_up
 }
 
-/// Where each kept signal is (batch, place in it) by its identity ([`identity_hash`], then
-/// [`same_evidence`]). Its hash is not held here but beside the signal (`Found::hashes`):
-/// the table stays half the size, which a flood's hundred thousand signals feel as memory
-/// first touched.
-type IdentityMap = hashbrown::HashTable<(u32, u32)>;
+/// Where each kept signal that may have copies is (batch, place in it), with its identity
+/// hash ([`identity_hash`], then [`same_evidence`]): only the signals of the logs looked up
+/// are here, and they hold their hash for the table to grow, rather than every kept signal
+/// one beside it.
+type IdentityMap = hashbrown::HashTable<(u64, u32, u32)>;
 
-/// The hash of what makes a signal the evidence it is ([`same_evidence`]), computed outside
-/// the lock; fixed, so that a run's work does not depend on the process. Of the texts only
+/// The hash of what makes a signal the evidence it is ([`same_evidence`]); fixed, so that a run's work does not depend on the process. Of the texts only
 /// the rule's and the signal's names are hashed: the record's id and time tell records apart
 /// well enough, and [`same_evidence`] compares the rest (host, log, provider) for the few
 /// that share them.
@@ -351,8 +376,8 @@ mod tests {
         assert_eq!(identity_hash(&one), identity_hash(&other));
         assert!(!same_evidence(&one, &other));
         let found = Mutex::new(Found::default());
-        keep_new_evidence(&found, &mut vec![one]);
-        keep_new_evidence(&found, &mut vec![other]);
+        keep_new_evidence(&found, &mut vec![one], false);
+        keep_new_evidence(&found, &mut vec![other], false);
         let kept: usize = found.into_inner().unwrap().kept.iter().map(Vec::len).sum();
         assert_eq!(kept, 2);
     }
@@ -362,11 +387,11 @@ mod tests {
     #[test]
     fn a_time_beyond_the_short_form_is_told() {
         let found = Mutex::new(Found::default());
-        keep_new_evidence(&found, &mut of_file("a.evtx", [1, 2]));
+        keep_new_evidence(&found, &mut of_file("a.evtx", [1, 2]), false);
         assert!(!found.lock().unwrap().times_lost);
         let mut far = signal_of("a.evtx", Some(3), None);
         Arc::make_mut(&mut far.event).time = Some(jiff::Timestamp::MAX);
-        keep_new_evidence(&found, &mut vec![far]);
+        keep_new_evidence(&found, &mut vec![far], false);
         assert!(found.into_inner().unwrap().times_lost);
     }
 
@@ -393,8 +418,8 @@ mod tests {
         let mut second = batch[2].clone();
         second = second.renamed(None, Some("t"));
         batch.insert(3, second);
-        keep_new_evidence(&found, &mut batch);
-        keep_new_evidence(&found, &mut of_file("a.evtx", [3, 5]));
+        keep_new_evidence(&found, &mut batch, false);
+        keep_new_evidence(&found, &mut of_file("a.evtx", [3, 5]), false);
         let found = found.into_inner().unwrap();
         let mut kept: Vec<(u64, String)> = found
             .kept
@@ -440,44 +465,56 @@ mod tests {
             .collect()
     }
 
+    /// Copies, in runs that cross batches, are each kept once, from the first file in name
+    /// order, whether their hashes are worked out before the lock or under it; the table
+    /// holds each looked-up signal where it is, with its own hash.
     #[test]
     fn copies_in_runs_keep_each_record_once_from_the_first_file() {
-        let found = Mutex::new(Found::default());
-        let give = |batch: Vec<Signal>| keep_new_evidence(&found, &mut { batch });
-        give(of_file("b.evtx", 0..100));
-        give(of_file("b.evtx", 100..150));
-        // The same log from a file earlier in name order, in runs that cross the batches,
-        // with a record of its own in the middle; then from one later in name order.
-        give(of_file("a.evtx", (90..130).chain([1000]).chain(130..160)));
-        give(of_file("a.evtx", (0..90).rev()));
-        give(of_file("c.evtx", 0..160));
-        let found = found.into_inner().unwrap();
-        let mut kept: Vec<(u64, String)> = found
-            .kept
-            .iter()
-            .flatten()
-            .map(|s| (s.record_id().unwrap(), s.event.origin.file.to_string()))
-            .collect();
-        kept.sort();
-        let mut expected: Vec<(u64, String)> = (0..160)
-            .chain([1000])
-            .map(|id| (id, "a.evtx".to_string()))
-            .collect();
-        expected.sort();
-        assert_eq!(kept, expected);
-        // Each kept signal's hash is where the runs look for it, and its time is held beside it.
-        assert_eq!(found.kept.len(), found.times.len());
-        for ((batch, hashes), times) in found.kept.iter().zip(&found.hashes).zip(&found.times) {
-            let own: Vec<u64> = batch
+        for hash_first in [false, true] {
+            let found = Mutex::new(Found::default());
+            let looked_up = std::cell::Cell::new(Vec::new());
+            let give = |batch: Vec<Signal>| {
+                let mut seen = looked_up.take();
+                seen.push(keep_new_evidence(&found, &mut { batch }, hash_first));
+                looked_up.set(seen);
+            };
+            give(of_file("b.evtx", 0..100));
+            give(of_file("b.evtx", 100..150));
+            // The same log from a file earlier in name order, in runs that cross the batches,
+            // with a record of its own in the middle; then from one later in name order.
+            give(of_file("a.evtx", (90..130).chain([1000]).chain(130..160)));
+            give(of_file("a.evtx", (0..90).rev()));
+            give(of_file("c.evtx", 0..160));
+            // Nothing is looked up until a record id comes again.
+            assert_eq!(looked_up.take(), [false, false, true, true, true]);
+            let found = found.into_inner().unwrap();
+            let mut kept: Vec<(u64, String)> = found
+                .kept
                 .iter()
-                .map(|s| identity_hash(s).unwrap_or(0))
+                .flatten()
+                .map(|s| (s.record_id().unwrap(), s.event.origin.file.to_string()))
                 .collect();
-            assert_eq!(&own, hashes);
-            let own_times: Vec<i64> = batch
-                .iter()
-                .map(|s| time_nanos(s.time()).unwrap())
+            kept.sort();
+            let mut expected: Vec<(u64, String)> = (0..160)
+                .chain([1000])
+                .map(|id| (id, "a.evtx".to_string()))
                 .collect();
-            assert_eq!(&own_times, times);
+            expected.sort();
+            assert_eq!(kept, expected);
+            assert_eq!(found.seen.len(), 161);
+            for &(hash, b, p) in found.seen.iter() {
+                let signal = &found.kept[b as usize][p as usize];
+                assert_eq!(identity_hash(signal), Some(hash));
+            }
+            // Each kept signal's time is held beside it.
+            assert_eq!(found.kept.len(), found.times.len());
+            for (batch, times) in found.kept.iter().zip(&found.times) {
+                let own_times: Vec<i64> = batch
+                    .iter()
+                    .map(|s| time_nanos(s.time()).unwrap())
+                    .collect();
+                assert_eq!(&own_times, times);
+            }
         }
     }
 }

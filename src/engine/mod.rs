@@ -28,7 +28,7 @@ use crate::source::{read_inputs, EventSink, Identity, ReadPlan, ReadSummary, Rec
 mod found;
 mod order;
 
-use found::{keep_new_evidence, Found, SIGNAL_BATCH};
+use found::{Batch, Found, SIGNAL_BATCH};
 pub use order::{order_of, sort_signals};
 
 /// Counters of one scan, for benchmarks and `--stats`-style reporting.
@@ -361,18 +361,23 @@ pub fn collect_signals(
     // Each reading thread gathers its signals and hands them over a batch at a time: one
     // lock per batch, not per signal. A batch ends between records: the signals of one record
     // are handed over together.
-    let batches: ThreadLocal<RefCell<Vec<Signal>>> = ThreadLocal::new();
+    let batches: ThreadLocal<RefCell<Batch>> = ThreadLocal::new();
     let emit = |s: Signal| {
         let mut batch = batches.get_or_default().borrow_mut();
-        let full = batch.len() >= SIGNAL_BATCH;
-        if full && !batch.last().is_some_and(|last| last.same_record(&s)) {
-            keep_new_evidence(&found, &mut batch);
+        let full = batch.signals.len() >= SIGNAL_BATCH;
+        if full
+            && !batch
+                .signals
+                .last()
+                .is_some_and(|last| last.same_record(&s))
+        {
+            batch.hand_over(&found);
         }
-        batch.push(s);
+        batch.signals.push(s);
     };
     let (summary, _) = scan_signals(paths, rules, plan, &emit);
     for batch in batches {
-        keep_new_evidence(&found, &mut batch.into_inner());
+        batch.into_inner().hand_over(&found);
     }
     let found = found.into_inner().unwrap_or_else(|p| p.into_inner());
     (Collected::from_found(found), summary)
@@ -464,7 +469,7 @@ diagnosis:
             let collect = || {
                 let found = Mutex::new(Found::default());
                 for batch in &batches {
-                    keep_new_evidence(&found, &mut batch.clone());
+                    found::keep_new_evidence(&found, &mut batch.clone(), false);
                 }
                 Collected::from_found(found.into_inner().unwrap())
             };
