@@ -24,7 +24,7 @@ pub const MAX_TOP_VALUES: usize = 5;
 /// flood of a few records, each matched by a few signals, has no more.
 const RUNS_KEPT: usize = 8;
 
-/// Folds incidents into findings (unranked).
+/// Folds incidents into findings (unranked). `signals` are in their order (`engine::order_of`).
 pub fn fold(parts: Vec<Part>, signals: &[&Signal], book: &RuleBook, world: &World) -> Vec<Finding> {
     let mut groups: BTreeMap<(usize, String, Level), Vec<Part>> = BTreeMap::new();
     for p in parts {
@@ -82,10 +82,11 @@ fn fold_group(
             }
         }
     }
-    // The members' time span, and the values of every `top` field counted by the values
-    // themselves where the events hold them (no copy each), in one pass: a flood's members
-    // are far apart in memory.
-    let (mut first_seen, mut last_seen) = (None, None);
+    // The members' time span: they are in time order, those without a time first.
+    let first_seen = members.iter().find_map(|&i| signals[i].time());
+    let last_seen = members.last().and_then(|&i| signals[i].time());
+    // The values of every `top` field, counted by the values themselves where the events
+    // hold them (no copy each).
     let mut counts: Vec<FxHashMap<Cow<'_, str>, u64>> = vec![FxHashMap::default(); rule.top.len()];
     // Each `top` field's System name told once; a member's values of them all found in one
     // pass over its own fields.
@@ -123,10 +124,6 @@ fn fold_group(
     let mut runs: Vec<(usize, u64, usize)> = Vec::with_capacity(RUNS_KEPT);
     for &i in &members {
         let signal = signals[i];
-        if let Some(t) = signal.time() {
-            first_seen = Some(first_seen.map_or(t, |f: jiff::Timestamp| f.min(t)));
-            last_seen = Some(last_seen.map_or(t, |l: jiff::Timestamp| l.max(t)));
-        }
         if top_reads_identity {
             count_run(i, 1);
             continue;

@@ -5,6 +5,7 @@
 use std::borrow::Borrow;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
+use std::sync::Arc;
 
 use rayon::iter::{IntoParallelRefIterator, ParallelIterator};
 use rayon::slice::ParallelSliceMut;
@@ -216,10 +217,14 @@ fn after_time(a: &Signal, b: &Signal) -> std::cmp::Ordering {
             x.cmp(y)
         }
     };
-    // The signals of one record share it.
+    // The signals of one record share it, and so do those of the records that repeat it: of
+    // one file and member, told apart by their identity.
     let record = || {
-        if a.same_record(b) {
-            return std::cmp::Ordering::Equal;
+        if Arc::ptr_eq(&a.event, &b.event) {
+            if a.repeat == b.repeat {
+                return std::cmp::Ordering::Equal;
+            }
+            return (a.record_id(), a.origin_record()).cmp(&(b.record_id(), b.origin_record()));
         }
         let (x, y) = (&a.event.origin, &b.event.origin);
         text(&x.file, &y.file).then_with(|| {
@@ -230,9 +235,11 @@ fn after_time(a: &Signal, b: &Signal) -> std::cmp::Ordering {
             ))
         })
     };
-    record()
-        .then_with(|| text(a.rule_id(), b.rule_id()))
-        .then_with(|| text(a.signal_id(), b.signal_id()))
+    // Signals of one rule's signal share its kind.
+    record().then_with(|| match Arc::ptr_eq(&a.kind, &b.kind) {
+        true => std::cmp::Ordering::Equal,
+        false => text(a.rule_id(), b.rule_id()).then_with(|| text(a.signal_id(), b.signal_id())),
+    })
 }
 
 /// Rearranges `items` so that position `i` holds what was at `order[i]`, by following the
