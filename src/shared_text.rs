@@ -3,12 +3,14 @@
 //! The System texts of a log's events (host, log, provider, user) and the rule and signal
 //! names of a scan's matches repeat from record to record; a scan keeps its matches, often a
 //! flood of thousands, to the end. Every event is built through `EventBuilder`, which takes
-//! its texts from here, and every signal takes its rule's names from here, so that each such
-//! text is held once per thread instead of once per event. Per thread, so that threads never
-//! share a reference count that every event would change.
+//! its texts from here, and every signal takes its kind (rule, signal name and side,
+//! `SignalKind`) from here, so that each such text and kind is held once per thread instead of
+//! once per event or signal. Per thread, so that threads never share a reference count that
+//! every event would change.
 //!
 //! Bounded: a long text, or any text past [`MOST_BYTES`] in all (a crafted log naming a new
-//! host in every record), is given as it is and not kept; [`let_go`] ends a thread's copies.
+//! host in every record), is given as it is and not kept, and so is any kind past
+//! [`MOST_KINDS`]; [`let_go`] ends a thread's copies.
 
 use std::cell::RefCell;
 use std::sync::Arc;
@@ -117,11 +119,7 @@ impl SharedText {
         let kind = match self.kinds.get(&key) {
             Some(kind) => Arc::clone(kind),
             None => {
-                let kind = Arc::new(SignalKind {
-                    rule_id: Text::clone(&key.0),
-                    signal_id: Text::clone(&key.1),
-                    side,
-                });
+                let kind = SignalKind::shared(Text::clone(&key.0), Text::clone(&key.1), side);
                 if self.kinds.len() < MOST_KINDS {
                     self.kinds.insert(key, Arc::clone(&kind));
                 }
@@ -164,6 +162,24 @@ mod tests {
         assert_eq!(&*shared.get(Place::Computer, "other"), "other");
         assert!(Text::ptr_eq(&last, &shared.get(Place::Computer, "late")));
         let long_other = shared.get(Place::Computer, &long);
+        // Kinds of signal: one copy each, told apart by side too, however they take turns.
+        let kinds = [
+            ("r", "s", Side::Server),
+            ("r", "s", Side::Client),
+            ("r", "t", Side::Server),
+        ];
+        let first: Vec<_> = kinds
+            .iter()
+            .map(|&(r, s, d)| shared.kind(r, s, d))
+            .collect();
+        for _ in 0..3 {
+            for (at, &(r, s, d)) in kinds.iter().enumerate().rev() {
+                let kind = shared.kind(r, s, d);
+                assert!(Arc::ptr_eq(&kind, &first[at]));
+                assert_eq!((&*kind.rule_id, &*kind.signal_id, kind.side), (r, s, d));
+            }
+        }
+        assert!(!Arc::ptr_eq(&first[0], &first[1]));
         assert_eq!(*long_other, *long);
         assert!(Text::ptr_eq(
             &long_other,

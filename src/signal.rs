@@ -50,7 +50,7 @@ impl std::fmt::Display for Side {
 /// What one signal of one rule says, apart from the record it was found in. Shared by the
 /// signals it gives (one copy per reading thread: `shared_text::shared_kind`), so that a
 /// signal holds one pointer for it instead of two texts and a side.
-#[derive(Debug, PartialEq, Eq, Hash)]
+#[derive(Debug, PartialEq, Eq)]
 pub struct SignalKind {
     /// The rule's `id`, e.g. `tls-mismatch`.
     pub rule_id: Text,
@@ -60,11 +60,22 @@ pub struct SignalKind {
     pub side: Side,
 }
 
+impl SignalKind {
+    /// A kind to share among the signals it gives.
+    pub fn shared(rule_id: Text, signal_id: Text, side: Side) -> Arc<SignalKind> {
+        Arc::new(SignalKind {
+            rule_id,
+            signal_id,
+            side,
+        })
+    }
+}
+
 /// One record matched by one signal of one rule.
 ///
 /// Written and read as JSON with the record whole (a repeat's identity applied, see
 /// [`Signal::record`]): the form is the same whether or not the record was a repeat.
-/// Four words and a repeat's identity (64 bytes): a scan keeps a flood's hundreds of
+/// Three words and a repeat's identity (64 bytes): a scan keeps a flood's hundreds of
 /// thousands to the end.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(into = "SignalLine", from = "SignalLine")]
@@ -162,11 +173,7 @@ impl From<Signal> for SignalLine {
 impl From<SignalLine> for Signal {
     fn from(line: SignalLine) -> Signal {
         Signal {
-            kind: Arc::new(SignalKind {
-                rule_id: line.rule_id,
-                signal_id: line.signal_id,
-                side: line.side,
-            }),
+            kind: SignalKind::shared(line.rule_id, line.signal_id, line.side),
             event: line.event,
             own_fields: line.own_fields,
             repeat: None,
@@ -206,11 +213,7 @@ impl Signal {
     /// A signal whose every field of `event` is its own.
     pub fn new(rule_id: Text, signal_id: Text, side: Side, event: Arc<Event>) -> Signal {
         Signal {
-            kind: Arc::new(SignalKind {
-                rule_id,
-                signal_id,
-                side,
-            }),
+            kind: SignalKind::shared(rule_id, signal_id, side),
             event,
             own_fields: ALL_FIELDS,
             repeat: None,
@@ -218,22 +221,47 @@ impl Signal {
     }
 
     /// `base`'s signal again for a record that is `base`'s but for `identity`: what matching
-    /// that record gives when no rule reads its identity. It shares `base`'s record.
-    /// An identity that a signal cannot hold in short ([`RepeatIdentity`]) is applied to a
-    /// copy of the record instead.
+    /// that record gives when no rule reads its identity. It shares `base`'s record and holds
+    /// the identity in short ([`RepeatIdentity`]); an identity that cannot be held so is
+    /// applied to a copy of the record instead ([`Signal::copied_with`]).
     pub fn repeated(base: &Signal, identity: &Identity) -> Signal {
         match RepeatIdentity::of(identity) {
             Some(repeat) => Signal::repeating(base, repeat),
-            None => {
-                let mut record = base.record().into_owned();
-                identity.apply(&mut record);
-                Signal {
-                    event: Arc::new(record),
-                    repeat: None,
-                    ..base.clone()
-                }
-            }
+            None => base.on_copy(identity),
         }
+    }
+
+    /// This signal on a copy of its record with `identity` applied.
+    fn on_copy(&self, identity: &Identity) -> Signal {
+        let mut record = self.record().into_owned();
+        identity.apply(&mut record);
+        Signal {
+            event: Arc::new(record),
+            repeat: None,
+            ..self.clone()
+        }
+    }
+
+    /// `signals` (one record's) again for a record that is theirs but for `identity`, each on
+    /// a copy of its record with the identity applied: those that share a record share its
+    /// copy, as the signals of one record read in full do.
+    pub(crate) fn copied_with(signals: &[Signal], identity: &Identity) -> Vec<Signal> {
+        let mut copies: Vec<Signal> = Vec::with_capacity(signals.len());
+        for signal in signals {
+            let shared = signals
+                .iter()
+                .zip(&copies)
+                .find(|(earlier, _)| Arc::ptr_eq(&earlier.event, &signal.event));
+            copies.push(match shared {
+                Some((_, copy)) => Signal {
+                    event: Arc::clone(&copy.event),
+                    repeat: None,
+                    ..signal.clone()
+                },
+                None => signal.on_copy(identity),
+            });
+        }
+        copies
     }
 
     /// [`Signal::repeated`] for an identity already in short.
@@ -248,11 +276,11 @@ impl Signal {
     #[cfg(test)]
     pub(crate) fn renamed(&self, rule_id: Option<&str>, signal_id: Option<&str>) -> Signal {
         Signal {
-            kind: Arc::new(SignalKind {
-                rule_id: rule_id.map_or_else(|| Text::clone(self.rule_id()), Text::from),
-                signal_id: signal_id.map_or_else(|| Text::clone(self.signal_id()), Text::from),
-                side: self.side(),
-            }),
+            kind: SignalKind::shared(
+                rule_id.map_or_else(|| Text::clone(self.rule_id()), Text::from),
+                signal_id.map_or_else(|| Text::clone(self.signal_id()), Text::from),
+                self.side(),
+            ),
             ..self.clone()
         }
     }
@@ -301,7 +329,8 @@ impl Signal {
     }
 
     /// Whether the two signals are of one record as it was read: they hold one shared copy
-    /// of it and the same identity (not merely two records alike).
+    /// of it and the same identity. (A scan never gives two records both: the second of two
+    /// repeats of one record with one identity gets a copy of its own.)
     pub fn same_record(&self, other: &Signal) -> bool {
         Arc::ptr_eq(&self.event, &other.event) && self.repeat == other.repeat
     }

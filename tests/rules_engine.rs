@@ -176,7 +176,12 @@ fn indexed_scan_equals_brute_force_on_real_files() {
             "threads {threads}: signals differ"
         );
     }
-    let count = |sig: &str| expected.iter().filter(|s| &**s.signal_id() == sig).count();
+    let count = |sig: &str| {
+        expected
+            .iter()
+            .filter(|s| s.signal_id().as_ref() == sig)
+            .count()
+    };
     eprintln!(
         "server_connection {}, not_131 {}, service_state {}, logons {}",
         count("server_connection"),
@@ -191,7 +196,7 @@ fn indexed_scan_equals_brute_force_on_real_files() {
     // Evidence fields only.
     let s = expected
         .iter()
-        .find(|s| &**s.signal_id() == "server_connection")
+        .find(|s| s.signal_id().as_ref() == "server_connection")
         .unwrap();
     let record = s.record();
     let names: Vec<&str> = record.fields.iter().map(|f| &*f.name).collect();
@@ -226,6 +231,6 @@ fn files_of_unwanted_channels_are_skipped() {
         .unwrap();
     assert!(!rdp.skipped);
     assert_eq!(rdp.records, 733);
-    assert!(found.iter().all(|s| &**s.rule_id() == "rdp-core"));
+    assert!(found.iter().all(|s| s.rule_id().as_ref() == "rdp-core"));
     assert!(!found.is_empty());
 }

@@ -83,6 +83,11 @@ fn fold_group(
         }
     }
     // The members' time span: they are in time order, those without a time first.
+    debug_assert!(members.windows(2).all(|w| crate::engine::order_of(
+        signals[w[0]],
+        signals[w[1]]
+    )
+    .is_le()));
     let first_seen = members.iter().find_map(|&i| signals[i].time());
     let last_seen = members.last().and_then(|&i| signals[i].time());
     // The values of every `top` field, counted by the values themselves where the events

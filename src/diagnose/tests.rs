@@ -152,10 +152,10 @@ fn correlated_server_evidence_ranks_first_with_high_confidence() {
 fn evidence_beyond_the_skew_is_not_tied_to_the_attempt() {
     let b = book(vec![tls_rule()]);
     let mut signals = tls_incident();
-    signals.retain(|s| &**s.signal_id() != SERVER_CONNECTION);
+    signals.retain(|s| s.signal_id().as_ref() != SERVER_CONNECTION);
     // Move the server event 20 minutes away: beyond window (2 min) + skew (5 min).
     for s in &mut signals {
-        if &**s.signal_id() == "no_common_cipher" {
+        if s.signal_id().as_ref() == "no_common_cipher" {
             Arc::make_mut(&mut s.event).time = Some(at(1200));
         }
     }
@@ -313,15 +313,22 @@ fn top_values_count_every_repeat_of_a_shared_record() {
     let mut signals = Vec::new();
     for round in 0..40i64 {
         for (base, (probe, hello)) in bases.iter().enumerate() {
-            let identity = Arc::new(crate::event::Identity {
+            let record_id = 1000 + (round * 3) as u64 + base as u64;
+            let identity = crate::event::Identity {
                 time: Some(at(round * 10 + base as i64)),
-                record_id: Some(1000 + (round * 3) as u64 + base as u64),
-                ..crate::event::Identity::of(&probe.event)
-            });
+                record_id: Some(record_id),
+                process_id: Some(4),
+                thread_id: Some(8),
+                origin_record: Some(record_id),
+            };
             signals.push(Signal::repeated(probe, &identity));
             signals.push(Signal::repeated(hello, &identity));
         }
     }
+    // Held in short: each repeat shares its record.
+    assert!(signals
+        .iter()
+        .all(|s| s.repeat.is_some() && bases.iter().any(|(p, _)| Arc::ptr_eq(&p.event, &s.event))));
     let diagnose_with = |top: &[&str]| {
         let mut scanner = scanner_rule();
         scanner.signals.push(signal_view("hello", Side::Server));
@@ -453,7 +460,7 @@ fn the_only_server_is_taken_as_the_target_and_the_why_says_so() {
     let b = book(vec![tls_rule()]);
     let mut signals = tls_incident();
     for s in &mut signals {
-        if &**s.signal_id() == CLIENT_ATTEMPT {
+        if s.signal_id().as_ref() == CLIENT_ATTEMPT {
             Arc::make_mut(&mut s.event).fields[0].value = "203.0.113.7".into();
         }
     }
@@ -568,7 +575,7 @@ fn a_refusal_in_another_clients_handshake_is_not_tied_to_the_attempt() {
     // The user's own handshake is not refused; 9 s after the user's 131 (server clock),
     // another client (a till terminal whose logs were not given) is refused within its own
     // set-up, well inside the rule's window around the attempt.
-    signals.retain(|s| &**s.signal_id() != "no_common_cipher");
+    signals.retain(|s| s.signal_id().as_ref() != "no_common_cipher");
     signals.push(sig(
         "rdp-connection",
         SERVER_CONNECTION,
@@ -617,7 +624,7 @@ fn server_evidence_naming_another_client_or_its_activity_is_not_the_attempts() {
     // A record that names another client's address.
     let mut signals = tls_incident();
     for s in &mut signals {
-        if &**s.signal_id() == "no_common_cipher" {
+        if s.signal_id().as_ref() == "no_common_cipher" {
             Arc::make_mut(&mut s.event)
                 .fields
                 .push(crate::event::Field::new("IpAddress", "10.0.7.14"));
@@ -639,7 +646,7 @@ fn server_evidence_naming_another_client_or_its_activity_is_not_the_attempts() {
         .act("{B0B0-1}"),
     );
     for s in &mut signals {
-        if &**s.signal_id() == "no_common_cipher" {
+        if s.signal_id().as_ref() == "no_common_cipher" {
             Arc::make_mut(&mut s.event).activity_id = Some("{b0b0-1}".into());
         }
     }
@@ -737,19 +744,20 @@ fn a_record_matched_by_two_signals_shows_once_among_the_evidence_also_when_it_re
     // Twenty records ten seconds apart, each matched by both signals (which share it); all
     // but the first repeat the first but for their time and record id.
     let first_a = sig("probe", "a", "SRV01", 0, &[]);
-    let mut first_b = first_a.clone();
-    first_b = first_b.renamed(None, Some("b"));
+    let first_b = first_a.renamed(None, Some("b"));
     let mut signals = vec![first_a.clone(), first_b.clone()];
     for k in 1..20 {
-        let identity = Arc::new(crate::event::Identity {
+        let identity = crate::event::Identity {
             time: Some(at(k * 10)),
             record_id: Some(k as u64 * 10),
-            process_id: None,
-            thread_id: None,
-            origin_record: None,
-        });
+            process_id: Some(4),
+            thread_id: Some(8),
+            origin_record: Some(k as u64 * 10),
+        };
         signals.push(Signal::repeated(&first_a, &identity));
         signals.push(Signal::repeated(&first_b, &identity));
+        let (a, b) = (&signals[signals.len() - 2], &signals[signals.len() - 1]);
+        assert!(a.repeat.is_some() && a.same_record(b) && Arc::ptr_eq(&a.event, &first_a.event));
     }
     let d = run(signals, &book(vec![probe]));
     let f = probe_finding(&d);

@@ -21,11 +21,7 @@ pub fn sig(rule: &str, name: &str, host: &str, secs: i64, fields: &[(&str, &str)
         Side::Server
     });
     Signal {
-        kind: std::sync::Arc::new(crate::signal::SignalKind {
-            rule_id: rule.into(),
-            signal_id: name.into(),
-            side,
-        }),
+        kind: crate::signal::SignalKind::shared(rule.into(), name.into(), side),
         own_fields: crate::signal::ALL_FIELDS,
         repeat: None,
         event: std::sync::Arc::new(Event {

@@ -14,7 +14,8 @@ use crate::signal::Signal;
 pub(super) const SIGNAL_BATCH: usize = 256;
 
 /// The signals kept so far, in the batches they came in (each kept whole, not copied signal
-/// by signal into one growing list), and where each is by its identity.
+/// by signal into one growing list), and where those that may have copies are by their
+/// identity.
 #[derive(Default)]
 pub(super) struct Found {
     pub kept: Vec<Vec<Signal>>,
@@ -146,8 +147,8 @@ impl LogIds {
 #[derive(Default)]
 pub(super) struct Batch {
     pub signals: Vec<Signal>,
-    /// Whether to work out the signals' identity hashes before taking the lock: once some
-    /// log's signals are looked up (a log given twice), most are.
+    /// Whether to work out the signals' identity hashes before taking the lock: while the
+    /// thread's batches have signals to look up (a log given twice), most of them do.
     hash_first: bool,
 }
 
@@ -164,9 +165,9 @@ impl Batch {
 /// whichever thread read it first. `batch` is left empty.
 ///
 /// A signal is looked up by its identity hash only when it may be a copy: most logs are
-/// given once, and their signals are never hashed. With `hash_first`, the hashes are worked
-/// out before the lock is taken rather than under it, each as it is needed. Returns whether
-/// the next batch had better hash first: whether some log's signals are looked up.
+/// given once, and their signals are never hashed. With `hash_first`, every signal's hash is
+/// worked out before the lock is taken; without, only those looked up are hashed, under it.
+/// Returns whether the next batch had better hash first: whether this one looked any up.
 pub(super) fn keep_new_evidence(
     found: &Mutex<Found>,
     batch: &mut Vec<Signal>,
@@ -179,9 +180,10 @@ pub(super) fn keep_new_evidence(
         times_lost |= time.is_none();
         times.push(time.unwrap_or(NO_TIME));
     }
-    let hashes: Vec<Option<u64>> = match hash_first {
-        true => batch.iter().map(identity_hash).collect(),
-        false => Vec::new(),
+    let hashes: Vec<Option<u64>> = if hash_first {
+        batch.iter().map(identity_hash).collect()
+    } else {
+        Vec::new()
     };
     let mut incoming = std::mem::replace(batch, Vec::with_capacity(SIGNAL_BATCH));
     let Ok(mut found) = found.lock() else {
@@ -205,6 +207,7 @@ pub(super) fn keep_new_evidence(
     let mut front = 0;
     let mut front_times: Vec<i64> = Vec::with_capacity(incoming.len());
     let mut last_log: LastLog = None;
+    let mut looked_up = false;
     for at in 0..incoming.len() {
         // A signal kept from this batch is in its front part, not yet among the kept batches.
         let held = |b: u32, p: u32| match kept.get(b as usize) {
@@ -229,10 +232,11 @@ pub(super) fn keep_new_evidence(
                     ids.keep(place);
                     ids.last = Some(place);
                 } else {
-                    // A record id again: the log's kept signals go to the table.
+                    // A record id again: the log's kept signals go to the table, each hashed
+                    // once (under the lock, once per log).
                     for (b, p) in ids.take_places() {
-                        let hash = held(b, p).and_then(identity_hash);
-                        if let Some(hash) = hash {
+                        debug_assert!(held(b, p).is_some(), "a kept place is held");
+                        if let Some(hash) = held(b, p).and_then(identity_hash) {
                             seen.insert_unique(hash, (hash, b, p), |&(hash, ..)| hash);
                         }
                     }
@@ -245,6 +249,7 @@ pub(super) fn keep_new_evidence(
             (false, Some(_)) => identity_hash(&incoming[at]),
             _ => None,
         };
+        looked_up |= hash.is_some();
         let same = hash.and_then(|hash| {
             let is_copy = |&(b, p): &(u32, u32)| {
                 held(b, p).is_some_and(|held| same_evidence(held, &incoming[at]))
@@ -257,6 +262,7 @@ pub(super) fn keep_new_evidence(
         match (hash, same) {
             (_, Some((b, p))) => {
                 next_held = Some((b, p.saturating_add(1)));
+                debug_assert!(held(b, p).is_some(), "a copy's original is held");
                 let held_origin = held(b, p).map(|held| &held.event.origin);
                 let (n, o) = (&incoming[at].event.origin, held_origin);
                 if o.is_some_and(|o| (&n.file, &n.member) < (&o.file, &o.member)) {
@@ -279,7 +285,6 @@ pub(super) fn keep_new_evidence(
             }
         }
     }
-    let looked_up = !seen.is_empty();
     let unused = incoming.split_off(front);
     // A batch of copies only (a log given twice) is not kept; one mostly of copies would keep
     // room for them to the end.
@@ -302,10 +307,10 @@ pub(super) fn keep_new_evidence(
 /// one beside it.
 type IdentityMap = hashbrown::HashTable<(u64, u32, u32)>;
 
-/// The hash of what makes a signal the evidence it is ([`same_evidence`]); fixed, so that a run's work does not depend on the process. Of the texts only
-/// the rule's and the signal's names are hashed: the record's id and time tell records apart
-/// well enough, and [`same_evidence`] compares the rest (host, log, provider) for the few
-/// that share them.
+/// The hash of what makes a signal the evidence it is ([`same_evidence`]); fixed, so that a
+/// run's work does not depend on the process. Of the texts only the rule's and the signal's
+/// names are hashed: the record's id and time tell records apart well enough, and
+/// [`same_evidence`] compares the rest (host, log, provider) for the few that share them.
 fn identity_hash(s: &Signal) -> Option<u64> {
     use std::hash::BuildHasher;
     const SEED: u64 = 0x5eed_e1d3;
@@ -358,8 +363,7 @@ mod tests {
         );
         assert!(!same_evidence(&one, &at("a.evtx", Some(8), Some(100))));
         assert!(!same_evidence(&one, &at("a.evtx", Some(7), Some(101))));
-        let mut other_signal = at("a.evtx", Some(7), Some(100));
-        other_signal = other_signal.renamed(None, Some("t"));
+        let other_signal = at("a.evtx", Some(7), Some(100)).renamed(None, Some("t"));
         assert!(!same_evidence(&one, &other_signal));
         // A record without an id or a time is never merged, not even with itself.
         let bare = at("a.evtx", None, Some(100));
@@ -415,8 +419,7 @@ mod tests {
     fn a_record_again_in_one_log_is_kept_once() {
         let found = Mutex::new(Found::default());
         let mut batch = of_file("a.evtx", [1, 2, 3, 2, 4]);
-        let mut second = batch[2].clone();
-        second = second.renamed(None, Some("t"));
+        let second = batch[2].renamed(None, Some("t"));
         batch.insert(3, second);
         keep_new_evidence(&found, &mut batch, false);
         keep_new_evidence(&found, &mut of_file("a.evtx", [3, 5]), false);
@@ -439,11 +442,11 @@ mod tests {
     /// A signal of the record of `file` with this id and time (in seconds).
     fn signal_of(file: &str, record_id: Option<u64>, time: Option<i64>) -> Signal {
         Signal {
-            kind: std::sync::Arc::new(crate::signal::SignalKind {
-                rule_id: "r".into(),
-                signal_id: "s".into(),
-                side: crate::signal::Side::Server,
-            }),
+            kind: crate::signal::SignalKind::shared(
+                "r".into(),
+                "s".into(),
+                crate::signal::Side::Server,
+            ),
             own_fields: crate::signal::ALL_FIELDS,
             repeat: None,
             event: Arc::new(Event {

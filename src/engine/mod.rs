@@ -53,8 +53,16 @@ pub struct SignalSink<'a> {
     bases: ThreadLocal<RefCell<BaseSignals>>,
 }
 
-/// The signals of each base event a reading thread was given, by the event's address.
-type BaseSignals = Vec<(usize, Vec<Signal>)>;
+/// The signals of each base event a reading thread was given.
+type BaseSignals = Vec<Base>;
+
+/// A base event's signals, by the event's address, and the identity of its last repeat held
+/// in short.
+struct Base {
+    address: usize,
+    signals: Vec<Signal>,
+    last: Option<RepeatIdentity>,
+}
 
 /// The most bases a thread holds the signals of (a chunk keeps fewer; more would mean that a
 /// reader did not end its chunk).
@@ -128,11 +136,15 @@ impl EventSink for SignalSink<'_> {
         let address = base as *const Event as usize;
         {
             let mut bases = self.bases.get_or_default().borrow_mut();
-            bases.retain(|(at, _)| *at != address);
+            bases.retain(|b| b.address != address);
             if bases.len() >= MOST_BASES {
                 bases.remove(0);
             }
-            bases.push((address, found.clone()));
+            bases.push(Base {
+                address,
+                signals: found.clone(),
+                last: None,
+            });
         }
         self.count(found.len());
         found.into_iter().for_each(|s| (self.emit)(s));
@@ -140,24 +152,34 @@ impl EventSink for SignalSink<'_> {
 
     fn accept_repeat(&self, base: &Event, identity: &Identity) {
         let address = base as *const Event as usize;
-        let bases = self.bases.get_or_default().borrow();
-        let found = bases.iter().rev().find(|(at, _)| *at == address);
-        let (Some((_, signals)), Some(repeat)) = (found, RepeatIdentity::of(identity)) else {
+        let mut bases = self.bases.get_or_default().borrow_mut();
+        let Some(found) = bases.iter_mut().rev().find(|b| b.address == address) else {
             drop(bases);
-            // A base this thread was not given, or an identity a signal does not hold in
-            // short: matched as any event.
+            // A base this thread was not given: matched as any event.
             let mut event = base.clone();
             identity.apply(&mut event);
             return self.accept(event);
         };
-        self.count(signals.len());
+        self.count(found.signals.len());
         // The repeat of a record that matched nothing costs nothing more.
-        if signals.is_empty() {
+        if found.signals.is_empty() {
             return;
         }
-        // The repeat's signals are its base's again, with its identity.
-        for signal in signals {
-            (self.emit)(Signal::repeating(signal, repeat));
+        // The repeat's signals are its base's again, with its identity: held in short, unless
+        // it cannot be or it is that of the base's last repeat (a record given twice in a
+        // damaged chunk: held in short, the two would read as one record given once, see
+        // `Signal::same_record`); then on a copy of the base's record.
+        let short = RepeatIdentity::of(identity).filter(|r| found.last != Some(*r));
+        match short {
+            Some(repeat) => {
+                found.last = Some(repeat);
+                for signal in &found.signals {
+                    (self.emit)(Signal::repeating(signal, repeat));
+                }
+            }
+            None => Signal::copied_with(&found.signals, identity)
+                .into_iter()
+                .for_each(|s| (self.emit)(s)),
         }
     }
 
@@ -508,7 +530,7 @@ diagnosis:
         sink.accept(event("running"));
         let stats = sink.stats();
         let signals = found.into_inner().unwrap();
-        let names: Vec<&str> = signals.iter().map(|s| &**s.signal_id()).collect();
+        let names: Vec<&str> = signals.iter().map(|s| s.signal_id().as_ref()).collect();
         assert_eq!(names, ["stopped", "also_stopped", "any_7036", "any_7036"]);
         // The signals of one record share it, with the fields any of their rules keeps; each
         // sees its own.
@@ -634,12 +656,59 @@ diagnosis:
             let (plain, _, plain_stats) = read(false);
             let (repeated, offered, stats) = read(true);
             assert!(offered > 50, "{offered} repeats offered");
+            let short = repeated.iter().filter(|s| s.repeat.is_some()).count();
+            assert!(short > 50, "{short} signals hold their identity in short");
             assert_eq!(stats, plain_stats);
             assert_eq!(repeated.len(), plain.len());
             for (r, p) in repeated.iter().zip(&plain) {
                 assert_eq!(r, p);
             }
         }
+    }
+
+    /// A record given twice in one chunk, both times as a repeat of one base with one
+    /// identity (a damaged log), is two records as read: the second's signals are on a copy
+    /// of the record, so that the duplicate check keeps the record once.
+    #[test]
+    fn a_repeat_given_twice_is_two_records_as_read() {
+        let rules = RuleSet::new(vec![load_str("r.yaml", RULE).unwrap()]);
+        let found = Mutex::new(Vec::new());
+        let emit = |s: Signal| found.lock().unwrap().push(s);
+        let sink = SignalSink::new(&rules, &emit);
+        let base = Event {
+            record_id: Some(1),
+            time: jiff::Timestamp::from_second(1).ok(),
+            process_id: Some(4),
+            thread_id: Some(8),
+            ..event("stopped")
+        };
+        let identity = Identity {
+            record_id: Some(2),
+            origin_record: Some(2),
+            time: jiff::Timestamp::from_second(2).ok(),
+            ..Identity::of(&base)
+        };
+        sink.accept_base(&base);
+        sink.accept_repeat(&base, &identity);
+        sink.accept_repeat(&base, &identity);
+        let signals = found.into_inner().unwrap();
+        // Three signals (the rule's three match) for each of the three records.
+        assert_eq!(signals.len(), 9);
+        let (first, second) = (&signals[3..6], &signals[6..]);
+        assert!(first.iter().all(|s| s.repeat.is_some()));
+        assert!(first.iter().all(|s| s.same_record(&first[0])));
+        assert!(second.iter().all(|s| s.repeat.is_none()));
+        assert!(second.iter().all(|s| s.same_record(&second[0])));
+        assert!(!second[0].same_record(&first[0]));
+        assert_eq!(first, second, "the same signals");
+        let kept = Mutex::new(Found::default());
+        found::keep_new_evidence(&kept, &mut signals.clone(), false);
+        let kept = kept.into_inner().unwrap().kept;
+        assert_eq!(
+            kept.iter().map(Vec::len).sum::<usize>(),
+            6,
+            "each record once"
+        );
     }
 
     #[test]

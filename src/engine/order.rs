@@ -236,9 +236,12 @@ fn after_time(a: &Signal, b: &Signal) -> std::cmp::Ordering {
         })
     };
     // Signals of one rule's signal share its kind.
-    record().then_with(|| match Arc::ptr_eq(&a.kind, &b.kind) {
-        true => std::cmp::Ordering::Equal,
-        false => text(a.rule_id(), b.rule_id()).then_with(|| text(a.signal_id(), b.signal_id())),
+    record().then_with(|| {
+        if Arc::ptr_eq(&a.kind, &b.kind) {
+            std::cmp::Ordering::Equal
+        } else {
+            text(a.rule_id(), b.rule_id()).then_with(|| text(a.signal_id(), b.signal_id()))
+        }
     })
 }
 
@@ -273,11 +276,11 @@ mod tests {
             .map(|n| {
                 let pick = |k: u64, m: u64| (n.wrapping_mul(2654435761) >> k) % m;
                 Signal {
-                    kind: std::sync::Arc::new(crate::signal::SignalKind {
-                        rule_id: ["b", "a", "c"][pick(3, 3) as usize].into(),
-                        signal_id: ["y", "x"][pick(7, 2) as usize].into(),
-                        side: crate::signal::Side::Server,
-                    }),
+                    kind: crate::signal::SignalKind::shared(
+                        ["b", "a", "c"][pick(3, 3) as usize].into(),
+                        ["y", "x"][pick(7, 2) as usize].into(),
+                        crate::signal::Side::Server,
+                    ),
                     own_fields: crate::signal::ALL_FIELDS,
                     repeat: None,
                     event: Arc::new(Event {
@@ -298,14 +301,24 @@ mod tests {
             })
             .collect();
         // Two signals of one record, as a scan makes them.
-        let mut shared = signals[0].clone();
-        shared = shared.renamed(Some("a"), None);
+        let shared = signals[0].renamed(Some("a"), None);
         signals.push(shared);
         // Records that repeat another but for their identity: they share its record and sort
-        // by their own time, record id and place.
+        // by their own time, record id and place. Every other one holds its identity in short
+        // (every value present, a record id other than 0); the rest are copies.
         for n in (5..signals.len()).step_by(5) {
-            let identity = Arc::new(signals[n].identity());
+            let mut identity = signals[n].identity();
+            let short = n % 10 == 0;
+            if short {
+                identity.time = identity.time.or(jiff::Timestamp::from_second(1).ok());
+                identity.record_id = Some(identity.record_id.unwrap_or(0) + 1);
+                identity.process_id = Some(4);
+                identity.thread_id = Some(n as u32);
+                identity.origin_record = Some(identity.origin_record.unwrap_or(0));
+            }
             signals[n] = Signal::repeated(&signals[n - 1], &identity);
+            assert_eq!(signals[n].repeat.is_some(), short);
+            assert_eq!(Arc::ptr_eq(&signals[n].event, &signals[n - 1].event), short);
         }
         let mut expected = signals.clone();
         expected.sort_by(|a, b| {
@@ -403,11 +416,11 @@ mod tests {
             .iter()
             .enumerate()
             .map(|(n, &time)| Signal {
-                kind: std::sync::Arc::new(crate::signal::SignalKind {
-                    rule_id: ["b", "a"][n % 2].into(),
-                    signal_id: "x".into(),
-                    side: crate::signal::Side::Server,
-                }),
+                kind: crate::signal::SignalKind::shared(
+                    ["b", "a"][n % 2].into(),
+                    "x".into(),
+                    crate::signal::Side::Server,
+                ),
                 own_fields: crate::signal::ALL_FIELDS,
                 repeat: None,
                 event: Arc::new(Event {
