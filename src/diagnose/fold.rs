@@ -59,15 +59,23 @@ fn fold_group(
             p.evidence.first().and_then(|&i| signals[i].time()),
         )
     });
+    // An incident's evidence is some of its members and records of other rules (the
+    // context's): the finding's records of the rule are its incidents' members. Each
+    // incident's are in order; several come as runs, which the stable sort merges.
+    debug_assert!(parts.iter().all(|p| {
+        p.members.is_sorted()
+            && p.evidence.iter().all(|i| {
+                signals[*i].rule_id().as_ref() != rule.id || p.members.binary_search(i).is_ok()
+            })
+    }));
     let mut members: Vec<usize> = parts
         .iter()
-        .flat_map(|p| p.members.iter().chain(p.evidence.iter()).copied())
+        .flat_map(|p| p.members.iter().copied())
         .collect();
-    // The incidents' members and evidence come as runs in order: the stable sort merges
-    // them rather than sorting tens of thousands of places afresh. Each place is then
-    // looked up once (a flood's evidence is its members again), to keep the rule's own.
-    members.sort();
-    members.dedup();
+    if parts.len() > 1 {
+        members.sort();
+        members.dedup();
+    }
     members.retain(|&i| signals[i].rule_id().as_ref() == rule.id);
 
     let evidence_idx = shown_evidence(&parts, signals);
