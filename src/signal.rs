@@ -406,21 +406,24 @@ impl Signal {
 mod tests {
     use super::*;
 
+    /// A signal of a TLS alert record (36888) with this System part.
+    fn alert(system: Event) -> Signal {
+        let event = Event {
+            fields: vec![Field::new("AlertDesc", "40")],
+            event_id: 36888,
+            ..system
+        };
+        Signal::new("r".into(), "s".into(), Side::Server, Arc::new(event))
+    }
+
     #[test]
     fn a_repeat_is_its_own_record_in_every_reading_and_in_serde() {
-        let base = Signal::new(
-            "r".into(),
-            "s".into(),
-            Side::Server,
-            Arc::new(Event {
-                fields: vec![Field::new("AlertDesc", "40")],
-                event_id: 36888,
-                time: Some(Timestamp::from_second(100).unwrap()),
-                record_id: Some(7),
-                process_id: Some(600),
-                ..Event::default()
-            }),
-        );
+        let base = alert(Event {
+            time: Some(Timestamp::from_second(100).unwrap()),
+            record_id: Some(7),
+            process_id: Some(600),
+            ..Event::default()
+        });
         let identity = Identity {
             time: Some(Timestamp::from_second(101).unwrap()),
             record_id: Some(8),
@@ -460,17 +463,11 @@ mod tests {
     /// absent or its record id 0, applied to a copy of the record; a signal is 64 bytes.
     #[test]
     fn a_repeat_is_its_record_with_its_identity_held_in_short_or_not() {
-        let base = Signal::new(
-            "r".into(),
-            "s".into(),
-            Side::Server,
-            Arc::new(Event {
-                fields: vec![Field::new("AlertDesc", "40")],
-                time: Timestamp::new(-5, -7).ok(),
-                record_id: Some(7),
-                ..Event::default()
-            }),
-        );
+        let base = alert(Event {
+            time: Timestamp::new(-5, -7).ok(),
+            record_id: Some(7),
+            ..Event::default()
+        });
         for time in [
             None,
             Some(Timestamp::MIN),
