@@ -11,7 +11,7 @@ use crate::event::{Event, Text};
 use crate::signal::Signal;
 
 /// How many signals a reading thread gathers before it takes the lock to hand them over.
-pub(super) const SIGNAL_BATCH: usize = 256;
+const SIGNAL_BATCH: usize = 256;
 
 /// The signals kept so far, in the batches they came in (each kept whole, not copied signal
 /// by signal into one growing list), and where those that may have copies are by their
@@ -146,13 +146,23 @@ impl LogIds {
 /// A reading thread's signals not yet handed over ([`keep_new_evidence`]).
 #[derive(Default)]
 pub(super) struct Batch {
-    pub signals: Vec<Signal>,
+    signals: Vec<Signal>,
     /// Whether to work out the signals' identity hashes before taking the lock: while the
     /// thread's batches have signals to look up (a log given twice), most of them do.
     hash_first: bool,
 }
 
 impl Batch {
+    /// Adds `signal`, first handing the batch over to `found` when it is full. A batch ends
+    /// between records: the signals of one record are handed over together.
+    pub fn push(&mut self, signal: Signal, found: &Mutex<Found>) {
+        let full = self.signals.len() >= SIGNAL_BATCH;
+        if full && !self.signals.last().is_some_and(|l| l.same_record(&signal)) {
+            self.hand_over(found);
+        }
+        self.signals.push(signal);
+    }
+
     /// Hands the signals over to `found`; the batch is left empty.
     pub fn hand_over(&mut self, found: &Mutex<Found>) {
         self.hash_first = keep_new_evidence(found, &mut self.signals, self.hash_first);

@@ -28,7 +28,7 @@ use crate::source::{read_inputs, EventSink, Identity, ReadPlan, ReadSummary, Rec
 mod found;
 mod order;
 
-use found::{Batch, Found, SIGNAL_BATCH};
+use found::{Batch, Found};
 pub use order::{order_of, sort_signals};
 
 /// Counters of one scan, for benchmarks and `--stats`-style reporting.
@@ -307,7 +307,9 @@ pub fn scan_signals(
 pub struct Collected {
     batches: Vec<Vec<Signal>>,
     /// Each signal's time ([`order::time_nanos`]), batch by batch as `batches`; `None` when
-    /// one did not fit, or once taken: the signals' own are then read.
+    /// one did not fit, or once taken (they are let go when the signals are put in order):
+    /// the signals' own are then read. Not joined into one list: a flood's would be megabytes
+    /// of memory touched for the first time, which costs more than reading them.
     times: Option<Vec<Vec<i64>>>,
 }
 
@@ -325,7 +327,7 @@ impl Collected {
     /// The signals in their order ([`order_of`]), where they are. The times kept for the sort
     /// are let go.
     pub fn in_order(&mut self) -> Vec<&Signal> {
-        match self.take_times() {
+        match self.times.take() {
             Some(times) => order::merged_in_order(&self.batches, &times),
             None => {
                 let mut signals: Vec<&Signal> = Vec::with_capacity(self.len());
@@ -337,7 +339,7 @@ impl Collected {
 
     /// The signals themselves, in their order.
     pub fn into_sorted(mut self) -> Vec<Signal> {
-        let times = self.take_times();
+        let times = self.times.take();
         let mut signals = Vec::with_capacity(self.len());
         self.batches
             .into_iter()
@@ -347,14 +349,6 @@ impl Collected {
             None => order::sort_signals(&mut signals),
         }
         signals
-    }
-
-    /// Each signal's time as kept, batch by batch as the signals (let go here); `None` when
-    /// there are none to use, and the signals' own are to be read. Not joined into one list:
-    /// a flood's would be megabytes of memory touched for the first time, which costs more
-    /// than reading them.
-    fn take_times(&mut self) -> Option<Vec<Vec<i64>>> {
-        self.times.take()
     }
 
     /// The signals `found` kept, with their times unless one did not fit.
@@ -381,22 +375,9 @@ pub fn collect_signals(
 ) -> (Collected, ReadSummary) {
     let found: Mutex<Found> = Mutex::new(Found::default());
     // Each reading thread gathers its signals and hands them over a batch at a time: one
-    // lock per batch, not per signal. A batch ends between records: the signals of one record
-    // are handed over together.
+    // lock per batch, not per signal.
     let batches: ThreadLocal<RefCell<Batch>> = ThreadLocal::new();
-    let emit = |s: Signal| {
-        let mut batch = batches.get_or_default().borrow_mut();
-        let full = batch.signals.len() >= SIGNAL_BATCH;
-        if full
-            && !batch
-                .signals
-                .last()
-                .is_some_and(|last| last.same_record(&s))
-        {
-            batch.hand_over(&found);
-        }
-        batch.signals.push(s);
-    };
+    let emit = |s: Signal| batches.get_or_default().borrow_mut().push(s, &found);
     let (summary, _) = scan_signals(paths, rules, plan, &emit);
     for batch in batches {
         batch.into_inner().hand_over(&found);
@@ -506,30 +487,38 @@ diagnosis:
         }
     }
 
-    #[test]
-    fn sink_prefilters_matches_and_trims() {
+    /// The signals and counts that a sink of `RULE` gives for what `give` hands it.
+    fn signals_given(give: impl FnOnce(&SignalSink<'_>)) -> (Vec<Signal>, EngineStats) {
         let rules = RuleSet::new(vec![load_str("r.yaml", RULE).unwrap()]);
         let found = Mutex::new(Vec::new());
         let emit = |s: Signal| found.lock().unwrap().push(s);
         let sink = SignalSink::new(&rules, &emit);
-        assert!(sink.wants_channel("System"));
-        assert!(
-            sink.wants_channel("Application"),
-            "any_7036 has no channel hint"
-        );
-        let head = |p, id| RecordHead {
-            provider: p,
-            event_id: id,
-            channel: "System",
-        };
-        assert!(sink.wants(&head("SERVICE CONTROL MANAGER", 7036)));
-        assert!(sink.wants(&head("Service Control Manager", 7034)));
-        assert!(!sink.wants(&head("Service Control Manager", 7040)));
-        assert!(!sink.wants(&head("Schannel", 7036)));
-        sink.accept(event("stopped"));
-        sink.accept(event("running"));
+        give(&sink);
         let stats = sink.stats();
-        let signals = found.into_inner().unwrap();
+        drop(sink);
+        (found.into_inner().unwrap(), stats)
+    }
+
+    #[test]
+    fn sink_prefilters_matches_and_trims() {
+        let (signals, stats) = signals_given(|sink| {
+            assert!(sink.wants_channel("System"));
+            assert!(
+                sink.wants_channel("Application"),
+                "any_7036 has no channel hint"
+            );
+            let head = |p, id| RecordHead {
+                provider: p,
+                event_id: id,
+                channel: "System",
+            };
+            assert!(sink.wants(&head("SERVICE CONTROL MANAGER", 7036)));
+            assert!(sink.wants(&head("Service Control Manager", 7034)));
+            assert!(!sink.wants(&head("Service Control Manager", 7040)));
+            assert!(!sink.wants(&head("Schannel", 7036)));
+            sink.accept(event("stopped"));
+            sink.accept(event("running"));
+        });
         let names: Vec<&str> = signals.iter().map(|s| s.signal_id().as_ref()).collect();
         assert_eq!(names, ["stopped", "also_stopped", "any_7036", "any_7036"]);
         // The signals of one record share it, with the fields any of their rules keeps; each
@@ -671,10 +660,6 @@ diagnosis:
     /// of the record, so that the duplicate check keeps the record once.
     #[test]
     fn a_repeat_given_twice_is_two_records_as_read() {
-        let rules = RuleSet::new(vec![load_str("r.yaml", RULE).unwrap()]);
-        let found = Mutex::new(Vec::new());
-        let emit = |s: Signal| found.lock().unwrap().push(s);
-        let sink = SignalSink::new(&rules, &emit);
         let base = Event {
             record_id: Some(1),
             time: jiff::Timestamp::from_second(1).ok(),
@@ -688,10 +673,11 @@ diagnosis:
             time: jiff::Timestamp::from_second(2).ok(),
             ..Identity::of(&base)
         };
-        sink.accept_base(&base);
-        sink.accept_repeat(&base, &identity);
-        sink.accept_repeat(&base, &identity);
-        let signals = found.into_inner().unwrap();
+        let (signals, _) = signals_given(|sink| {
+            sink.accept_base(&base);
+            sink.accept_repeat(&base, &identity);
+            sink.accept_repeat(&base, &identity);
+        });
         // Three signals (the rule's three match) for each of the three records.
         assert_eq!(signals.len(), 9);
         let (first, second) = (&signals[3..6], &signals[6..]);
