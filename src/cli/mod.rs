@@ -45,7 +45,8 @@ pub enum Command {
     Samples(samples::SamplesCommand),
 }
 
-/// Runs one parsed command line.
+/// Runs one parsed command line, as the process's last step: `scan` leaves what it built to
+/// be freed when the process ends.
 pub fn run(cli: Cli) -> ExitStatus {
     match cli.command {
         Command::Events(args) => events::run(args),

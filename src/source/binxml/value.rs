@@ -63,29 +63,42 @@ impl Raw<'_> {
 pub(crate) fn read_values<'a>(cur: &mut Cursor<'a>, out: &mut Vec<Raw<'a>>) -> Option<()> {
     let count = cur.u32()? as usize;
     let table = cur.bytes(count.checked_mul(4)?)?;
-    out.clear();
-    out.reserve(count);
+    let start = cur.pos();
+    let data = cur.data().get(start..)?;
+    // The table is checked whole before a value is kept, so that the values are then taken
+    // without a check per value: a table is read for every record, wanted or not.
+    let mut total = 0usize;
     for descriptor in table.chunks_exact(4) {
-        let size = u16::from_le_bytes([descriptor[0], descriptor[1]]) as usize;
-        let ty = descriptor[2];
-        let offset = cur.pos();
-        let bytes = cur.bytes(size)?;
-        if !size_fits(ty, bytes) {
+        let size = usize::from(u16::from_le_bytes([descriptor[0], descriptor[1]]));
+        let bytes = data.get(total..total + size)?;
+        if !size_fits(descriptor[2], bytes) {
             return None;
         }
-        out.push(Raw { ty, bytes, offset });
+        total += size;
     }
+    cur.skip(total)?;
+    out.clear();
+    let mut at = 0;
+    out.extend(table.chunks_exact(4).map(|descriptor| {
+        let size = usize::from(u16::from_le_bytes([descriptor[0], descriptor[1]]));
+        let value = Raw {
+            ty: descriptor[2],
+            bytes: &data[at..at + size],
+            offset: start + at,
+        };
+        at += size;
+        value
+    }));
     Some(())
 }
 
 /// Whether `bytes` is a well-formed value of type `ty`, as the crate requires before it
 /// renders a record: fixed-width types at their width, UTF-16 in whole units, a SID as long as
-/// its sub-authority count says, a string array ending with its last NUL, a known type.
+/// its sub-authority count says, a string array ending with its last NUL, a known type
+/// ([`is_known_type`]).
+#[inline]
 pub(crate) fn size_fits(ty: u8, bytes: &[u8]) -> bool {
     let size = bytes.len();
-    if !is_known_type(ty) {
-        return false;
-    }
     match ty {
         ty::NULL | ty::ANSI_STRING | ty::BINARY | ty::BINXML => true,
         ty::STRING => size % 2 == 0,
@@ -98,7 +111,7 @@ pub(crate) fn size_fits(ty: u8, bytes: &[u8]) -> bool {
         ty::SID => size >= 8 && size == 8 + 4 * usize::from(bytes[1]),
         ty::STRING_ARRAY => size % 2 == 0 && (size == 0 || bytes[size - 2..] == [0, 0]),
         // Handles, EvtXml and the other arrays: known to the crate, never read here.
-        _ => true,
+        other => is_known_type(other),
     }
 }
 
