@@ -9,7 +9,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use aho_corasick::AhoCorasick;
+use aho_corasick::{AhoCorasick, AhoCorasickKind};
 use regex::RegexSet;
 
 use super::condition::BoolExpr;
@@ -209,12 +209,18 @@ fn compile_values(
         && set.exact.iter().all(|(_, n)| n.is_some());
     if !substrings.is_empty() {
         let n = substrings.len();
-        let ac = AhoCorasick::new(&substrings).map_err(|e| DetectionError {
-            path: path.to_vec(),
-            spot: Spot::Value,
-            message: format!("cannot build the substring matcher: {e}"),
-            unsupported: false,
-        })?;
+        // A contiguous NFA, not the DFA the default picks for few patterns: a field's value
+        // is short and matched only for candidate records, and the DFA took half the time of
+        // compiling the rule pack at every start-up.
+        let ac = AhoCorasick::builder()
+            .kind(Some(AhoCorasickKind::ContiguousNFA))
+            .build(&substrings)
+            .map_err(|e| DetectionError {
+                path: path.to_vec(),
+                spot: Spot::Value,
+                message: format!("cannot build the substring matcher: {e}"),
+                unsupported: false,
+            })?;
         set.contains = Some((ac, n));
     }
     if !regexes.is_empty() {

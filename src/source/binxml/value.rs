@@ -96,7 +96,7 @@ pub(crate) fn read_values<'a>(cur: &mut Cursor<'a>, out: &mut Vec<Raw<'a>>) -> O
 /// renders a record: fixed-width types at their width, UTF-16 in whole units, a SID as long as
 /// its sub-authority count says, a string array ending with its last NUL, a known type
 /// ([`is_known_type`]).
-#[inline]
+#[inline(always)]
 pub(crate) fn size_fits(ty: u8, bytes: &[u8]) -> bool {
     let size = bytes.len();
     match ty {
