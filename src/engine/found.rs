@@ -33,7 +33,7 @@ pub(super) struct Found {
 }
 
 /// The logs met, each by its host and channel as its records name them.
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct Logs {
     ids: Vec<LogIds>,
     numbers: FxHashMap<(Text, Text), usize>,
@@ -70,7 +70,7 @@ impl Logs {
 /// the table. Once a record id comes again (the log given twice, or a damaged log repeating a
 /// record), the log's kept signals are put in the table and its signals are looked up there
 /// from then on.
-#[derive(Default)]
+#[derive(Default, Clone, Debug, PartialEq)]
 struct LogIds {
     /// Disjoint runs of record ids (first, last), in order.
     runs: Vec<(u64, u64)>,
@@ -132,6 +132,17 @@ impl LogIds {
                 *count += 1
             }
             _ => self.places.push((batch, at, 1)),
+        }
+    }
+
+    /// Counts the `count` first places of batch `batch` among the places of the log's kept
+    /// signals: what [`LogIds::keep`] counts given each of them in turn.
+    fn keep_run(&mut self, batch: u32, count: u32) {
+        match self.places.last_mut() {
+            Some((b, first, kept)) if *b == batch && first.checked_add(*kept) == Some(0) => {
+                *kept += count
+            }
+            _ => self.places.push((batch, 0, count)),
         }
     }
 
@@ -207,11 +218,19 @@ pub(super) fn keep_new_evidence(
         logs,
     } = &mut *found;
     *kept_times_lost |= times_lost;
+    let number = u32::try_from(kept.len()).unwrap_or(u32::MAX);
+    if !times_lost && keep_new_run(logs, number, &incoming) {
+        if incoming.len() < incoming.capacity() / 2 {
+            incoming.shrink_to_fit();
+        }
+        kept.push(incoming);
+        kept_times.push(times);
+        return false;
+    }
     // A copy of a log comes as runs of copies, in the order of the signals they copy: after a
     // copy of the signal at (batch, place), the next signal is first compared with the one at
     // (batch, place + 1), read next to it, before the table is looked up far away in memory.
     let mut next_held: Option<(u32, u32)> = None;
-    let number = u32::try_from(kept.len()).unwrap_or(u32::MAX);
     // The new signals are moved to the front of `incoming`, in order; the rest (copies, and
     // the kept signals they replace) end up behind them and are dropped.
     let mut front = 0;
@@ -309,6 +328,60 @@ pub(super) fn keep_new_evidence(
     drop(found);
     drop(unused);
     looked_up
+}
+
+/// Counts `batch` (to be kept as batch `number`) among its log's kept signals at once, when
+/// it can be told that none of its signals is a copy: each is whole, all are of one log (one
+/// copy of its host's and channel's texts) whose signals are not in the table, their record
+/// ids come in order, all past the log's last, and the signals of one id are those of one
+/// record. Most batches are such a run of a log read once; each signal is then not looked at
+/// again one by one. `false`, with nothing counted, when it cannot be told so: the batch is
+/// then gone through signal by signal ([`keep_new_evidence`]), which counts the same for a
+/// batch that is such a run.
+fn keep_new_run(logs: &mut Logs, number: u32, batch: &[Signal]) -> bool {
+    let Some(first) = batch.first() else {
+        return false;
+    };
+    let texts = |s: &Signal| (s.event.computer.as_ptr(), s.event.channel.as_ptr());
+    let log_texts = texts(first);
+    // Checked whole before anything is counted: the record ids, and how many runs of them.
+    let mut previous: Option<(&Signal, u64)> = None;
+    let mut gaps = 0usize;
+    for signal in batch {
+        let Some(record_id) = signal.record_id() else {
+            return false;
+        };
+        if signal.time().is_none() || texts(signal) != log_texts {
+            return false;
+        }
+        if let Some((last, last_id)) = previous {
+            let of_last = record_id == last_id && last.same_record(signal);
+            if record_id <= last_id && !of_last {
+                return false;
+            }
+            gaps += usize::from(record_id.saturating_sub(last_id) > 1);
+        }
+        previous = Some((signal, record_id));
+    }
+    let (Some(first_id), Ok(count)) = (first.record_id(), u32::try_from(batch.len())) else {
+        return false;
+    };
+    let ids = logs.of(&first.event, &mut None);
+    let fits = ids.runs.len() + gaps < MOST_RUNS;
+    if ids.indexed || !fits || ids.runs.last().is_some_and(|&(_, last)| last >= first_id) {
+        return false;
+    }
+    let mut last_id = None;
+    for record_id in batch.iter().filter_map(Signal::record_id) {
+        if last_id != Some(record_id) {
+            let added = ids.add(record_id);
+            debug_assert!(added, "a record id past the log's last is new to it");
+            last_id = Some(record_id);
+        }
+    }
+    ids.keep_run(number, count);
+    ids.last = Some((number, count - 1));
+    true
 }
 
 /// Where each kept signal that may have copies is (batch, place in it), with its identity
@@ -447,6 +520,70 @@ mod tests {
                 .map(|(id, s)| (id, s.to_string()))
                 .collect();
         assert_eq!(kept, expected);
+    }
+
+    /// A batch that is a run of one log's new records is counted at once, as it would be
+    /// signal by signal: the same signals kept, the same record ids, places and last place in
+    /// the log, and the copies and records in the gaps that come after are told the same.
+    #[test]
+    fn a_run_of_new_records_is_counted_as_signal_by_signal() {
+        // Signals whose log's texts are one copy (a run), or each their own (never taken
+        // at once), of records `ids` of `file`; a second signal for each record in `twice`.
+        let batch = |file: &str, ids: &[u64], twice: &[u64], one_copy: bool| {
+            let (computer, channel): (Text, Text) = ("host".into(), "System".into());
+            let mut batch = Vec::new();
+            for signal in of_file(file, ids.iter().copied()) {
+                let mut signal = signal;
+                let event = Arc::make_mut(&mut signal.event);
+                (event.computer, event.channel) = if one_copy {
+                    (computer.clone(), channel.clone())
+                } else {
+                    ("host".into(), "System".into())
+                };
+                let second = twice
+                    .contains(&signal.record_id().unwrap())
+                    .then(|| signal.renamed(None, Some("t")));
+                batch.extend(std::iter::once(signal).chain(second));
+            }
+            batch
+        };
+        let runs = [
+            ("b.evtx", vec![1, 2, 3, 7, 8], vec![2, 8]),
+            ("b.evtx", vec![9, 10], vec![]),
+            ("a.evtx", vec![2, 3], vec![2]),
+            ("b.evtx", vec![5, 11], vec![11]),
+        ];
+        let found_with = |one_copy: bool| {
+            let found = Mutex::new(Found::default());
+            let mut taken = Vec::new();
+            for (file, ids, twice) in &runs {
+                let mut signals = batch(file, ids, twice, one_copy);
+                // Whether the batch is taken at once, asked of a copy of the logs as they are.
+                let mut logs = found.lock().unwrap().logs.clone();
+                taken.push(keep_new_run(&mut logs, 0, &signals));
+                keep_new_evidence(&found, &mut signals, false);
+            }
+            (found.into_inner().unwrap(), taken)
+        };
+        let (at_once, taken) = found_with(true);
+        let (one_by_one, never) = found_with(false);
+        // The first two are runs; the copies are not, nor is anything of the log after them.
+        assert_eq!(taken, [true, true, false, false]);
+        assert_eq!(never, [false; 4]);
+        let kept = |found: &Found| -> Vec<(u64, String, String)> {
+            let signals = found.kept.iter().flatten();
+            signals
+                .map(|s| {
+                    let file = s.event.origin.file.to_string();
+                    (s.record_id().unwrap(), s.signal_id().to_string(), file)
+                })
+                .collect()
+        };
+        assert_eq!(kept(&at_once), kept(&one_by_one));
+        assert_eq!(at_once.times, one_by_one.times);
+        assert_eq!(at_once.logs.ids, one_by_one.logs.ids);
+        let records: Vec<u64> = kept(&at_once).iter().map(|k| k.0).collect();
+        assert_eq!(records, [1, 2, 2, 3, 7, 8, 8, 9, 10, 5, 11, 11]);
     }
 
     /// A signal of the record of `file` with this id and time (in seconds).
