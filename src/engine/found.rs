@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use rustc_hash::FxHashMap;
 
-use super::order::{time_nanos, NO_TIME};
+use super::order::{is_in_order, order_of, time_nanos, NO_TIME};
 use crate::event::{Event, Text};
 use crate::signal::Signal;
 
@@ -14,8 +14,8 @@ use crate::signal::Signal;
 const SIGNAL_BATCH: usize = 256;
 
 /// The signals kept so far, in the batches they came in (each kept whole, not copied signal
-/// by signal into one growing list), and where those that may have copies are by their
-/// identity.
+/// by signal into one growing list, and put in its order before it is handed over), and
+/// where those that may have copies are by their identity.
 #[derive(Default)]
 pub(super) struct Found {
     pub kept: Vec<Vec<Signal>>,
@@ -180,9 +180,9 @@ impl Batch {
     }
 }
 
-/// Moves a batch of signals into `found`, but each record only once: the same record given
-/// twice (one log exported as .evtx and as XML, or copied into two bundles) is one piece of
-/// evidence, not two. Of the copies, the one of the first file in name order is kept,
+/// Puts a batch of signals in its order ([`order_of`]) and moves it into `found`, but each
+/// record only once: the same record given twice (one log exported as .evtx and as XML, or
+/// copied into two bundles) is one piece of evidence, not two. Of the copies, the one of the first file in name order is kept,
 /// whichever thread read it first. `batch` is left empty.
 ///
 /// A signal is looked up by its identity hash only when it may be a copy: most logs are
@@ -194,12 +194,23 @@ pub(super) fn keep_new_evidence(
     batch: &mut Vec<Signal>,
     hash_first: bool,
 ) -> bool {
-    let mut times: Vec<i64> = Vec::with_capacity(batch.len());
-    let mut times_lost = false;
-    for signal in batch.iter() {
-        let time = time_nanos(signal.time());
-        times_lost |= time.is_none();
-        times.push(time.unwrap_or(NO_TIME));
+    let times_of = |batch: &[Signal]| {
+        let mut times: Vec<i64> = Vec::with_capacity(batch.len());
+        let mut times_lost = false;
+        for signal in batch {
+            let time = time_nanos(signal.time());
+            times_lost |= time.is_none();
+            times.push(time.unwrap_or(NO_TIME));
+        }
+        (times, times_lost)
+    };
+    // In order, for the merge at the end (`order::merged_in_order`): the work is done here,
+    // on the reading threads, rather than on one thread once all is read. Most batches are in
+    // order already, told by their times but for the signals of one time.
+    let (mut times, mut times_lost) = times_of(batch);
+    if times_lost || !is_in_order(batch, &times) {
+        batch.sort_by(order_of);
+        (times, times_lost) = times_of(batch);
     }
     let hashes: Vec<Option<u64>> = if hash_first {
         batch.iter().map(identity_hash).collect()

@@ -101,74 +101,102 @@ fn sorted_places<S: Borrow<Signal> + Sync, T: Send>(
 
 /// References to the signals of `batches` in their order ([`order_of`]), given each one's
 /// time as kept (`times[b][p]` is `batches[b][p]`'s, by [`time_nanos`], none of them lost).
+/// Each batch is in that order already: a reading thread puts its batch in order before it
+/// hands it over, side by side with the other threads' reading, and most batches come in
+/// order (a chunk's records).
 ///
-/// The batches come each mostly in time order (a reading thread's records, in the order of its
-/// file), so they are merged, the earliest first, rather than sorted afresh: no list of keys
-/// and no sort buffer, each the size of the whole (a flood's are megabytes of memory touched
-/// for the first time), and a batch is followed as long as it stays the earliest. Signals of
-/// one time come as in a stable sort (batch, then place in it), then go into the rest of their
-/// order ([`after_time`]) by a stable sort of their own: its buffer is as large as the
-/// signals of that one time.
+/// The batches are merged, the earliest first, rather than sorted afresh: no list of keys and
+/// no sort buffer, each the size of the whole (a flood's are megabytes of memory touched for
+/// the first time), and a batch is followed as long as it stays before the others' next
+/// signals, told by their times; the rest of their order ([`after_time`]) is read only for a
+/// signal of the same time as another batch's next. Signals alike in all of it (copies of one
+/// signal of one record) come by batch, then place, as in a stable sort.
 pub(crate) fn merged_in_order<'s>(
     batches: &'s [Vec<Signal>],
     times: &[Vec<i64>],
 ) -> Vec<&'s Signal> {
     debug_assert!(batches.iter().map(Vec::len).eq(times.iter().map(Vec::len)));
-    // Each batch's places in time order (stable): as they are, unless the batch is not.
-    let orders: Vec<Option<Vec<usize>>> = times
+    debug_assert!(batches
         .iter()
-        .map(|batch| {
-            (!batch.is_sorted()).then(|| {
-                let mut order: Vec<usize> = (0..batch.len()).collect();
-                order.sort_by_key(|&p| batch[p]);
-                order
-            })
+        .all(|batch| batch.is_sorted_by(|a, b| order_of(a, b).is_le())));
+    let next_of = |batch: usize, at: usize| {
+        Reverse(Next {
+            time: times[batch][at],
+            signal: &batches[batch][at],
+            batch,
+            at,
         })
-        .collect();
-    let place = |b: usize, at: usize| orders[b].as_ref().map_or(at, |o| o[at]);
-    // Each batch's next signal, the earliest first: (time, batch, how far along it).
-    let mut next: BinaryHeap<Reverse<(i64, usize, usize)>> = times
-        .iter()
-        .enumerate()
-        .filter(|(_, batch)| !batch.is_empty())
-        .map(|(b, batch)| Reverse((batch[place(b, 0)], b, 0)))
+    };
+    // Each batch's next signal, the earliest first.
+    let mut next: BinaryHeap<Reverse<Next<'s>>> = (0..batches.len())
+        .filter(|&b| !batches[b].is_empty())
+        .map(|b| next_of(b, 0))
         .collect();
     let count = times.iter().map(Vec::len).sum();
     let mut out: Vec<&Signal> = Vec::with_capacity(count);
-    // Where the signals of the time last given start in `out`, and that time. They come in
-    // the order of their places, so a stable sort puts them in the rest of their order.
-    let mut tied_from = 0;
-    let mut tied_time = None;
-    let flush = |tied: &mut [&Signal]| {
-        if tied.len() > 1 {
-            tied.sort_by(|a, b| after_time(a, b));
-        }
-    };
-    while let Some(Reverse((_, b, mut at))) = next.pop() {
+    while let Some(Reverse(Next { batch, mut at, .. })) = next.pop() {
         // This batch is followed while it stays before the next one's earliest signal.
-        let until = next.peek().map(|&Reverse((time, b, _))| (time, b));
+        let until = next.peek().map(|Reverse(earliest)| *earliest);
         loop {
-            let p = place(b, at);
-            let time = times[b][p];
-            if tied_time != Some(time) {
-                flush(&mut out[tied_from..]);
-                (tied_from, tied_time) = (out.len(), Some(time));
-            }
-            out.push(&batches[b][p]);
+            out.push(&batches[batch][at]);
             at += 1;
-            if at == times[b].len() {
+            if at == batches[batch].len() {
                 break;
             }
-            let time = times[b][place(b, at)];
-            if until.is_some_and(|until| (time, b) > until) {
-                next.push(Reverse((time, b, at)));
+            let Reverse(candidate) = next_of(batch, at);
+            if until.is_some_and(|until| candidate > until) {
+                next.push(Reverse(candidate));
                 break;
             }
         }
     }
-    flush(&mut out[tied_from..]);
     out
 }
+
+/// Whether `signals` are in their order ([`order_of`]), given each one's time as kept
+/// (`times[i]` is `signals[i]`'s, by [`time_nanos`], none of them lost): the signals are read
+/// only where two times are the same.
+pub(crate) fn is_in_order(signals: &[Signal], times: &[i64]) -> bool {
+    debug_assert_eq!(signals.len(), times.len());
+    (1..times.len()).all(|i| match times[i - 1].cmp(&times[i]) {
+        std::cmp::Ordering::Less => true,
+        std::cmp::Ordering::Equal => after_time(&signals[i - 1], &signals[i]).is_le(),
+        std::cmp::Ordering::Greater => false,
+    })
+}
+
+/// A batch's next signal in [`merged_in_order`], ordered by time (as kept), then by the rest
+/// of the signals' order, then by batch.
+#[derive(Clone, Copy)]
+struct Next<'s> {
+    time: i64,
+    signal: &'s Signal,
+    batch: usize,
+    at: usize,
+}
+
+impl Ord for Next<'_> {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.time
+            .cmp(&other.time)
+            .then_with(|| after_time(self.signal, other.signal))
+            .then(self.batch.cmp(&other.batch))
+    }
+}
+
+impl PartialOrd for Next<'_> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for Next<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other).is_eq()
+    }
+}
+
+impl Eq for Next<'_> {}
 
 /// Each of the `count` times as a number in the times' order (none first, then nanoseconds
 /// after the earliest), with its place; `None` when the times span more than a `u64` of
@@ -370,13 +398,25 @@ mod tests {
                 .cloned()
                 .collect()
         };
-        let merged = merge(&batches);
-        // The same cuts, each batch in time order (as most are): followed while the earliest.
-        let mut sorted_batches = batches.clone();
-        for batch in &mut sorted_batches {
-            batch.sort_by_key(Signal::time);
+        // Each batch put in order, as a reading thread hands it over.
+        for batch in &mut batches {
+            batch.sort_by(order_of);
         }
-        let merged_sorted = merge(&sorted_batches);
+        let merged = merge(&batches);
+        // The same signals in batches of one time each, given latest first (merged by their
+        // times), and in batches of two (a time's signals across batches, merged by the rest
+        // of their order).
+        let mut by_time: Vec<Vec<Signal>> = Vec::new();
+        for signal in &expected {
+            match by_time.last_mut() {
+                Some(batch) if batch[0].time() == signal.time() => batch.push(signal.clone()),
+                _ => by_time.push(vec![signal.clone()]),
+            }
+        }
+        by_time.reverse();
+        let by_two: Vec<Vec<Signal>> = expected.chunks(2).map(<[Signal]>::to_vec).collect();
+        let merged_sorted = merge(&by_time);
+        let merged_by_two = merge(&by_two);
         assert!(merged_in_order(&[], &[]).is_empty());
         assert!(merged_in_order(&[vec![], vec![]], &[vec![], vec![]]).is_empty());
         sort_signals(&mut signals);
@@ -395,7 +435,12 @@ mod tests {
         assert_eq!(
             ids(&merged_sorted),
             ids(&expected),
-            "batches in time order merge as signals sort"
+            "batches of one time merge as signals sort"
+        );
+        assert_eq!(
+            ids(&merged_by_two),
+            ids(&expected),
+            "batches that share a time merge as signals sort"
         );
         assert!(signals.is_sorted_by(|a, b| order_of(a, b).is_le()));
     }
