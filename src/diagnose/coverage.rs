@@ -57,6 +57,8 @@ fn parent_of(file: &str) -> String {
 }
 
 impl CoverageIndex {
+    /// The coverage of a run: its sources, their hosts and time spans, and the hosts' roles.
+    /// `signals` are in their order (`engine::order_of`).
     pub fn build(
         signals: &[&Signal],
         book: &RuleBook,
@@ -106,8 +108,9 @@ impl CoverageIndex {
             };
             let group = &mut groups[number].1;
             group.count += 1;
+            // The signals are in time order: a group's span is from its first time to its last.
             if let Some(t) = s.time() {
-                group.span = Some(group.span.map_or((t, t), |(a, b)| (a.min(t), b.max(t))));
+                group.span = Some((group.span.map_or(t, |(first, _)| first), t));
             }
         }
         let mut by_file: BTreeMap<(&str, Option<&str>), BTreeMap<String, u64>> = BTreeMap::new();
