@@ -71,7 +71,7 @@ type FastMap<K, V> = rustc_hash::FxHashMap<K, V>;
 
 pub(crate) use head::LineHead;
 pub(crate) use program::{ChunkPrograms, LineOrigin, RunPrograms};
-pub(crate) use record::{read_record, HeadKey, Record};
+pub(crate) use record::{read_record, HeadKey, HeldHeadKey, Record};
 pub(crate) use repeat::Repeats;
 pub(crate) use template::Template;
 pub(crate) use value::filetime_timestamp;

@@ -41,6 +41,61 @@ pub(crate) struct HeadKey<'a> {
     channel: Option<(u8, &'a [u8])>,
 }
 
+/// A [`HeadKey`] held beyond its chunk: the chunks of one log ask the same few heads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct HeldHeadKey {
+    template: usize,
+    event_id: u32,
+    provider: Option<(u8, Box<[u8]>)>,
+    channel: Option<(u8, Box<[u8]>)>,
+}
+
+impl HeadKey<'_> {
+    /// This key, held beyond its chunk.
+    pub(crate) fn held(&self) -> HeldHeadKey {
+        let held = |part: Option<(u8, &[u8])>| part.map(|(ty, bytes)| (ty, Box::from(bytes)));
+        HeldHeadKey {
+            template: self.template,
+            event_id: self.event_id,
+            provider: held(self.provider),
+            channel: held(self.channel),
+        }
+    }
+
+    /// A hash of the key's template and event id (what most keys differ in), as
+    /// [`HeldHeadKey::hash`] gives for the key held.
+    pub(crate) fn hash(&self) -> u64 {
+        head_key_hash(self.template, self.event_id)
+    }
+
+    /// Whether this key is `held`.
+    pub(crate) fn is(&self, held: &HeldHeadKey) -> bool {
+        let same = |part: Option<(u8, &[u8])>, held: &Option<(u8, Box<[u8]>)>| match (part, held) {
+            (Some((ty, bytes)), Some((held_ty, held_bytes))) => {
+                ty == *held_ty && bytes == &held_bytes[..]
+            }
+            (None, None) => true,
+            _ => false,
+        };
+        self.template == held.template
+            && self.event_id == held.event_id
+            && same(self.provider, &held.provider)
+            && same(self.channel, &held.channel)
+    }
+}
+
+impl HeldHeadKey {
+    /// [`HeadKey::hash`] of the key held.
+    pub(crate) fn hash(&self) -> u64 {
+        head_key_hash(self.template, self.event_id)
+    }
+}
+
+fn head_key_hash(template: usize, event_id: u32) -> u64 {
+    use std::hash::BuildHasher;
+    rustc_hash::FxBuildHasher.hash_one((template, event_id))
+}
+
 /// An embedded fragment of a record: its template, its values, and the chunk offset of the
 /// value that holds it.
 pub(crate) struct Nested<'a> {

@@ -45,8 +45,8 @@ pub(crate) use chunks::EvtxBytes;
 use chunks::{Chunk, ChunkWalk};
 
 use super::binxml::{
-    filetime_timestamp, read_record, ChunkPrograms, ChunkTemplates, HeadKey, LineHead, LineOrigin,
-    Record, Repeats, RunPrograms, RunTemplates, TemplateKeep, Verdict, Verdicts,
+    filetime_timestamp, read_record, ChunkPrograms, ChunkTemplates, HeadKey, HeldHeadKey, LineHead,
+    LineOrigin, Record, Repeats, RunPrograms, RunTemplates, TemplateKeep, Verdict, Verdicts,
 };
 use super::{
     EventSink, Identity, InputError, InputErrorKind, RecordHead, SourceCtx, SourceKind,
@@ -171,6 +171,7 @@ pub(crate) fn read_evtx(
             event_json::write_tail_start(None, &ctx.file, ctx.member.as_deref(), &mut tail);
             tail
         },
+        head_answers: Mutex::new(hashbrown::HashTable::new()),
     };
     let mut outcomes: Vec<ChunkOutcome> = Vec::new();
 
@@ -345,6 +346,10 @@ struct FileState<'a> {
     shared: &'a EvtxShared,
     /// The tail of this file's JSON lines up to their chunk and record.
     line_tail: Vec<u8>,
+    /// The sink's answers for the heads this file's chunks met, beyond each chunk's own
+    /// ([`FastRead::head_answers`]): a log's chunks ask the same few heads, and reading a head
+    /// to ask it costs several times more than finding its answer here.
+    head_answers: Mutex<hashbrown::HashTable<(HeldHeadKey, Option<bool>)>>,
 }
 
 thread_local! {
@@ -441,6 +446,10 @@ enum Wanted {
 
 /// The most heads a chunk keeps the sink's answers for.
 const HEAD_ANSWERS: usize = 16;
+
+/// The most heads a file keeps the sink's answers for (see [`FileState::head_answers`]): a
+/// log's few dozen, with room to spare; a crafted one's endless variety is not kept.
+const FILE_HEAD_ANSWERS: usize = 4096;
 
 /// What the records of one chunk read by [`binxml`](super::binxml) share.
 struct FastRead<'c, 'f> {
@@ -875,7 +884,8 @@ impl FileState<'_> {
     }
 
     /// Whether the sink wants a record by its head; `None` when the values do not tell the
-    /// head plainly. Asked once per chunk for the records of one [`HeadKey`].
+    /// head plainly. Asked once per file for the records of one [`HeadKey`] (while the file
+    /// keeps fewer than [`FILE_HEAD_ANSWERS`]), looked up once per chunk.
     fn head_answer<'c>(&self, record: &Record<'c>, read: &mut FastRead<'c, '_>) -> Option<bool> {
         let ask = |text: &mut String| record.head(text).map(|head| self.sink.wants(&head));
         let Some(key) = record.head_key() else {
@@ -887,7 +897,27 @@ impl FileState<'_> {
             assert_eq!(ask(&mut read.text), answer, "one head key, one answer");
             return answer;
         }
-        let answer = ask(&mut read.text);
+        let hash = key.hash();
+        let held = self.head_answers.lock().ok().and_then(|answers| {
+            let (_, answer) = answers.find(hash, |(held, _)| key.is(held))?;
+            Some(*answer)
+        });
+        let answer = match held {
+            Some(answer) => {
+                #[cfg(test)]
+                assert_eq!(ask(&mut read.text), answer, "one head key, one answer");
+                answer
+            }
+            None => {
+                let answer = ask(&mut read.text);
+                if let Ok(mut answers) = self.head_answers.lock() {
+                    if answers.len() < FILE_HEAD_ANSWERS {
+                        answers.insert_unique(hash, (key.held(), answer), |(held, _)| held.hash());
+                    }
+                }
+                answer
+            }
+        };
         if read.head_answers.len() < HEAD_ANSWERS {
             read.head_answers.push((key, answer));
         }
