@@ -347,8 +347,16 @@ fn eq_without_spaces(spaced: &str, name: &str) -> bool {
     }
 }
 
+/// `value` in lower case (Sigma's comparisons ignore case). Most values are ASCII, whose
+/// lower case needs no look at Unicode's tables.
 fn lower(value: &str) -> Cow<'_, str> {
-    if value.chars().any(char::is_uppercase) {
+    if value.is_ascii() {
+        if value.bytes().any(|b| b.is_ascii_uppercase()) {
+            Cow::Owned(value.to_ascii_lowercase())
+        } else {
+            Cow::Borrowed(value)
+        }
+    } else if value.chars().any(char::is_uppercase) {
         Cow::Owned(value.to_lowercase())
     } else {
         Cow::Borrowed(value)
