@@ -15,6 +15,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::net::IpAddr;
+use std::ops::Range;
 
 use jiff::{SignedDuration, Timestamp};
 use rayon::prelude::*;
@@ -203,96 +204,31 @@ pub struct Gathered {
 }
 
 impl Gathered {
-    /// The signals by rule and host, the client attempts and the server connections.
+    /// The signals by rule and host, the client attempts and the server connections. A
+    /// flood's signals are gathered in two halves side by side (beside the coverage, on the
+    /// current rayon pool), each half's places in order, then joined.
     pub fn of(signals: &[&Signal], book: &RuleBook) -> Gathered {
-        let mut server_connections: Vec<usize> = Vec::new();
-        let mut client_context: HashMap<String, Vec<usize>> = HashMap::new();
-        let mut client_indexes = Vec::new();
         let rule_index: HashMap<&str, usize> = book
             .rules
             .iter()
             .enumerate()
             .map(|(i, r)| (r.id.as_str(), i))
             .collect();
-        // Own matches are gathered under (rule, host number): a flood's hundreds of thousands
-        // of signals name a handful of hosts, whose keys are made once per spelling. Each
-        // (rule, host number) has a list in `own_lists`.
-        let mut own_lists: Vec<Vec<usize>> = Vec::new();
-        let mut own_by_number: FxHashMap<(usize, usize), usize> = FxHashMap::default();
-        let mut host_numbers: FxHashMap<&str, usize> = FxHashMap::default();
-        let mut host_keys: Vec<String> = Vec::new();
-        // Rules by where their id's text is (signals share one copy per rule), and the host
-        // last numbered (most repeat it, as the same copy).
-        let mut rule_at: FxHashMap<*const u8, Option<usize>> = FxHashMap::default();
-        let mut last_host: Option<(&str, usize)> = None;
-        // The lists of the last few (rule, host) texts looked up, by where the texts are: a
-        // flood's signals take turns among a few, each one copy of its rule's and its host's
-        // texts.
-        let mut recent: Vec<(&str, &str, usize)> = Vec::with_capacity(RECENT_LISTS);
-        for (i, s) in signals.iter().enumerate() {
-            let texts = (s.rule_id().as_ref(), s.host());
-            let same = |&&(rule, host, _): &&(&str, &str, usize)| {
-                std::ptr::eq(rule, texts.0) && std::ptr::eq(host, texts.1)
-            };
-            if let Some(&(.., list)) = recent.iter().find(same) {
-                own_lists[list].push(i);
-                continue;
-            }
-            let ri = *rule_at
-                .entry(s.rule_id().as_ptr())
-                .or_insert_with(|| rule_index.get(s.rule_id().as_ref()).copied());
-            let Some(ri) = ri else {
-                continue;
-            };
-            if book.rules[ri].kind != RuleKind::Context {
-                let number = match last_host {
-                    Some((host, number)) if std::ptr::eq(host, s.host()) => number,
-                    _ => {
-                        let number = *host_numbers.entry(s.host()).or_insert_with(|| {
-                            host_keys.push(host_key(s.host()));
-                            host_keys.len() - 1
-                        });
-                        last_host = Some((s.host(), number));
-                        number
-                    }
-                };
-                let list = *own_by_number.entry((ri, number)).or_insert_with(|| {
-                    own_lists.push(Vec::new());
-                    own_lists.len() - 1
-                });
-                own_lists[list].push(i);
-                if recent.len() == RECENT_LISTS {
-                    recent.remove(0);
-                }
-                recent.push((texts.0, texts.1, list));
-                continue;
-            }
-            match reserved_side(s.signal_id()) {
-                Some(Side::Client) => {
-                    client_indexes.push(i);
-                    client_context
-                        .entry(host_key(s.host()))
-                        .or_default()
-                        .push(i);
-                }
-                Some(_) if s.signal_id().as_ref() == SERVER_CONNECTION => {
-                    server_connections.push(i)
-                }
-                _ => {}
-            }
-        }
-        // Two spellings of one host (case, a trailing dot) are one host: their matches merge,
-        // in time order.
-        let mut own: HashMap<(usize, String), Vec<usize>> = HashMap::new();
-        for ((ri, number), list) in own_by_number {
-            let merged = own.entry((ri, host_keys[number].clone())).or_default();
-            if merged.is_empty() {
-                std::mem::swap(merged, &mut own_lists[list]);
-            } else {
-                merged.append(&mut own_lists[list]);
-            }
-        }
-        // Runs in order, one per spelling.
+        let gather = |range: Range<usize>| gather_part(signals, range, book, &rule_index);
+        let part = if signals.len() < GATHER_APART {
+            gather(0..signals.len())
+        } else {
+            let half = signals.len() / 2;
+            let (first, second) = rayon::join(|| gather(0..half), || gather(half..signals.len()));
+            first.joined(second)
+        };
+        let GatheredPart {
+            mut own,
+            client_context,
+            client_indexes,
+            server_connections,
+        } = part;
+        // Runs in order, one per spelling (and half).
         for list in own.values_mut() {
             sort_runs(list);
         }
@@ -302,6 +238,131 @@ impl Gathered {
             attempts: build_attempts(signals, &client_indexes),
             connections: Connections::build(signals, server_connections),
         }
+    }
+}
+
+/// From how many signals [`Gathered::of`] gathers them in two halves side by side.
+pub(super) const GATHER_APART: usize = 16_384;
+
+/// What [`Gathered::of`] gathers of a stretch of the signals (their places are in the whole).
+struct GatheredPart {
+    /// By rule and host: a list per spelling of the host, one after the other.
+    own: HashMap<(usize, String), Vec<usize>>,
+    client_context: HashMap<String, Vec<usize>>,
+    client_indexes: Vec<usize>,
+    server_connections: Vec<usize>,
+}
+
+impl GatheredPart {
+    /// This stretch's and the `later` one's, each list of this one followed by the later's.
+    fn joined(mut self, later: GatheredPart) -> GatheredPart {
+        for (key, mut list) in later.own {
+            self.own.entry(key).or_default().append(&mut list);
+        }
+        for (key, mut list) in later.client_context {
+            self.client_context
+                .entry(key)
+                .or_default()
+                .append(&mut list);
+        }
+        self.client_indexes.extend(later.client_indexes);
+        self.server_connections.extend(later.server_connections);
+        self
+    }
+}
+
+/// [`Gathered::of`] for the signals in `range`.
+fn gather_part(
+    signals: &[&Signal],
+    range: Range<usize>,
+    book: &RuleBook,
+    rule_index: &HashMap<&str, usize>,
+) -> GatheredPart {
+    let mut server_connections: Vec<usize> = Vec::new();
+    let mut client_context: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut client_indexes = Vec::new();
+    // Own matches are gathered under (rule, host number): a flood's hundreds of thousands
+    // of signals name a handful of hosts, whose keys are made once per spelling. Each
+    // (rule, host number) has a list in `own_lists`.
+    let mut own_lists: Vec<Vec<usize>> = Vec::new();
+    let mut own_by_number: FxHashMap<(usize, usize), usize> = FxHashMap::default();
+    let mut host_numbers: FxHashMap<&str, usize> = FxHashMap::default();
+    let mut host_keys: Vec<String> = Vec::new();
+    // Rules by where their id's text is (signals share one copy per rule), and the host
+    // last numbered (most repeat it, as the same copy).
+    let mut rule_at: FxHashMap<*const u8, Option<usize>> = FxHashMap::default();
+    let mut last_host: Option<(&str, usize)> = None;
+    // The lists of the last few (rule, host) texts looked up, by where the texts are: a
+    // flood's signals take turns among a few, each one copy of its rule's and its host's
+    // texts.
+    let mut recent: Vec<(&str, &str, usize)> = Vec::with_capacity(RECENT_LISTS);
+    let stretch = signals.iter().enumerate().take(range.end).skip(range.start);
+    for (i, s) in stretch {
+        let texts = (s.rule_id().as_ref(), s.host());
+        let same = |&&(rule, host, _): &&(&str, &str, usize)| {
+            std::ptr::eq(rule, texts.0) && std::ptr::eq(host, texts.1)
+        };
+        if let Some(&(.., list)) = recent.iter().find(same) {
+            own_lists[list].push(i);
+            continue;
+        }
+        let ri = *rule_at
+            .entry(s.rule_id().as_ptr())
+            .or_insert_with(|| rule_index.get(s.rule_id().as_ref()).copied());
+        let Some(ri) = ri else {
+            continue;
+        };
+        if book.rules[ri].kind != RuleKind::Context {
+            let number = match last_host {
+                Some((host, number)) if std::ptr::eq(host, s.host()) => number,
+                _ => {
+                    let number = *host_numbers.entry(s.host()).or_insert_with(|| {
+                        host_keys.push(host_key(s.host()));
+                        host_keys.len() - 1
+                    });
+                    last_host = Some((s.host(), number));
+                    number
+                }
+            };
+            let list = *own_by_number.entry((ri, number)).or_insert_with(|| {
+                own_lists.push(Vec::new());
+                own_lists.len() - 1
+            });
+            own_lists[list].push(i);
+            if recent.len() == RECENT_LISTS {
+                recent.remove(0);
+            }
+            recent.push((texts.0, texts.1, list));
+            continue;
+        }
+        match reserved_side(s.signal_id()) {
+            Some(Side::Client) => {
+                client_indexes.push(i);
+                client_context
+                    .entry(host_key(s.host()))
+                    .or_default()
+                    .push(i);
+            }
+            Some(_) if s.signal_id().as_ref() == SERVER_CONNECTION => server_connections.push(i),
+            _ => {}
+        }
+    }
+    // Two spellings of one host (case, a trailing dot) are one host: their matches merge,
+    // in time order.
+    let mut own: HashMap<(usize, String), Vec<usize>> = HashMap::new();
+    for ((ri, number), list) in own_by_number {
+        let merged = own.entry((ri, host_keys[number].clone())).or_default();
+        if merged.is_empty() {
+            std::mem::swap(merged, &mut own_lists[list]);
+        } else {
+            merged.append(&mut own_lists[list]);
+        }
+    }
+    GatheredPart {
+        own,
+        client_context,
+        client_indexes,
+        server_connections,
     }
 }
 

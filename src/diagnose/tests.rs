@@ -189,6 +189,27 @@ fn repeats_fold_into_one_finding_with_first_and_last_seen() {
     assert!(f.why.contains("29000 times"), "{}", f.why);
 }
 
+/// A flood large enough to be gathered in two halves, its host spelled two ways in turn: one
+/// host, one finding, every signal counted once and in time order.
+#[test]
+fn a_flood_gathered_in_halves_under_two_spellings_is_one_host() {
+    let b = book(vec![tls_rule()]);
+    let count = 2 * correlate::GATHER_APART as i64 + 3;
+    let signals: Vec<Signal> = (0..count)
+        .map(|k| {
+            let host = if k % 2 == 0 { "SRV01" } else { "srv01." };
+            sig(TLS, "no_common_cipher", host, k * 5, &[])
+        })
+        .collect();
+    let d = run(signals, &b);
+    assert_eq!(d.findings.len(), 1);
+    let f = &d.findings[0];
+    assert_eq!(f.evidence_count, count as u64);
+    assert_eq!(f.first_seen, Some(at(0)));
+    assert_eq!(f.last_seen, Some(at((count - 1) * 5)));
+    assert!(f.why.contains(&format!("{count} times")), "{}", f.why);
+}
+
 #[test]
 fn missing_server_connection_is_decided_only_when_the_server_log_was_given() {
     let b = book(vec![blocked_rule()]);
