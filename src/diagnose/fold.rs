@@ -76,7 +76,19 @@ fn fold_group(
         members.sort();
         members.dedup();
     }
-    members.retain(|&i| signals[i].rule_id().as_ref() == rule.id);
+    // Most members share their kind with the one before (a flood's: one or two kinds).
+    let mut last_kind: Option<(*const crate::signal::SignalKind, bool)> = None;
+    members.retain(|&i| {
+        let kind = Arc::as_ptr(&signals[i].kind);
+        match last_kind {
+            Some((last, of_rule)) if std::ptr::eq(last, kind) => of_rule,
+            _ => {
+                let of_rule = signals[i].rule_id().as_ref() == rule.id;
+                last_kind = Some((kind, of_rule));
+                of_rule
+            }
+        }
+    });
 
     let evidence_idx = shown_evidence(&parts, signals);
     let mut clients = BTreeSet::new();
