@@ -129,7 +129,9 @@ pub fn run(args: ScanArgs) -> ExitStatus {
         },
         None => Box::new(BufWriter::new(io::stdout())),
     };
-    let (mut signals, summary) = crate::engine::collect_signals(&args.paths, &rules, &plan);
+    // Read on the scan's own threads, which then diagnose: they hold what the read let go.
+    let (mut signals, summary) =
+        crate::engine::collect_signals_on(&args.paths, &rules, &plan, pool.as_ref().ok());
     let book = RuleBook::from_rule_set(&rules);
     let options = DiagnoseOptions {
         skew: args.skew,

