@@ -25,6 +25,10 @@ pub(super) struct Found {
     /// Whether a kept signal's time did not fit [`time_nanos`]: the sort then reads the
     /// signals' times again.
     pub(super) times_lost: bool,
+    /// The kept batches a copy from a file earlier in name order took a place in: it sorts
+    /// before the signal it replaced, so the batch is put in order again at the end
+    /// ([`Found::into_ordered`]).
+    disordered: Vec<u32>,
     /// The kept signals that may have copies, by identity: those of the logs whose record ids
     /// came again ([`LogIds`]).
     seen: IdentityMap,
@@ -154,6 +158,35 @@ impl LogIds {
     }
 }
 
+impl Found {
+    /// The kept batches, each in its order ([`order_of`]), and their times: those a copy took
+    /// a place in are put in order again. (A copy has its original's time: the times stay.)
+    pub(super) fn into_ordered(self) -> (Vec<Vec<Signal>>, Vec<Vec<i64>>, bool) {
+        let Found {
+            mut kept,
+            times,
+            times_lost,
+            mut disordered,
+            ..
+        } = self;
+        disordered.sort_unstable();
+        disordered.dedup();
+        for b in disordered {
+            if let Some(batch) = kept.get_mut(b as usize) {
+                batch.sort_by(order_of);
+            }
+        }
+        debug_assert!(
+            times_lost
+                || kept.iter().zip(&times).all(|(batch, times)| batch
+                    .iter()
+                    .map(|s| time_nanos(s.time()).unwrap_or(NO_TIME))
+                    .eq(times.iter().copied()))
+        );
+        (kept, times, times_lost)
+    }
+}
+
 /// A reading thread's signals not yet handed over ([`keep_new_evidence`]).
 #[derive(Default)]
 pub(super) struct Batch {
@@ -225,6 +258,7 @@ pub(super) fn keep_new_evidence(
         kept,
         times: kept_times,
         times_lost: kept_times_lost,
+        disordered,
         seen,
         logs,
     } = &mut *found;
@@ -310,6 +344,7 @@ pub(super) fn keep_new_evidence(
                         Some(batch) => std::mem::swap(&mut batch[p as usize], &mut incoming[at]),
                         None => incoming.swap(p as usize, at),
                     }
+                    disordered.push(b);
                 }
             }
             (hash, None) => {
@@ -595,6 +630,32 @@ mod tests {
         assert_eq!(at_once.logs.ids, one_by_one.logs.ids);
         let records: Vec<u64> = kept(&at_once).iter().map(|k| k.0).collect();
         assert_eq!(records, [1, 2, 2, 3, 7, 8, 8, 9, 10, 5, 11, 11]);
+    }
+
+    /// A copy from a file earlier in name order takes its original's place in a kept batch,
+    /// which then sorts before the later file's signals of its time: the batch is put in
+    /// order again, as the merge at the end needs.
+    #[test]
+    fn a_copy_taking_a_kept_place_is_put_in_order() {
+        let found = Mutex::new(Found::default());
+        let mut later = vec![
+            signal_of("b.evtx", Some(5), Some(100)),
+            signal_of("b.evtx", Some(6), Some(100)),
+        ];
+        keep_new_evidence(&found, &mut later, false);
+        keep_new_evidence(
+            &found,
+            &mut vec![signal_of("a.evtx", Some(6), Some(100))],
+            false,
+        );
+        let mut collected = super::super::Collected::from_found(found.into_inner().unwrap());
+        let order: Vec<(String, u64)> = collected
+            .in_order()
+            .iter()
+            .map(|s| (s.event.origin.file.to_string(), s.record_id().unwrap()))
+            .collect();
+        let expected = [("a.evtx", 6), ("b.evtx", 5)].map(|(f, id)| (f.to_string(), id));
+        assert_eq!(order, expected);
     }
 
     /// A signal of the record of `file` with this id and time (in seconds).

@@ -364,12 +364,7 @@ impl Collected {
 
     /// The signals `found` kept, with their times unless one did not fit.
     fn from_found(found: Found) -> Collected {
-        let Found {
-            kept,
-            times,
-            times_lost,
-            ..
-        } = found;
+        let (kept, times, times_lost) = found.into_ordered();
         Collected {
             batches: kept,
             times: (!times_lost).then_some(times),
