@@ -166,6 +166,11 @@ impl<W: Write + Send> EventSink for WriteSink<W> {
         !self.closed.load(Ordering::Relaxed) && self.filter.wants_head(head)
     }
 
+    /// A closed output says no to every head from then on.
+    fn answers_may_change(&self) -> bool {
+        true
+    }
+
     fn filters_heads(&self) -> bool {
         let f = &self.filter;
         let filters = !f.providers.is_empty() || f.ids.is_some() || !f.channels.is_empty();

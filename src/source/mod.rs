@@ -69,6 +69,13 @@ pub trait EventSink: Sync {
         true
     }
 
+    /// Whether [`EventSink::wants`] may answer one head differently later in a read (an output
+    /// closed meanwhile): a reader then keeps its answers for one EVTX chunk at most, not for
+    /// the rest of the file.
+    fn answers_may_change(&self) -> bool {
+        false
+    }
+
     /// Whether [`EventSink::wants`] may say no at the moment; `false` lets a reader skip
     /// reading heads before building records (asked once per EVTX chunk).
     fn filters_heads(&self) -> bool {

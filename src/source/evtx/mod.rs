@@ -171,7 +171,7 @@ pub(crate) fn read_evtx(
             event_json::write_tail_start(None, &ctx.file, ctx.member.as_deref(), &mut tail);
             tail
         },
-        head_answers: Mutex::new(hashbrown::HashTable::new()),
+        head_answers: Mutex::new(HeadAnswers::new()),
     };
     let mut outcomes: Vec<ChunkOutcome> = Vec::new();
 
@@ -349,8 +349,11 @@ struct FileState<'a> {
     /// The sink's answers for the heads this file's chunks met, beyond each chunk's own
     /// ([`FastRead::head_answers`]): a log's chunks ask the same few heads, and reading a head
     /// to ask it costs several times more than finding its answer here.
-    head_answers: Mutex<hashbrown::HashTable<(HeldHeadKey, Option<bool>)>>,
+    head_answers: Mutex<HeadAnswers>,
 }
+
+/// The sink's answers for record heads, by the heads' template and event id.
+type HeadAnswers = hashbrown::HashTable<(HeldHeadKey, Option<bool>)>;
 
 thread_local! {
     /// The JSON lines of the chunk being read on this thread, reused from chunk to chunk (a
@@ -885,7 +888,8 @@ impl FileState<'_> {
 
     /// Whether the sink wants a record by its head; `None` when the values do not tell the
     /// head plainly. Asked once per file for the records of one [`HeadKey`] (while the file
-    /// keeps fewer than [`FILE_HEAD_ANSWERS`]), looked up once per chunk.
+    /// keeps fewer than [`FILE_HEAD_ANSWERS`], and the sink's answers cannot change), looked
+    /// up once per chunk.
     fn head_answer<'c>(&self, record: &Record<'c>, read: &mut FastRead<'c, '_>) -> Option<bool> {
         let ask = |text: &mut String| record.head(text).map(|head| self.sink.wants(&head));
         let Some(key) = record.head_key() else {
@@ -898,7 +902,7 @@ impl FileState<'_> {
             return answer;
         }
         let hash = key.hash();
-        let held = self.head_answers.lock().ok().and_then(|answers| {
+        let held = self.file_answers().and_then(|answers| {
             let (_, answer) = answers.find(hash, |(held, _)| key.is(held))?;
             Some(*answer)
         });
@@ -910,7 +914,7 @@ impl FileState<'_> {
             }
             None => {
                 let answer = ask(&mut read.text);
-                if let Ok(mut answers) = self.head_answers.lock() {
+                if let Some(mut answers) = self.file_answers() {
                     if answers.len() < FILE_HEAD_ANSWERS {
                         answers.insert_unique(hash, (key.held(), answer), |(held, _)| held.hash());
                     }
@@ -922,6 +926,15 @@ impl FileState<'_> {
             read.head_answers.push((key, answer));
         }
         answer
+    }
+
+    /// The head answers this file keeps ([`FileState::head_answers`]); `None` when the sink's
+    /// answers may change during the read ([`EventSink::answers_may_change`]).
+    fn file_answers(&self) -> Option<std::sync::MutexGuard<'_, HeadAnswers>> {
+        if self.sink.answers_may_change() {
+            return None;
+        }
+        self.head_answers.lock().ok()
     }
 
     /// A record of a good shape: `Some(None)` when its head is not wanted; else built as a
