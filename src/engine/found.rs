@@ -215,8 +215,8 @@ impl Batch {
 
 /// Puts a batch of signals in its order ([`order_of`]) and moves it into `found`, but each
 /// record only once: the same record given twice (one log exported as .evtx and as XML, or
-/// copied into two bundles) is one piece of evidence, not two. Of the copies, the one of the first file in name order is kept,
-/// whichever thread read it first. `batch` is left empty.
+/// copied into two bundles) is one piece of evidence, not two. Of the copies, the one of the
+/// first file in name order is kept, whichever thread read it first. `batch` is left empty.
 ///
 /// A signal is looked up by its identity hash only when it may be a copy: most logs are
 /// given once, and their signals are never hashed. With `hash_first`, every signal's hash is
