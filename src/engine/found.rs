@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use rustc_hash::FxHashMap;
 
-use super::order::{is_in_order, order_of, time_nanos, NO_TIME};
+use super::order::{is_in_order, kept_times_of, order_of};
 use crate::event::{Event, Text};
 use crate::signal::Signal;
 
@@ -19,10 +19,10 @@ const SIGNAL_BATCH: usize = 256;
 #[derive(Default)]
 pub(super) struct Found {
     pub kept: Vec<Vec<Signal>>,
-    /// The time of each kept signal ([`time_nanos`]), batch by batch as `kept`: read on the
+    /// The time of each kept signal ([`time_nanos`](super::order::time_nanos)), batch by batch as `kept`: read on the
     /// reading thread, for the sort at the end.
     pub(super) times: Vec<Vec<i64>>,
-    /// Whether a kept signal's time did not fit [`time_nanos`]: the sort then reads the
+    /// Whether a kept signal's time did not fit [`time_nanos`](super::order::time_nanos): the sort then reads the
     /// signals' times again.
     pub(super) times_lost: bool,
     /// The kept batches a copy from a file earlier in name order took a place in: it sorts
@@ -129,24 +129,14 @@ impl LogIds {
         true
     }
 
-    /// Counts `place` among the places of the log's kept signals.
-    fn keep(&mut self, (batch, at): (u32, u32)) {
+    /// Counts the `count` places of batch `batch` from `at` on among the places of the log's
+    /// kept signals, joined to the last run of them when they follow it.
+    fn keep(&mut self, (batch, at): (u32, u32), count: u32) {
         match self.places.last_mut() {
-            Some((b, first, count)) if *b == batch && first.checked_add(*count) == Some(at) => {
-                *count += 1
-            }
-            _ => self.places.push((batch, at, 1)),
-        }
-    }
-
-    /// Counts the `count` first places of batch `batch` among the places of the log's kept
-    /// signals: what [`LogIds::keep`] counts given each of them in turn.
-    fn keep_run(&mut self, batch: u32, count: u32) {
-        match self.places.last_mut() {
-            Some((b, first, kept)) if *b == batch && first.checked_add(*kept) == Some(0) => {
+            Some((b, first, kept)) if *b == batch && first.checked_add(*kept) == Some(at) => {
                 *kept += count
             }
-            _ => self.places.push((batch, 0, count)),
+            _ => self.places.push((batch, at, count)),
         }
     }
 
@@ -178,10 +168,10 @@ impl Found {
         }
         debug_assert!(
             times_lost
-                || kept.iter().zip(&times).all(|(batch, times)| batch
+                || kept
                     .iter()
-                    .map(|s| time_nanos(s.time()).unwrap_or(NO_TIME))
-                    .eq(times.iter().copied()))
+                    .zip(&times)
+                    .all(|(batch, times)| kept_times_of(batch).0 == *times)
         );
         (kept, times, times_lost)
     }
@@ -227,23 +217,13 @@ pub(super) fn keep_new_evidence(
     batch: &mut Vec<Signal>,
     hash_first: bool,
 ) -> bool {
-    let times_of = |batch: &[Signal]| {
-        let mut times: Vec<i64> = Vec::with_capacity(batch.len());
-        let mut times_lost = false;
-        for signal in batch {
-            let time = time_nanos(signal.time());
-            times_lost |= time.is_none();
-            times.push(time.unwrap_or(NO_TIME));
-        }
-        (times, times_lost)
-    };
     // In order, for the merge at the end (`order::merged_in_order`): the work is done here,
     // on the reading threads, rather than on one thread once all is read. Most batches are in
     // order already, told by their times but for the signals of one time.
-    let (mut times, mut times_lost) = times_of(batch);
+    let (mut times, mut times_lost) = kept_times_of(batch);
     if times_lost || !is_in_order(batch, &times) {
         batch.sort_by(order_of);
-        (times, times_lost) = times_of(batch);
+        (times, times_lost) = kept_times_of(batch);
     }
     let hashes: Vec<Option<u64>> = if hash_first {
         batch.iter().map(identity_hash).collect()
@@ -303,7 +283,7 @@ pub(super) fn keep_new_evidence(
                 fresh = of_last || ids.add(record_id);
                 if fresh {
                     let place = (number, front as u32);
-                    ids.keep(place);
+                    ids.keep(place, 1);
                     ids.last = Some(place);
                 } else {
                     // A record id again: the log's kept signals go to the table, each hashed
@@ -425,7 +405,7 @@ fn keep_new_run(logs: &mut Logs, number: u32, batch: &[Signal]) -> bool {
             last_id = Some(record_id);
         }
     }
-    ids.keep_run(number, count);
+    ids.keep((number, 0), count);
     ids.last = Some((number, count - 1));
     true
 }
@@ -478,6 +458,7 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
+    use crate::engine::order::time_nanos;
     use crate::engine::tests::event;
     use crate::event::Event;
 

@@ -42,6 +42,19 @@ pub(crate) fn time_nanos(time: Option<jiff::Timestamp>) -> Option<i64> {
     }
 }
 
+/// The times of `signals` to keep ([`time_nanos`]; [`NO_TIME`] for none), and whether one
+/// did not fit.
+pub(crate) fn kept_times_of(signals: &[Signal]) -> (Vec<i64>, bool) {
+    let mut times: Vec<i64> = Vec::with_capacity(signals.len());
+    let mut lost = false;
+    for signal in signals {
+        let time = time_nanos(signal.time());
+        lost |= time.is_none();
+        times.push(time.unwrap_or(NO_TIME));
+    }
+    (times, lost)
+}
+
 /// The times kept by [`time_nanos`], batch by batch, as [`Times`].
 pub(crate) fn kept_times(batches: &[Vec<i64>]) -> impl Times + '_ {
     let time = |&n: &i64| (n != NO_TIME).then_some(i128::from(n));
